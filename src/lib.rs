@@ -1,0 +1,2 @@
+//! pstriage library.
+pub mod analysis;
