@@ -1,2 +1,6 @@
 //! pstriage library.
 pub mod analysis;
+pub mod ecs;
+pub mod event;
+pub mod ingest;
+pub mod rule;

@@ -1,0 +1,100 @@
+//! `Event`: one source document as loaded, plus where it came from and a stable identity.
+//!
+//! Holds the document exactly as read (nested objects and dotted keys both allowed); field
+//! access goes through [`crate::ecs::Fields`]. Knows nothing about files, indexes or rules.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Where an event came from: the file, and the 1-based line and/or the position in a JSON
+/// array or `_search` response.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceRef {
+    pub path: String,
+    /// 1-based line of the record (absent for pretty-printed whole-file documents).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<u64>,
+    /// 0-based index in a JSON array or in `hits.hits`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub index: Option<u64>,
+}
+
+impl SourceRef {
+    pub fn line(path: &str, line: u64) -> Self {
+        SourceRef {
+            path: path.to_owned(),
+            line: Some(line),
+            index: None,
+        }
+    }
+}
+
+impl fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(index) = self.index {
+            write!(f, "[{index}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A loaded document.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// The `_source` document.
+    pub doc: Map<String, Value>,
+    /// Elasticsearch `_id`, when the export carried one.
+    pub es_id: Option<String>,
+    /// Elasticsearch `_index`, when the export carried one.
+    pub es_index: Option<String>,
+    pub source: SourceRef,
+}
+
+impl Event {
+    /// The event's identity: `_id` when present, else a hash of the document's canonical content
+    /// (keys sorted), so moving or re-exporting the files keeps it.
+    pub fn identity(&self) -> String {
+        match &self.es_id {
+            Some(id) => format!("id:{id}"),
+            None => format!("sha256:{}", content_hash(&self.doc)),
+        }
+    }
+}
+
+/// Hex SHA-256 of the document serialized with sorted keys (serde_json's `Map` is a BTreeMap
+/// here, so serialization order is canonical).
+pub fn content_hash(doc: &Map<String, Value>) -> String {
+    let bytes = serde_json::to_vec(doc).unwrap_or_default();
+    hex(&Sha256::digest(&bytes)[..16])
+}
+
+/// Lower-case hex of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_ignores_key_order_and_location() {
+        let a: Map<String, Value> = serde_json::from_str(r#"{"a":1,"b":{"c":2}}"#).unwrap();
+        let b: Map<String, Value> = serde_json::from_str(r#"{"b":{"c":2},"a":1}"#).unwrap();
+        let ea = Event { doc: a, es_id: None, es_index: None, source: SourceRef::line("x", 1) };
+        let eb = Event { doc: b, es_id: None, es_index: None, source: SourceRef::line("y", 9) };
+        assert_eq!(ea.identity(), eb.identity());
+        let ec = Event { es_id: Some("abc".into()), ..ea.clone() };
+        assert_eq!(ec.identity(), "id:abc");
+    }
+}

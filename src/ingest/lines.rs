@@ -1,0 +1,272 @@
+//! One input file: open (gzip by magic bytes), choose the shape (NDJSON lines, a JSON array, or
+//! one pretty-printed document), and hand every record to [`super::record`].
+
+use super::files::InputFile;
+use super::{json_array, record, IngestReport, MAX_RECORD_BYTES};
+use crate::event::{Event, SourceRef};
+use flate2::read::MultiGzDecoder;
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Counts bytes read from the file on disk (before decompression), for progress.
+struct Counting<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads one file; returns false when it could not be read at all (already reported).
+pub(super) fn read_file(
+    input: &InputFile,
+    report: &mut IngestReport,
+    cancel: &AtomicBool,
+    emit: &mut dyn FnMut(Event, u64),
+) -> bool {
+    let path = input.display.as_str();
+    let file = match File::open(&input.path) {
+        Ok(f) => f,
+        Err(e) => {
+            report.note(path.to_owned(), format!("cannot open: {e}"));
+            return false;
+        }
+    };
+    let count = Rc::new(Cell::new(0));
+    let mut raw = BufReader::with_capacity(1 << 16, Counting { inner: file, count: count.clone() });
+    let head = match raw.fill_buf() {
+        Ok(h) => h.to_vec(),
+        Err(e) => {
+            report.note(path.to_owned(), format!("cannot read: {e}"));
+            return false;
+        }
+    };
+    if head.starts_with(b"ElfFile\0") {
+        report.note(
+            path.to_owned(),
+            "EVTX file: this build reads JSON exports only; export the log to JSON first",
+        );
+        return false;
+    }
+    let mut reader: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw)))
+    } else {
+        Box::new(raw)
+    };
+    let counted = |ev: Event, emit: &mut dyn FnMut(Event, u64)| emit(ev, count.get());
+    let mut on_event = |ev: Event| counted(ev, emit);
+
+    // Look at the first meaningful byte to pick the shape.
+    let first = match peek_first_byte(&mut reader) {
+        Ok(b) => b,
+        Err(e) => {
+            report.note(path.to_owned(), format!("cannot read: {e}"));
+            return false;
+        }
+    };
+    match first {
+        None => {
+            report.note(path.to_owned(), "empty file, nothing to load");
+            true
+        }
+        Some(Encoding::Utf16) => {
+            report.note(path.to_owned(), "UTF-16 text: save the export as UTF-8 and load it again");
+            false
+        }
+        Some(Encoding::Utf8(b'[')) => {
+            json_array::read(path, reader, report, cancel, &mut on_event);
+            true
+        }
+        Some(Encoding::Utf8(_)) => {
+            read_lines(path, reader, report, cancel, &mut on_event, true);
+            true
+        }
+    }
+}
+
+enum Encoding {
+    Utf8(u8),
+    Utf16,
+}
+
+/// Skips a UTF-8 BOM and leading whitespace; returns the first byte without consuming it.
+fn peek_first_byte(reader: &mut dyn BufRead) -> io::Result<Option<Encoding>> {
+    let mut at_start = true;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if at_start && (buf.starts_with(&[0xff, 0xfe]) || buf.starts_with(&[0xfe, 0xff])) {
+            return Ok(Some(Encoding::Utf16));
+        }
+        if at_start && buf.starts_with(&[0xef, 0xbb, 0xbf]) {
+            reader.consume(3);
+            at_start = false;
+            continue;
+        }
+        at_start = false;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let b = buf[i];
+                reader.consume(i);
+                return Ok(Some(Encoding::Utf8(b)));
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+/// Outcome of reading one line with a size limit.
+enum Line {
+    Eof,
+    Ok,
+    TooLong(u64),
+}
+
+/// Reads up to and including `\n` into `buf` (without it), refusing lines over the limit
+/// without buffering them.
+fn read_line_limited(reader: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result<Line> {
+    buf.clear();
+    let mut total: u64 = 0;
+    let mut too_long = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(match (total, too_long) {
+                (0, _) => Line::Eof,
+                (n, true) => Line::TooLong(n),
+                _ => Line::Ok,
+            });
+        }
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        total += take as u64;
+        if !too_long {
+            if buf.len() + take > limit {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(&chunk[..take]);
+            }
+        }
+        reader.consume(take);
+        if done {
+            if too_long {
+                return Ok(Line::TooLong(total));
+            }
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+            }
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok(Line::Ok);
+        }
+    }
+}
+
+/// NDJSON: one record per line. A first record that is not complete on its line (a
+/// pretty-printed document) switches to reading the whole file as one document.
+fn read_lines(
+    path: &str,
+    mut reader: Box<dyn BufRead + '_>,
+    report: &mut IngestReport,
+    cancel: &AtomicBool,
+    on_event: &mut dyn FnMut(Event),
+    allow_whole_document: bool,
+) {
+    let mut buf = Vec::new();
+    let mut line_no: u64 = 0;
+    let mut first_record = allow_whole_document;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let status = match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
+            Ok(s) => s,
+            Err(e) => {
+                let what = if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidInput {
+                    "compressed stream ends early"
+                } else {
+                    "read error"
+                };
+                report.note(format!("{path}:{}", line_no + 1), format!("{what}: {e}; the rest of the file was not read"));
+                return;
+            }
+        };
+        line_no += 1;
+        match status {
+            Line::Eof => return,
+            Line::TooLong(n) => {
+                report.skip(
+                    format!("{path}:{line_no}"),
+                    format!("record of {n} bytes is over the {} MiB limit", MAX_RECORD_BYTES >> 20),
+                );
+                first_record = false;
+                continue;
+            }
+            Line::Ok => {}
+        }
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t,
+            Err(e) => {
+                report.skip(format!("{path}:{line_no}"), format!("invalid UTF-8 at byte {}", e.valid_up_to()));
+                first_record = false;
+                continue;
+            }
+        };
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let loc = SourceRef::line(path, line_no);
+        match serde_json::from_str::<serde_json::Value>(trimmed) {
+            Ok(value) => record::expand(value, loc, report, on_event),
+            Err(e) if first_record && e.is_eof() && trimmed.starts_with('{') => {
+                // A pretty-printed document: read the rest and parse it whole.
+                let mut whole = trimmed.as_bytes().to_vec();
+                whole.push(b'\n');
+                if let Err(e) = reader.read_to_end(&mut whole) {
+                    report.note(format!("{path}:{line_no}"), format!("read error: {e}"));
+                }
+                read_whole(path, &whole, report, on_event);
+                return;
+            }
+            Err(e) => report.skip(loc.to_string(), format!("invalid JSON: {e}")),
+        }
+        first_record = false;
+    }
+}
+
+/// A whole file holding one JSON document (a `_search` response, a single event). When it does
+/// not parse as one document, falls back to reading it line by line so good lines still load.
+fn read_whole(path: &str, bytes: &[u8], report: &mut IngestReport, on_event: &mut dyn FnMut(Event)) {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => {
+            let loc = SourceRef { path: path.to_owned(), line: Some(1), index: None };
+            record::expand(value, loc, report, on_event);
+        }
+        Err(e) => {
+            report.note(
+                format!("{path}:{}", e.line()),
+                format!("the file is not one JSON document ({e}); reading it line by line"),
+            );
+            let reader: Box<dyn BufRead> = Box::new(io::Cursor::new(bytes));
+            read_lines(path, reader, report, &AtomicBool::new(false), on_event, false);
+        }
+    }
+}

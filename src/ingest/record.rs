@@ -1,0 +1,76 @@
+//! One parsed JSON value → zero or more events: a plain document, a `{"_id","_source"}`
+//! wrapper, or a `_search` response (`hits.hits[]._source`). Rejects what Elasticsearch would
+//! reject (not an object, a field of the wrong type) with the reason.
+
+use super::IngestReport;
+use crate::ecs::Fields;
+use crate::event::{Event, SourceRef};
+use serde_json::{Map, Value};
+
+/// Expands `value` read at `loc` into events.
+pub(super) fn expand(value: Value, loc: SourceRef, report: &mut IngestReport, on_event: &mut dyn FnMut(Event)) {
+    let Value::Object(mut obj) = value else {
+        report.skip(loc.to_string(), format!("not a JSON object (found {})", kind(&value)));
+        return;
+    };
+    if let Some(hits) = take_search_hits(&mut obj) {
+        for (i, hit) in hits.into_iter().enumerate() {
+            let hit_loc = SourceRef { index: Some(i as u64), ..loc.clone() };
+            match hit {
+                Value::Object(hit) => unwrap_source(hit, hit_loc, report, on_event),
+                other => report.skip(hit_loc.to_string(), format!("search hit is not an object (found {})", kind(&other))),
+            }
+        }
+        return;
+    }
+    unwrap_source(obj, loc, report, on_event);
+}
+
+/// `hits.hits` of a `_search` response, when `obj` is one.
+fn take_search_hits(obj: &mut Map<String, Value>) -> Option<Vec<Value>> {
+    let hits = obj.get_mut("hits")?.as_object_mut()?;
+    match hits.get_mut("hits")? {
+        Value::Array(items) => Some(std::mem::take(items)),
+        _ => None,
+    }
+}
+
+fn unwrap_source(mut obj: Map<String, Value>, loc: SourceRef, report: &mut IngestReport, on_event: &mut dyn FnMut(Event)) {
+    let (doc, es_id, es_index) = if obj.get("_source").is_some_and(Value::is_object) {
+        let es_id = obj.get("_id").map(id_text);
+        let es_index = obj.get("_index").and_then(Value::as_str).map(str::to_owned);
+        let Some(Value::Object(source)) = obj.remove("_source") else {
+            unreachable!("checked above")
+        };
+        (source, es_id, es_index)
+    } else if obj.contains_key("_source") {
+        report.skip(loc.to_string(), "_source is not an object");
+        return;
+    } else {
+        (obj, None, None)
+    };
+    if let Err(reason) = Fields::of(&doc) {
+        report.skip(loc.to_string(), reason);
+        return;
+    }
+    report.loaded += 1;
+    on_event(Event { doc, es_id, es_index, source: loc });
+}
+
+fn id_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,207 @@
+//! The KQL syntax tree, after value lists have been distributed over their field (as Kibana
+//! does: `f:(a or b)` is `f:a or f:b`). `Display` prints canonical KQL that parses back to the
+//! same tree.
+
+use std::fmt;
+
+/// A parsed query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// The empty query: matches every document.
+    All,
+    Or(Vec<Expr>),
+    And(Vec<Expr>),
+    Not(Box<Expr>),
+    /// `field:value` (`field` is `None` for a bare value searched in every field).
+    Match { field: Option<String>, value: Literal },
+    /// `field < value` and friends.
+    Range { field: String, op: RangeOp, value: Literal },
+}
+
+/// A value as written: its text after escapes, whether it was quoted, and its wildcards.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Literal {
+    /// The value with escapes resolved; for a wildcard value, the pieces joined with `*`.
+    pub text: String,
+    pub quoted: bool,
+    /// Present when the unquoted value held an unescaped `*`.
+    pub wildcard: Option<Vec<Piece>>,
+}
+
+/// A piece of a wildcard value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    Text(String),
+    /// `*`: any run of characters.
+    Any,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeOp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Literal {
+    /// An unquoted, wildcard-free value.
+    pub fn plain(text: &str) -> Self {
+        Literal { text: text.to_owned(), quoted: false, wildcard: None }
+    }
+
+    /// True for the value `*` alone (`field:*` means "the field exists").
+    pub fn is_match_all(&self) -> bool {
+        matches!(self.wildcard.as_deref(), Some([Piece::Any]))
+    }
+
+    /// Glob match of a wildcard value against `s` (case-sensitive; callers lowercase if needed).
+    pub fn wildcard_matches(pieces: &[Piece], s: &str) -> bool {
+        glob(pieces, s)
+    }
+}
+
+fn glob(pieces: &[Piece], s: &str) -> bool {
+    match pieces.split_first() {
+        None => s.is_empty(),
+        Some((Piece::Text(t), rest)) => s.strip_prefix(t.as_str()).is_some_and(|r| glob(rest, r)),
+        Some((Piece::Any, rest)) => {
+            if rest.is_empty() {
+                return true;
+            }
+            s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len())).any(|i| glob(rest, &s[i..]))
+        }
+    }
+}
+
+impl RangeOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            RangeOp::Lt => "<",
+            RangeOp::Lte => "<=",
+            RangeOp::Gt => ">",
+            RangeOp::Gte => ">=",
+        }
+    }
+}
+
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.quoted {
+            f.write_str("\"")?;
+            for c in self.text.chars() {
+                match c {
+                    '\\' => f.write_str("\\\\")?,
+                    '"' => f.write_str("\\\"")?,
+                    '\t' => f.write_str("\\t")?,
+                    '\r' => f.write_str("\\r")?,
+                    '\n' => f.write_str("\\n")?,
+                    c => write!(f, "{c}")?,
+                }
+            }
+            return f.write_str("\"");
+        }
+        match &self.wildcard {
+            Some(pieces) => {
+                for p in pieces {
+                    match p {
+                        Piece::Any => f.write_str("*")?,
+                        Piece::Text(t) => write_unquoted(f, t)?,
+                    }
+                }
+                Ok(())
+            }
+            None => write_unquoted(f, &self.text),
+        }
+    }
+}
+
+/// Escapes an unquoted value so it lexes back to the same text.
+fn write_unquoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    let lower = text.to_ascii_lowercase();
+    for (i, c) in text.char_indices() {
+        let word_start = i == 0 || text[..i].ends_with(char::is_whitespace);
+        let rest = &lower[i..];
+        let keyword = word_start
+            && ["or", "and", "not"].iter().any(|k| {
+                rest.starts_with(k) && rest[k.len()..].starts_with(|c: char| c.is_whitespace())
+            });
+        match c {
+            '\\' | '(' | ')' | ':' | '<' | '>' | '"' | '*' | '{' | '}' => write!(f, "\\{c}")?,
+            '\t' => f.write_str("\\t")?,
+            '\r' => f.write_str("\\r")?,
+            '\n' => f.write_str("\\n")?,
+            c if keyword => write!(f, "\\{c}")?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::All => Ok(()),
+            Expr::Or(items) => join(f, items, " or ", 0),
+            Expr::And(items) => join(f, items, " and ", 1),
+            Expr::Not(inner) => {
+                f.write_str("not ")?;
+                wrap(f, inner, 2)
+            }
+            Expr::Match { field: Some(field), value } => write!(f, "{}:{value}", FieldName(field)),
+            Expr::Match { field: None, value } => write!(f, "{value}"),
+            Expr::Range { field, op, value } => write!(f, "{} {} {value}", FieldName(field), op.symbol()),
+        }
+    }
+}
+
+struct FieldName<'a>(&'a str);
+
+impl fmt::Display for FieldName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_unquoted(f, self.0)
+    }
+}
+
+fn precedence(e: &Expr) -> u8 {
+    match e {
+        Expr::Or(_) => 0,
+        Expr::And(_) => 1,
+        Expr::Not(_) => 2,
+        _ => 3,
+    }
+}
+
+fn wrap(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+    if precedence(e) <= min {
+        write!(f, "({e})")
+    } else {
+        write!(f, "{e}")
+    }
+}
+
+fn join(f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str, level: u8) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        wrap(f, item, level)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_like_a_wildcard_query() {
+        let p = vec![Piece::Text("Virtual".into()), Piece::Any];
+        assert!(glob(&p, "VirtualAlloc"));
+        assert!(glob(&p, "Virtual"));
+        assert!(!glob(&p, "virtualAlloc"));
+        let p = vec![Piece::Any, Piece::Text("Thread".into()), Piece::Any, Piece::Text("x".into())];
+        assert!(glob(&p, "CreateThreadEx"));
+        assert!(!glob(&p, "CreateThreadE"));
+    }
+}

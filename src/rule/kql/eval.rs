@@ -1,0 +1,366 @@
+//! What a KQL query means for one document, with Elasticsearch's semantics per field type, and
+//! why: every clause's outcome and the byte ranges of the terms that satisfied it.
+//!
+//! - text field: unquoted value → `match` (any of the value's tokens is a document token);
+//!   quoted → `match_phrase` (all tokens, adjacent, in order, within one array element);
+//! - keyword: exact and case-sensitive (values over `ignore_above` are not indexed);
+//! - date / long: compared as instants / numbers;
+//! - a missing field makes a positive leaf false (so `not` over it is true);
+//! - arrays: a leaf holds when any element does.
+
+use super::ast::{Expr, Literal, RangeOp};
+use crate::analysis::{Analyzer, Token};
+use crate::ecs::{self, field_type, leaf_as_keyword, source_field, FieldType, Fields, KEYWORD_IGNORE_ABOVE};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// A term occurrence that satisfied a leaf: the field, which array element, the byte range in
+/// that element's text, and the token.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Hit {
+    pub field: String,
+    pub value_index: usize,
+    pub start: usize,
+    pub end: usize,
+    pub term: String,
+}
+
+/// The outcome of one node of the query, with its children's.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Explanation {
+    pub held: bool,
+    /// `and`, `or`, `not`, `*` or the clause itself (`field:value`).
+    pub label: String,
+    pub children: Vec<Explanation>,
+    /// For a leaf: the occurrences that made it hold.
+    pub hits: Vec<Hit>,
+}
+
+impl Explanation {
+    /// The hits of leaves that held and count towards the match: descends through held nodes,
+    /// never into `not` (what a `not` excludes is not a reason the rule fired).
+    pub fn positive_hits(&self) -> Vec<&Hit> {
+        let mut out = Vec::new();
+        self.collect_positive(&mut out);
+        out
+    }
+
+    fn collect_positive<'a>(&'a self, out: &mut Vec<&'a Hit>) {
+        if !self.held || self.label == "not" {
+            return;
+        }
+        out.extend(self.hits.iter());
+        for c in &self.children {
+            c.collect_positive(out);
+        }
+    }
+}
+
+/// Evaluates `expr` against one document.
+pub fn evaluate(expr: &Expr, fields: &Fields<'_>, analyzer: Analyzer) -> Explanation {
+    let mut ctx = Ctx { fields, analyzer, tokens: HashMap::new() };
+    ctx.eval(expr)
+}
+
+struct Ctx<'f, 'a> {
+    fields: &'f Fields<'a>,
+    analyzer: Analyzer,
+    /// Tokens of each text field's values, computed once per document.
+    tokens: HashMap<String, Vec<Vec<Token>>>,
+}
+
+fn node(label: &str, held: bool, children: Vec<Explanation>) -> Explanation {
+    Explanation { held, label: label.to_owned(), children, hits: Vec::new() }
+}
+
+/// The analyzer a text field is indexed with: script-block text uses the mapping's analyzer,
+/// every other text field the standard one.
+pub fn text_analyzer(field: &str, active: Analyzer) -> Analyzer {
+    if field == ecs::names::SCRIPT_BLOCK_TEXT {
+        active
+    } else {
+        Analyzer::Standard
+    }
+}
+
+impl Ctx<'_, '_> {
+    fn eval(&mut self, expr: &Expr) -> Explanation {
+        match expr {
+            Expr::All => node("*", true, Vec::new()),
+            Expr::Or(items) => {
+                let children: Vec<_> = items.iter().map(|e| self.eval(e)).collect();
+                node("or", children.iter().any(|c| c.held), children)
+            }
+            Expr::And(items) => {
+                let children: Vec<_> = items.iter().map(|e| self.eval(e)).collect();
+                node("and", children.iter().all(|c| c.held), children)
+            }
+            Expr::Not(inner) => {
+                let child = self.eval(inner);
+                node("not", !child.held, vec![child])
+            }
+            Expr::Match { field: Some(field), value } => {
+                let (held, hits) = self.match_field(field, value);
+                Explanation { held, label: expr.to_string(), children: Vec::new(), hits }
+            }
+            Expr::Match { field: None, value } => {
+                let names: Vec<String> = self.fields.iter().map(|(k, _)| k.to_owned()).collect();
+                let mut hits = Vec::new();
+                let mut held = false;
+                for name in names {
+                    let (h, mut found) = self.match_field(&name, value);
+                    held |= h;
+                    hits.append(&mut found);
+                }
+                Explanation { held, label: expr.to_string(), children: Vec::new(), hits }
+            }
+            Expr::Range { field, op, value } => {
+                let held = self.range(field, *op, value);
+                Explanation { held, label: expr.to_string(), children: Vec::new(), hits: Vec::new() }
+            }
+        }
+    }
+
+    fn values(&self, field: &str) -> &[&Value] {
+        self.fields.get(source_field(field))
+    }
+
+    fn text_tokens(&mut self, field: &str) -> &Vec<Vec<Token>> {
+        let analyzer = text_analyzer(field, self.analyzer);
+        let fields = self.fields;
+        self.tokens.entry(field.to_owned()).or_insert_with(|| {
+            fields
+                .get(source_field(field))
+                .iter()
+                .map(|v| analyzer.tokens(&leaf_as_keyword(v)))
+                .collect()
+        })
+    }
+
+    fn match_field(&mut self, field: &str, value: &Literal) -> (bool, Vec<Hit>) {
+        if value.is_match_all() {
+            return (!self.values(field).is_empty(), Vec::new());
+        }
+        match field_type(field) {
+            FieldType::Text => self.match_text(field, value),
+            FieldType::Keyword => {
+                let held = self.values(field).iter().any(|v| {
+                    let s = leaf_as_keyword(v);
+                    s.chars().count() <= KEYWORD_IGNORE_ABOVE
+                        && match &value.wildcard {
+                            Some(p) => Literal::wildcard_matches(p, &s),
+                            None => s == value.text,
+                        }
+                });
+                (held, Vec::new())
+            }
+            FieldType::Date => {
+                let Some((lo, hi)) = date_bounds(&value.text) else { return (false, Vec::new()) };
+                let held = self.values(field).iter().filter_map(|v| ecs::parse_date_millis(v)).any(|t| t >= lo && t <= hi);
+                (held, Vec::new())
+            }
+            FieldType::Long => {
+                let Ok(want) = value.text.trim().parse::<f64>() else { return (false, Vec::new()) };
+                let held = self.values(field).iter().filter_map(|v| number(v)).any(|n| n == want);
+                (held, Vec::new())
+            }
+        }
+    }
+
+    fn match_text(&mut self, field: &str, value: &Literal) -> (bool, Vec<Hit>) {
+        let analyzer = text_analyzer(field, self.analyzer);
+        let docs = self.text_tokens(field);
+        let mut hits = Vec::new();
+        if let Some(pieces) = &value.wildcard {
+            // query_string with analyze_wildcard: the lowercased pattern against each term.
+            let lowered: Vec<_> = pieces
+                .iter()
+                .map(|p| match p {
+                    super::Piece::Text(t) => super::Piece::Text(t.to_lowercase()),
+                    super::Piece::Any => super::Piece::Any,
+                })
+                .collect();
+            for (i, toks) in docs.iter().enumerate() {
+                for t in toks.iter().filter(|t| Literal::wildcard_matches(&lowered, &t.text)) {
+                    hits.push(hit(field, i, t));
+                }
+            }
+            return (!hits.is_empty(), hits);
+        }
+        let want = analyzer.terms(&value.text);
+        if want.is_empty() {
+            return (false, hits);
+        }
+        for (i, toks) in docs.iter().enumerate() {
+            if value.quoted {
+                for w in toks.windows(want.len()) {
+                    if w.iter().zip(&want).all(|(t, q)| &t.text == q) {
+                        hits.extend(w.iter().map(|t| hit(field, i, t)));
+                    }
+                }
+            } else {
+                hits.extend(toks.iter().filter(|t| want.contains(&t.text)).map(|t| hit(field, i, t)));
+            }
+        }
+        (!hits.is_empty(), hits)
+    }
+
+    fn range(&mut self, field: &str, op: RangeOp, value: &Literal) -> bool {
+        match field_type(field) {
+            FieldType::Date => {
+                let Some((lo, hi)) = date_bounds(&value.text) else { return false };
+                self.values(field).iter().filter_map(|v| ecs::parse_date_millis(v)).any(|t| match op {
+                    RangeOp::Gte => t >= lo,
+                    RangeOp::Gt => t > hi,
+                    RangeOp::Lte => t <= hi,
+                    RangeOp::Lt => t < lo,
+                })
+            }
+            FieldType::Long => {
+                let Ok(want) = value.text.trim().parse::<f64>() else { return false };
+                self.values(field).iter().filter_map(|v| number(v)).any(|n| compare(op, n.partial_cmp(&want)))
+            }
+            FieldType::Keyword => self
+                .values(field)
+                .iter()
+                .map(|v| leaf_as_keyword(v))
+                .any(|s| compare(op, Some(s.as_str().cmp(value.text.as_str())))),
+            FieldType::Text => {
+                let want = value.text.to_lowercase();
+                self.text_tokens(field).iter().flatten().any(|t| compare(op, Some(t.text.as_str().cmp(want.as_str()))))
+            }
+        }
+    }
+}
+
+fn compare(op: RangeOp, ord: Option<std::cmp::Ordering>) -> bool {
+    use std::cmp::Ordering::*;
+    matches!(
+        (op, ord),
+        (RangeOp::Lt, Some(Less))
+            | (RangeOp::Lte, Some(Less | Equal))
+            | (RangeOp::Gt, Some(Greater))
+            | (RangeOp::Gte, Some(Greater | Equal))
+    )
+}
+
+fn number(v: &Value) -> Option<f64> {
+    crate::ecs::as_number(v)
+}
+
+fn hit(field: &str, value_index: usize, t: &Token) -> Hit {
+    Hit { field: field.to_owned(), value_index, start: t.start, end: t.end, term: t.text.clone() }
+}
+
+/// The instants a date value covers: a day for `YYYY-MM-DD`, a second when no fraction is
+/// given, else the exact millisecond (Elasticsearch rounds the upper bound up the same way).
+fn date_bounds(text: &str) -> Option<(i64, i64)> {
+    let t = text.trim();
+    let lo = ecs::parse_date_millis(&Value::String(t.to_owned()))?;
+    let span = if t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') {
+        86_400_000 - 1
+    } else if t.contains('T') && !t.contains('.') {
+        999
+    } else {
+        0
+    };
+    Some((lo, lo + span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::kql::parse;
+    use serde_json::Map;
+
+    fn run(query: &str, doc: &str, analyzer: Analyzer) -> Explanation {
+        let d: Map<String, Value> = serde_json::from_str(doc).unwrap();
+        let f = Fields::of(&d).unwrap();
+        evaluate(&parse(query).unwrap(), &f, analyzer)
+    }
+
+    fn holds(query: &str, doc: &str) -> bool {
+        run(query, doc, Analyzer::Pattern).held
+    }
+
+    const SBT: &str = "powershell.file.script_block_text";
+
+    #[test]
+    fn text_match_is_whole_token() {
+        let doc = |s: &str| format!(r#"{{"powershell":{{"file":{{"script_block_text":{}}}}}}}"#, serde_json::to_string(s).unwrap());
+        assert!(holds(&format!("{SBT}:VirtualAlloc"), &doc("$k.VirtualAlloc(0)")));
+        assert!(!holds(&format!("{SBT}:LoadLibrary"), &doc("LoadLibraryW(x)")));
+        assert!(!holds(&format!("{SBT}:CreateThread"), &doc("CreateRemoteThread(x)")));
+        assert!(!holds(&format!("{SBT}:VirtualAlloc"), &doc("Invoke-VirtualAlloc")));
+        assert!(holds(&format!("{SBT}:virtualalloc"), &doc("VIRTUALALLOC")));
+    }
+
+    #[test]
+    fn phrases_need_adjacent_tokens_in_order() {
+        let doc = r#"{"powershell":{"file":{"script_block_text":"[Reflection.Emit.OpCodes]::Ldarg_0"}}}"#;
+        assert!(holds(&format!(r#"{SBT}:"Reflection.Emit.OpCodes""#), doc));
+        assert!(!holds(&format!(r#"{SBT}:"Emit.Reflection""#), doc));
+        let arr = r#"{"powershell":{"file":{"script_block_text":["a Reflection","Emit b"]}}}"#;
+        assert!(!holds(&format!(r#"{SBT}:"Reflection.Emit""#), arr), "a phrase never spans array elements");
+    }
+
+    #[test]
+    fn keyword_is_exact_and_case_sensitive() {
+        let doc = r#"{"user":{"id":"S-1-5-18"},"file":{"directory":"C:\\ProgramData\\X"}}"#;
+        assert!(holds(r#"user.id:"S-1-5-18""#, doc));
+        assert!(holds("user.id:S-1-5-18", doc));
+        assert!(!holds("user.id:s-1-5-18", doc));
+        assert!(holds(r#"file.directory:"C:\\ProgramData\\X""#, doc));
+        assert!(!holds(r#"file.directory:"c:\\programdata\\x""#, doc));
+    }
+
+    #[test]
+    fn missing_fields_and_not() {
+        let doc = r#"{"a":"x"}"#;
+        assert!(!holds("b:x", doc));
+        assert!(holds("not b:x", doc));
+        assert!(holds("not (b:x and a:x)", doc));
+        assert!(holds("a:*", doc));
+        assert!(!holds("b:*", doc));
+    }
+
+    #[test]
+    fn arrays_hold_when_any_element_does() {
+        let doc = r#"{"event":{"category":["network","process"]}}"#;
+        assert!(holds("event.category:process", doc));
+        assert!(!holds("not event.category:process", doc));
+    }
+
+    #[test]
+    fn numbers_and_dates() {
+        let doc = r#"{"powershell":{"sequence":2},"@timestamp":"2024-05-21T10:15:42.123Z","event":{"code":4104}}"#;
+        assert!(holds("powershell.sequence:2", doc));
+        assert!(holds("powershell.sequence >= 2 and powershell.sequence < 3", doc));
+        assert!(holds(r#"@timestamp:"2024-05-21""#, doc));
+        assert!(holds(r#"@timestamp > "2024-05-21T10:15:41" and @timestamp < "2024-05-22""#, doc));
+        assert!(holds("event.code:4104", doc));
+    }
+
+    #[test]
+    fn hits_carry_byte_ranges_and_skip_negated_clauses() {
+        let text = "$h=[K]::OpenProcess(1); [K]::CreateRemoteThread($h)";
+        let doc = format!(r#"{{"powershell":{{"file":{{"script_block_text":{}}}}},"user":{{"id":"S-1"}}}}"#, serde_json::to_string(text).unwrap());
+        let q = format!("{SBT}:(OpenProcess and CreateRemoteThread) and not user.id:S-2");
+        let e = run(&q, &doc, Analyzer::Pattern);
+        assert!(e.held);
+        let hits = e.positive_hits();
+        let terms: Vec<&str> = hits.iter().map(|h| &text[h.start..h.end]).collect();
+        assert_eq!(terms, ["OpenProcess", "CreateRemoteThread"]);
+    }
+
+    #[test]
+    fn standard_analyzer_changes_what_matches() {
+        let doc = r#"{"powershell":{"file":{"script_block_text":"$k.VirtualAlloc(0); Invoke-CreateThread"}}}"#;
+        let q = format!("{SBT}:VirtualAlloc");
+        assert!(run(&q, doc, Analyzer::Pattern).held);
+        assert!(!run(&q, doc, Analyzer::Standard).held);
+        let q = format!("{SBT}:CreateThread");
+        assert!(!run(&q, doc, Analyzer::Pattern).held);
+        assert!(run(&q, doc, Analyzer::Standard).held);
+    }
+}
