@@ -1,4 +1,257 @@
-//! Detection rules: the TOML rule files (Elastic's detection-rules format) and the KQL they hold.
-//! Pure: loading takes text, never paths (the caller reads files).
+//! Detection rules: Elastic detection-rules TOML files, the KQL they hold, and the bundled
+//! rules compiled into the binary. Pure: loading takes text, never paths (callers read files).
 
+pub mod guide;
 pub mod kql;
+
+use kql::Expr;
+use serde::{Deserialize, Serialize};
+
+/// The rules that ship inside the binary, as (file name, TOML text).
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "potential_process_injection_via_powershell.toml",
+        include_str!("../assets/rules/potential_process_injection_via_powershell.toml"),
+    ),
+    (
+        "powershell_psreflect_script.toml",
+        include_str!("../assets/rules/powershell_psreflect_script.toml"),
+    ),
+];
+
+/// A loaded query rule, its KQL parsed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rule {
+    #[serde(flatten)]
+    pub meta: RuleMeta,
+    /// Where it came from: `bundled:<file>` or the file path.
+    pub origin: String,
+    #[serde(skip)]
+    pub expr: Expr,
+}
+
+/// The `[rule]` table, as far as pstriage uses it (unknown keys are ignored).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct RuleMeta {
+    pub name: String,
+    pub rule_id: String,
+    /// Absent in detection-rules files (kept in a lock file); Kibana gives such a rule 1.
+    #[serde(default = "one")]
+    pub version: u32,
+    #[serde(default)]
+    pub description: String,
+    pub severity: String,
+    pub risk_score: u32,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub index: Vec<String>,
+    #[serde(default = "default_from")]
+    pub from: String,
+    #[serde(default = "default_interval")]
+    pub interval: String,
+    #[serde(default = "default_max_signals")]
+    pub max_signals: u32,
+    #[serde(default)]
+    pub timestamp_override: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub setup: Option<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub author: Vec<String>,
+    #[serde(default)]
+    pub license: Option<String>,
+    #[serde(default)]
+    pub false_positives: Vec<String>,
+    #[serde(default)]
+    pub threat: Vec<Threat>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_from() -> String {
+    "now-6m".into()
+}
+fn default_interval() -> String {
+    "5m".into()
+}
+fn default_max_signals() -> u32 {
+    100
+}
+
+/// One `[[rule.threat]]` entry: a MITRE ATT&CK tactic and its techniques.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Threat {
+    pub framework: String,
+    pub tactic: Ref,
+    #[serde(default)]
+    pub technique: Vec<Technique>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Technique {
+    pub id: String,
+    pub name: String,
+    pub reference: String,
+    #[serde(default)]
+    pub subtechnique: Vec<Ref>,
+}
+
+/// An ATT&CK id, name and link.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Ref {
+    pub id: String,
+    pub name: String,
+    pub reference: String,
+}
+
+#[derive(Deserialize)]
+struct RuleFile {
+    rule: RuleMeta,
+}
+
+/// What loading one rule file gave.
+#[derive(Debug)]
+pub enum Loaded {
+    Rule(Box<Rule>),
+    /// A valid rule pstriage cannot run (another type or language): reported, not ignored.
+    Skipped { name: String, reason: String },
+}
+
+/// A rule file that cannot be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{origin}: not a detection rule file: {message}")]
+    Toml { origin: String, message: String },
+    #[error("{origin}: rule '{name}': {source}")]
+    Query { origin: String, name: String, source: kql::KqlError },
+}
+
+/// Parses one rule file's text.
+pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Toml {
+        origin: origin.to_owned(),
+        message: e.to_string().trim().replace('\n', " "),
+    })?;
+    let meta = file.rule;
+    let language = meta.language.as_deref().unwrap_or("");
+    if meta.rule_type != "query" || language != "kuery" {
+        return Ok(Loaded::Skipped {
+            name: meta.name,
+            reason: format!(
+                "type '{}' language '{}': only KQL query rules (type 'query', language 'kuery') run here",
+                meta.rule_type, language
+            ),
+        });
+    }
+    let query = meta.query.clone().unwrap_or_default();
+    let expr = kql::parse(&query).map_err(|source| RuleError::Query {
+        origin: origin.to_owned(),
+        name: meta.name.clone(),
+        source,
+    })?;
+    Ok(Loaded::Rule(Box::new(Rule { meta, origin: origin.to_owned(), expr })))
+}
+
+/// The bundled rules (they always parse: a test checks it).
+pub fn bundled() -> Vec<Rule> {
+    BUNDLED
+        .iter()
+        .filter_map(|(name, text)| match load(text, &format!("bundled:{name}")) {
+            Ok(Loaded::Rule(rule)) => Some(*rule),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Rule {
+    /// The ATT&CK ids of the rule, tactics first: `TA0005 T1055 T1055.001 …`.
+    pub fn attack_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for t in &self.meta.threat {
+            ids.push(t.tactic.id.clone());
+            for tech in &t.technique {
+                ids.push(tech.id.clone());
+                ids.extend(tech.subtechnique.iter().map(|s| s.id.clone()));
+            }
+        }
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_rules_load_with_the_seed_metadata() {
+        let rules = bundled();
+        assert_eq!(rules.len(), BUNDLED.len());
+        let seed = &rules[0].meta;
+        // Reference §1.
+        assert_eq!(seed.name, "Potential Process Injection via PowerShell");
+        assert_eq!(seed.rule_id, "2e29e96a-b67c-455a-afe4-de6183431d0d");
+        assert_eq!(seed.version, 110);
+        assert_eq!((seed.severity.as_str(), seed.risk_score), ("medium", 47));
+        assert_eq!((seed.interval.as_str(), seed.from.as_str(), seed.max_signals), ("5m", "now-9m", 100));
+        assert_eq!(seed.index, ["winlogbeat-*", "logs-windows.powershell*"]);
+        assert_eq!(seed.timestamp_override.as_deref(), Some("event.ingested"));
+        assert_eq!(
+            rules[0].attack_ids(),
+            ["TA0005", "T1055", "T1055.001", "T1055.002", "TA0002", "T1059", "T1059.001", "T1106"]
+        );
+        let psr = &rules[1].meta;
+        assert_eq!(psr.rule_id, "56f2e9b5-4803-4e44-a0a4-a52dc79d57fe");
+        assert_eq!((psr.severity.as_str(), psr.risk_score), ("medium", 47));
+    }
+
+    #[test]
+    fn the_exception_directory_is_unescaped_once() {
+        // The TOML literal string holds `\\`; KQL turns each into one backslash.
+        let rules = bundled();
+        let printed = rules[0].expr.to_string();
+        assert!(printed.contains(r#"file.directory:"C:\\ProgramData\\Microsoft"#), "{printed}");
+        fn find_dir(e: &Expr) -> Option<String> {
+            match e {
+                Expr::Match { field: Some(f), value } if f == "file.directory" => Some(value.text.clone()),
+                Expr::And(v) | Expr::Or(v) => v.iter().find_map(find_dir),
+                Expr::Not(i) => find_dir(i),
+                _ => None,
+            }
+        }
+        assert_eq!(
+            find_dir(&rules[0].expr).as_deref(),
+            Some(r"C:\ProgramData\Microsoft\Windows Defender Advanced Threat Protection\SenseCM")
+        );
+    }
+
+    #[test]
+    fn other_rule_types_are_skipped_with_their_name() {
+        let eql = "[rule]\nname='X'\nrule_id='1'\nseverity='low'\nrisk_score=21\ntype='eql'\nlanguage='eql'\nquery='process where true'\n";
+        match load(eql, "x.toml").unwrap() {
+            Loaded::Skipped { name, reason } => {
+                assert_eq!(name, "X");
+                assert!(reason.contains("eql"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn broken_files_and_queries_are_errors() {
+        assert!(matches!(load("not toml [", "a.toml"), Err(RuleError::Toml { .. })));
+        let bad = "[rule]\nname='X'\nrule_id='1'\nseverity='low'\nrisk_score=21\ntype='query'\nlanguage='kuery'\nquery='a:(b'\n";
+        let err = load(bad, "b.toml").unwrap_err().to_string();
+        assert!(err.contains("b.toml") && err.contains("query:1:"), "{err}");
+    }
+}
