@@ -94,8 +94,9 @@ pub struct Progress {
 /// Why a load could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// Nothing could be read; the diagnostics say why for each path.
     #[error("no readable input among the given paths")]
-    NoInput,
+    NoInput(Vec<Diagnostic>),
     #[error("cancelled")]
     Cancelled,
 }
@@ -144,7 +145,7 @@ pub fn ingest(
         progress(&state);
     }
     if readable == 0 {
-        return Err(IngestError::NoInput);
+        return Err(IngestError::NoInput(report.diagnostics));
     }
     Ok(report)
 }

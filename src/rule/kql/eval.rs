@@ -32,6 +32,12 @@ pub struct Explanation {
     /// `and`, `or`, `not`, `*` or the clause itself (`field:value`).
     pub label: String,
     pub children: Vec<Explanation>,
+    /// For a leaf: its field (`None` for a bare value, which searches every field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For a `field:value` leaf: the value as written in the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// For a leaf: the occurrences that made it hold.
     pub hits: Vec<Hit>,
 }
@@ -43,6 +49,28 @@ impl Explanation {
         let mut out = Vec::new();
         self.collect_positive(&mut out);
         out
+    }
+
+    /// The query values of the leaves on `field` that held and count towards the match, in
+    /// query order.
+    pub fn positive_terms(&self, field: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.collect_terms(field, &mut out);
+        out
+    }
+
+    fn collect_terms<'a>(&'a self, field: &str, out: &mut Vec<&'a str>) {
+        if !self.held || self.label == "not" {
+            return;
+        }
+        if let (Some(v), Some(f)) = (&self.value, &self.field) {
+            if f == field {
+                out.push(v);
+            }
+        }
+        for c in &self.children {
+            c.collect_terms(field, out);
+        }
     }
 
     fn collect_positive<'a>(&'a self, out: &mut Vec<&'a Hit>) {
@@ -70,7 +98,7 @@ struct Ctx<'f, 'a> {
 }
 
 fn node(label: &str, held: bool, children: Vec<Explanation>) -> Explanation {
-    Explanation { held, label: label.to_owned(), children, hits: Vec::new() }
+    Explanation { held, label: label.to_owned(), children, field: None, value: None, hits: Vec::new() }
 }
 
 /// The analyzer a text field is indexed with: script-block text uses the mapping's analyzer,
@@ -101,7 +129,8 @@ impl Ctx<'_, '_> {
             }
             Expr::Match { field: Some(field), value } => {
                 let (held, hits) = self.match_field(field, value);
-                Explanation { held, label: expr.to_string(), children: Vec::new(), hits }
+                let (field, value) = (Some(field.clone()), Some(value.text.clone()));
+                Explanation { held, label: expr.to_string(), children: Vec::new(), field, value, hits }
             }
             Expr::Match { field: None, value } => {
                 let names: Vec<String> = self.fields.iter().map(|(k, _)| k.to_owned()).collect();
@@ -112,11 +141,13 @@ impl Ctx<'_, '_> {
                     held |= h;
                     hits.append(&mut found);
                 }
-                Explanation { held, label: expr.to_string(), children: Vec::new(), hits }
+                let value = Some(value.text.clone());
+                Explanation { held, label: expr.to_string(), children: Vec::new(), field: None, value, hits }
             }
             Expr::Range { field, op, value } => {
                 let held = self.range(field, *op, value);
-                Explanation { held, label: expr.to_string(), children: Vec::new(), hits: Vec::new() }
+                let (field, value) = (Some(field.clone()), Some(value.text.clone()));
+                Explanation { held, label: expr.to_string(), children: Vec::new(), field, value, hits: Vec::new() }
             }
         }
     }

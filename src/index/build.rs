@@ -1,0 +1,131 @@
+//! Building an index from exports: stream events from `ingest`, turn each into a tantivy
+//! document, commit once at the end.
+
+use super::schema::{build_schema, kw_term, register, Fields as SchemaFields};
+use crate::analysis::Analyzer;
+use crate::ecs::{self, field_type, leaf_as_keyword, FieldType, Fields, KEYWORD_IGNORE_ABOVE};
+use crate::event::Event;
+use crate::ingest::{self, IngestError, IngestReport, InputFile, Progress};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use tantivy::{DateTime, Index, TantivyDocument};
+
+/// Memory the index writer may use before it flushes a segment.
+const WRITER_MEMORY: usize = 256 * 1024 * 1024;
+
+/// What a build produced.
+#[derive(Debug)]
+pub struct BuildStats {
+    pub report: IngestReport,
+    pub events: u64,
+}
+
+/// Errors of a build: the load itself, or tantivy.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// Builds a fresh index of `inputs` in `dir` (which must be empty).
+pub fn build(
+    dir: &Path,
+    inputs: &[InputFile],
+    analyzer: Analyzer,
+    mut report: IngestReport,
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<(Index, BuildStats), BuildError> {
+    let (schema, fields) = build_schema();
+    let index = Index::create_in_dir(dir, schema)?;
+    register(&index, analyzer);
+    let mut writer: tantivy::IndexWriter<TantivyDocument> = index.writer(WRITER_MEMORY)?;
+    let mut ord = 0u64;
+    let mut failure: Option<tantivy::TantivyError> = None;
+    let loaded = match ingest::ingest(
+        inputs,
+        &mut |ev| {
+            if failure.is_some() {
+                return;
+            }
+            if let Err(e) = writer.add_document(to_document(&ev, &fields, ord)) {
+                failure = Some(e);
+            }
+            ord += 1;
+        },
+        progress,
+        cancel,
+    ) {
+        Ok(r) => r,
+        Err(IngestError::NoInput(mut diagnostics)) => {
+            let mut all = report.diagnostics;
+            all.append(&mut diagnostics);
+            return Err(IngestError::NoInput(all).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    report.files = loaded.files;
+    report.bytes = loaded.bytes;
+    report.loaded = loaded.loaded;
+    report.skipped += loaded.skipped;
+    report.diagnostics.extend(loaded.diagnostics);
+    report.diagnostics_dropped += loaded.diagnostics_dropped;
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok((index, BuildStats { report, events: ord }))
+}
+
+fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    let fields = Fields::of_lenient(&ev.doc);
+    for (path, values) in fields.iter() {
+        doc.add_text(f.exists, path);
+        match field_type(path) {
+            FieldType::Text => {
+                if path == ecs::names::SCRIPT_BLOCK_TEXT {
+                    for v in values {
+                        doc.add_text(f.script, leaf_as_keyword(v));
+                    }
+                }
+            }
+            _ => {
+                for v in values {
+                    let s = leaf_as_keyword(v);
+                    if s.chars().count() <= KEYWORD_IGNORE_ABOVE {
+                        doc.add_text(f.kw, kw_term(path, &s));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(ms) = fields.get(ecs::names::TIMESTAMP).iter().find_map(|v| ecs::parse_date_millis(v)) {
+        doc.add_date(f.time, DateTime::from_timestamp_millis(ms));
+    }
+    if let Some(host) = fields.first(ecs::names::HOST_NAME) {
+        doc.add_text(f.host, host);
+    }
+    if let Some(user) = fields.first(ecs::names::USER_NAME).or_else(|| fields.first(ecs::names::USER_ID)) {
+        doc.add_text(f.user, user);
+    }
+    doc.add_u64(f.ord, ord);
+    doc.add_text(f.doc, serde_json::to_string(&ev.doc).unwrap_or_default());
+    doc.add_text(f.src_path, &ev.source.path);
+    if let Some(line) = ev.source.line {
+        doc.add_u64(f.src_line, line);
+    }
+    if let Some(index) = ev.source.index {
+        doc.add_u64(f.src_index, index);
+    }
+    if let Some(id) = &ev.es_id {
+        doc.add_text(f.es_id, id);
+    }
+    if let Some(idx) = &ev.es_index {
+        doc.add_text(f.es_index, idx);
+    }
+    doc
+}

@@ -1,0 +1,155 @@
+//! Writing alerts: an aligned table for people, and Elastic-style alert documents as NDJSON,
+//! a JSON array, or CSV. Every string from the logs goes through `safe_text` in the table and
+//! CSV (NDJSON/JSON escape control characters by construction).
+
+use crate::alert::Alert;
+use crate::ecs::{self, format_millis, Fields};
+use crate::rule::Rule;
+use crate::safe_text;
+use serde_json::{json, Map, Value};
+use std::io::{self, Write};
+
+/// Output formats of `scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Ndjson,
+    Json,
+    Csv,
+}
+
+/// The alert as an Elastic alert document: the source document with `kibana.alert.*` and
+/// `pstriage.*` fields added (dotted keys, as the alerts index stores them).
+pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Value {
+    let mut doc: Map<String, Value> = alert.event.doc.clone();
+    let fields = Fields::of_lenient(&alert.event.doc);
+    let meta = &rule.meta;
+    let mut put = |k: &str, v: Value| {
+        doc.insert(k.to_owned(), v);
+    };
+    put("kibana.alert.rule.name", json!(meta.name));
+    put("kibana.alert.rule.rule_id", json!(meta.rule_id));
+    put("kibana.alert.rule.version", json!(meta.version));
+    put("kibana.alert.rule.type", json!(meta.rule_type));
+    put("kibana.alert.rule.description", json!(meta.description.trim()));
+    put("kibana.alert.rule.threat", serde_json::to_value(&meta.threat).unwrap_or(Value::Null));
+    put("kibana.alert.severity", json!(meta.severity));
+    put("kibana.alert.risk_score", json!(meta.risk_score));
+    put("kibana.alert.reason", json!(alert.reason));
+    put("kibana.alert.workflow_status", json!(workflow_status));
+    put("kibana.alert.original_time", alert.time_ms.map(|t| json!(format_millis(t))).unwrap_or(Value::Null));
+    if let Some(h) = &alert.host {
+        put("host.name", json!(h));
+    }
+    if let Some(u) = fields.first(ecs::names::USER_ID) {
+        put("user.id", json!(u));
+    }
+    if let Some(id) = fields.first(ecs::names::SCRIPT_BLOCK_ID) {
+        put("powershell.file.script_block_id", json!(id));
+    }
+    put("pstriage.alert_id", json!(alert.id));
+    put("pstriage.matched_terms", json!(alert.matched_terms));
+    put("pstriage.source.path", json!(alert.event.source.path));
+    put("pstriage.source.line", json!(alert.event.source.line));
+    if let Some(i) = alert.event.source.index {
+        put("pstriage.source.index", json!(i));
+    }
+    Value::Object(doc)
+}
+
+/// Writes `alerts` in `format`.
+pub fn write(out: &mut dyn Write, format: Format, alerts: &[Alert], rules: &[Rule]) -> io::Result<()> {
+    match format {
+        Format::Table => write_table(out, alerts, rules),
+        Format::Ndjson => {
+            for a in alerts {
+                serde_json::to_writer(&mut *out, &alert_document(a, &rules[a.rule], "open"))?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        }
+        Format::Json => {
+            let docs: Vec<Value> = alerts.iter().map(|a| alert_document(a, &rules[a.rule], "open")).collect();
+            serde_json::to_writer_pretty(&mut *out, &docs)?;
+            out.write_all(b"\n")
+        }
+        Format::Csv => write_csv(out, alerts, rules),
+    }
+}
+
+fn time_text(a: &Alert) -> String {
+    a.time_ms.map(format_millis).unwrap_or_else(|| "-".into())
+}
+
+fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Result<()> {
+    let header = ["TIME", "HOST", "USER", "RULE", "SEVERITY", "MATCHED"];
+    let rows: Vec<[String; 6]> = alerts
+        .iter()
+        .map(|a| {
+            let r = &rules[a.rule].meta;
+            [
+                time_text(a),
+                safe_text::line(a.host.as_deref().unwrap_or("-")).into_owned(),
+                safe_text::line(a.user.as_deref().unwrap_or("-")).into_owned(),
+                safe_text::line(&r.name).into_owned(),
+                format!("{}/{}", r.severity, r.risk_score),
+                safe_text::line(&a.matched_terms.join(", ")).into_owned(),
+            ]
+        })
+        .collect();
+    let caps = [24, 28, 44, 48, 11, usize::MAX];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count()).min(caps[i]);
+        }
+    }
+    let line = |cells: [&str; 6]| -> String {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let cut = truncate(cell, widths[i]);
+            if i + 1 == cells.len() {
+                s.push_str(&cut);
+            } else {
+                s.push_str(&format!("{cut:<w$}  ", w = widths[i]));
+            }
+        }
+        s.trim_end().to_owned()
+    };
+    writeln!(out, "{}", line(header))?;
+    for row in &rows {
+        writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]))?;
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn write_csv(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Result<()> {
+    writeln!(out, "time,host,user,rule,severity,risk_score,matched_terms,alert_id,source")?;
+    for a in alerts {
+        let r = &rules[a.rule].meta;
+        let cells = [
+            time_text(a),
+            a.host.clone().unwrap_or_default(),
+            a.user.clone().unwrap_or_default(),
+            r.name.clone(),
+            r.severity.clone(),
+            r.risk_score.to_string(),
+            a.matched_terms.join(" "),
+            a.id.clone(),
+            a.event.source.to_string(),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| safe_text::csv_cell(c)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! What every command does first: load the rules (bundled + `--rules`) and open the dataset
+//! (resolve paths, reuse or build the index). Shared by `scan`, `report`, `triage` and the TUI.
+
+use crate::analysis::Analyzer;
+use crate::index::{self, Dataset, OpenError, OpenOptions};
+use crate::ingest::{self, IngestReport, Progress};
+use crate::rule::{self, Loaded, Rule};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// Options common to every command that loads data.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub paths: Vec<PathBuf>,
+    pub analyzer: Analyzer,
+    pub rule_paths: Vec<PathBuf>,
+    pub no_default_rules: bool,
+    pub index_dir: Option<PathBuf>,
+    pub cache_root: Option<PathBuf>,
+}
+
+/// Rules that loaded, and the notes on those that did not run.
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// `rule 'X' (path): skipped: reason` lines.
+    pub skipped: Vec<String>,
+}
+
+/// A rule problem that stops the run.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error(transparent)]
+    Rule(#[from] rule::RuleError),
+    #[error("{0}: cannot read rules: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("no rules to run: --no-default-rules was given without --rules")]
+    None,
+}
+
+/// Loads the bundled rules (unless disabled) and every `.toml` under the `--rules` paths.
+pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
+    let mut rules = if opts.no_default_rules { Vec::new() } else { rule::bundled() };
+    let mut skipped = Vec::new();
+    let mut files = Vec::new();
+    for p in &opts.rule_paths {
+        collect_toml(p, &mut files)?;
+    }
+    for f in files {
+        let text = fs::read_to_string(&f).map_err(|e| RulesError::Io(f.clone(), e))?;
+        match rule::load(&text, &f.display().to_string())? {
+            Loaded::Rule(r) => {
+                // A file with the id of a bundled rule replaces it.
+                rules.retain(|x| x.meta.rule_id != r.meta.rule_id);
+                rules.push(*r);
+            }
+            Loaded::Skipped { name, reason } => {
+                skipped.push(format!("rule '{name}' ({}): skipped: {reason}", f.display()))
+            }
+        }
+    }
+    if rules.is_empty() {
+        return Err(RulesError::None);
+    }
+    Ok(RuleSet { rules, skipped })
+}
+
+fn collect_toml(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), RulesError> {
+    let meta = fs::metadata(p).map_err(|e| RulesError::Io(p.to_path_buf(), e))?;
+    if meta.is_file() {
+        out.push(p.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(p)
+        .map_err(|e| RulesError::Io(p.to_path_buf(), e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            collect_toml(&e, out)?;
+        } else if e.extension().is_some_and(|x| x == "toml") {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// Resolves the input paths and opens (or builds) their index.
+pub fn open_dataset(
+    opts: &LoadOptions,
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<Dataset, OpenError> {
+    let mut report = IngestReport::default();
+    let inputs = ingest::resolve(&opts.paths, &mut report);
+    let open = OpenOptions {
+        analyzer: opts.analyzer,
+        index_dir: opts.index_dir.clone(),
+        cache_root: opts.cache_root.clone(),
+    };
+    index::open_or_build(&inputs, report, &open, progress, cancel)
+}
