@@ -59,9 +59,14 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
     Some(Alert {
         id: alert_id(&rule.meta.rule_id, event),
         rule: rule_index,
-        time_ms: fields.get(ecs::names::TIMESTAMP).iter().find_map(|v| ecs::parse_date_millis(v)),
+        time_ms: fields
+            .get(ecs::names::TIMESTAMP)
+            .iter()
+            .find_map(|v| ecs::parse_date_millis(v)),
         host: fields.first(ecs::names::HOST_NAME),
-        user: fields.first(ecs::names::USER_NAME).or_else(|| fields.first(ecs::names::USER_ID)),
+        user: fields
+            .first(ecs::names::USER_NAME)
+            .or_else(|| fields.first(ecs::names::USER_ID)),
         reason: reason(rule, &fields),
         matched_terms,
         hits,
@@ -72,7 +77,9 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
 
 /// Kibana's alert reason: `process event with file X, by U on H created medium alert NAME.`
 fn reason(rule: &Rule, fields: &Fields<'_>) -> String {
-    let category = fields.first(ecs::names::EVENT_CATEGORY).unwrap_or_else(|| "event".into());
+    let category = fields
+        .first(ecs::names::EVENT_CATEGORY)
+        .unwrap_or_else(|| "event".into());
     let mut s = format!("{category} event");
     if let Some(file) = fields.first(ecs::names::FILE_NAME) {
         s.push_str(&format!(" with file {file},"));
@@ -83,7 +90,10 @@ fn reason(rule: &Rule, fields: &Fields<'_>) -> String {
     if let Some(host) = fields.first(ecs::names::HOST_NAME) {
         s.push_str(&format!(" on {host}"));
     }
-    s.push_str(&format!(" created {} alert {}.", rule.meta.severity, rule.meta.name));
+    s.push_str(&format!(
+        " created {} alert {}.",
+        rule.meta.severity, rule.meta.name
+    ));
     s
 }
 
@@ -93,7 +103,12 @@ mod tests {
     use crate::event::SourceRef;
 
     fn event(json: &str) -> Event {
-        Event { doc: serde_json::from_str(json).unwrap(), es_id: None, es_index: None, source: SourceRef::line("t", 1) }
+        Event {
+            doc: serde_json::from_str(json).unwrap(),
+            es_id: None,
+            es_index: None,
+            source: SourceRef::line("t", 1),
+        }
     }
 
     #[test]

@@ -98,12 +98,36 @@ mod tests {
     fn reference_table_of_the_semantics_doc() {
         // §3 of elastic-semantics.md: (text, pattern tokens, standard tokens).
         let cases: &[(&str, &[&str], &[&str])] = &[
-            ("[Kernel32]::VirtualAlloc(", &["kernel32", "virtualalloc"], &["kernel32", "virtualalloc"]),
-            ("$k.VirtualAlloc(", &["k", "virtualalloc"], &["k.virtualalloc"]),
-            ("Invoke-VirtualAlloc", &["invoke-virtualalloc"], &["invoke", "virtualalloc"]),
-            ("Win32_VirtualAlloc", &["win32_virtualalloc"], &["win32_virtualalloc"]),
-            ("VirtualAlloc123", &["virtualalloc123"], &["virtualalloc123"]),
-            ("Virtual`Alloc", &["virtual", "alloc"], &["virtual", "alloc"]),
+            (
+                "[Kernel32]::VirtualAlloc(",
+                &["kernel32", "virtualalloc"],
+                &["kernel32", "virtualalloc"],
+            ),
+            (
+                "$k.VirtualAlloc(",
+                &["k", "virtualalloc"],
+                &["k.virtualalloc"],
+            ),
+            (
+                "Invoke-VirtualAlloc",
+                &["invoke-virtualalloc"],
+                &["invoke", "virtualalloc"],
+            ),
+            (
+                "Win32_VirtualAlloc",
+                &["win32_virtualalloc"],
+                &["win32_virtualalloc"],
+            ),
+            (
+                "VirtualAlloc123",
+                &["virtualalloc123"],
+                &["virtualalloc123"],
+            ),
+            (
+                "Virtual`Alloc",
+                &["virtual", "alloc"],
+                &["virtual", "alloc"],
+            ),
         ];
         for (text, pat, std) in cases {
             assert_eq!(Analyzer::Pattern.terms(text), *pat, "pattern: {text}");

@@ -12,7 +12,10 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
     let mut alerts = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         let compiled = compile(&rule.expr, &ds.fields, ds.analyzer);
-        let mut candidates: Vec<_> = searcher.search(&*compiled.query, &DocSetCollector)?.into_iter().collect();
+        let mut candidates: Vec<_> = searcher
+            .search(&*compiled.query, &DocSetCollector)?
+            .into_iter()
+            .collect();
         candidates.sort();
         for addr in candidates {
             let event = ds.event(&searcher, addr)?;
@@ -21,6 +24,11 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
             }
         }
     }
-    alerts.sort_by(|(aa, a), (ab, b)| a.time_ms.cmp(&b.time_ms).then(aa.cmp(ab)).then(a.rule.cmp(&b.rule)));
+    alerts.sort_by(|(aa, a), (ab, b)| {
+        a.time_ms
+            .cmp(&b.time_ms)
+            .then(aa.cmp(ab))
+            .then(a.rule.cmp(&b.rule))
+    });
     Ok(alerts.into_iter().map(|(_, a)| a).collect())
 }

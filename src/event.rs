@@ -91,10 +91,23 @@ mod tests {
     fn identity_ignores_key_order_and_location() {
         let a: Map<String, Value> = serde_json::from_str(r#"{"a":1,"b":{"c":2}}"#).unwrap();
         let b: Map<String, Value> = serde_json::from_str(r#"{"b":{"c":2},"a":1}"#).unwrap();
-        let ea = Event { doc: a, es_id: None, es_index: None, source: SourceRef::line("x", 1) };
-        let eb = Event { doc: b, es_id: None, es_index: None, source: SourceRef::line("y", 9) };
+        let ea = Event {
+            doc: a,
+            es_id: None,
+            es_index: None,
+            source: SourceRef::line("x", 1),
+        };
+        let eb = Event {
+            doc: b,
+            es_id: None,
+            es_index: None,
+            source: SourceRef::line("y", 9),
+        };
         assert_eq!(ea.identity(), eb.identity());
-        let ec = Event { es_id: Some("abc".into()), ..ea.clone() };
+        let ec = Event {
+            es_id: Some("abc".into()),
+            ..ea.clone()
+        };
         assert_eq!(ec.identity(), "id:abc");
     }
 }

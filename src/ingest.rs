@@ -127,7 +127,7 @@ pub fn ingest(
             state.events += 1;
             state.bytes_done = base_bytes + bytes;
             sink(ev);
-            if state.events % 4096 == 0 {
+            if state.events.is_multiple_of(4096) {
                 progress(&state);
             }
         });

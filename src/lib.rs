@@ -1,12 +1,12 @@
 //! pstriage library.
+pub mod alert;
 pub mod analysis;
+pub mod detect;
 pub mod ecs;
 pub mod event;
-pub mod ingest;
-pub mod rule;
 pub mod index;
-pub mod alert;
-pub mod detect;
+pub mod ingest;
 pub mod output;
+pub mod rule;
 pub mod safe_text;
 pub mod session;

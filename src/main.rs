@@ -4,6 +4,8 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use pstriage::analysis::Analyzer;
+use pstriage::index::OpenError;
+use pstriage::ingest::IngestError;
 use pstriage::output::{self, Format};
 use pstriage::session::{self, LoadOptions};
 use std::io::Write;
@@ -117,7 +119,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("pstriage: {s}");
             }
             for r in &set.rules {
-                println!("{}  v{}  {}/{}  {}  ({})", r.meta.rule_id, r.meta.version, r.meta.severity, r.meta.risk_score, r.meta.name, r.origin);
+                println!(
+                    "{}  v{}  {}/{}  {}  ({})",
+                    r.meta.rule_id,
+                    r.meta.version,
+                    r.meta.severity,
+                    r.meta.risk_score,
+                    r.meta.name,
+                    r.origin
+                );
             }
             Ok(())
         }
@@ -132,20 +142,23 @@ fn scan(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
         eprintln!("pstriage: {s}");
     }
     let cancel = AtomicBool::new(false);
-    let ds = session::open_dataset(&opts, &mut |_| {}, &cancel).map_err(|e| {
-        if let pstriage::index::OpenError::Ingest(pstriage::ingest::IngestError::NoInput(diags)) = &e {
+    let ds = session::open_dataset(&opts, &mut |_| {}, &cancel).inspect_err(|e| {
+        if let OpenError::Ingest(IngestError::NoInput(diags)) = e {
             for d in diags {
                 eprintln!("pstriage: {d}");
             }
         }
-        e
     })?;
+
     let report = &ds.manifest.report;
     for d in &report.diagnostics {
         eprintln!("pstriage: {d}");
     }
     if report.diagnostics_dropped > 0 {
-        eprintln!("pstriage: … and {} more problems not listed", report.diagnostics_dropped);
+        eprintln!(
+            "pstriage: … and {} more problems not listed",
+            report.diagnostics_dropped
+        );
     }
     let alerts = pstriage::detect::run(&ds, &set.rules).context("running the rules")?;
     let stdout = std::io::stdout();

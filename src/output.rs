@@ -31,13 +31,25 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
     put("kibana.alert.rule.rule_id", json!(meta.rule_id));
     put("kibana.alert.rule.version", json!(meta.version));
     put("kibana.alert.rule.type", json!(meta.rule_type));
-    put("kibana.alert.rule.description", json!(meta.description.trim()));
-    put("kibana.alert.rule.threat", serde_json::to_value(&meta.threat).unwrap_or(Value::Null));
+    put(
+        "kibana.alert.rule.description",
+        json!(meta.description.trim()),
+    );
+    put(
+        "kibana.alert.rule.threat",
+        serde_json::to_value(&meta.threat).unwrap_or(Value::Null),
+    );
     put("kibana.alert.severity", json!(meta.severity));
     put("kibana.alert.risk_score", json!(meta.risk_score));
     put("kibana.alert.reason", json!(alert.reason));
     put("kibana.alert.workflow_status", json!(workflow_status));
-    put("kibana.alert.original_time", alert.time_ms.map(|t| json!(format_millis(t))).unwrap_or(Value::Null));
+    put(
+        "kibana.alert.original_time",
+        alert
+            .time_ms
+            .map(|t| json!(format_millis(t)))
+            .unwrap_or(Value::Null),
+    );
     if let Some(h) = &alert.host {
         put("host.name", json!(h));
     }
@@ -58,7 +70,12 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
 }
 
 /// Writes `alerts` in `format`.
-pub fn write(out: &mut dyn Write, format: Format, alerts: &[Alert], rules: &[Rule]) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    format: Format,
+    alerts: &[Alert],
+    rules: &[Rule],
+) -> io::Result<()> {
     match format {
         Format::Table => write_table(out, alerts, rules),
         Format::Ndjson => {
@@ -69,7 +86,10 @@ pub fn write(out: &mut dyn Write, format: Format, alerts: &[Alert], rules: &[Rul
             Ok(())
         }
         Format::Json => {
-            let docs: Vec<Value> = alerts.iter().map(|a| alert_document(a, &rules[a.rule], "open")).collect();
+            let docs: Vec<Value> = alerts
+                .iter()
+                .map(|a| alert_document(a, &rules[a.rule], "open"))
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &docs)?;
             out.write_all(b"\n")
         }
@@ -82,6 +102,9 @@ fn time_text(a: &Alert) -> String {
 }
 
 fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Result<()> {
+    if alerts.is_empty() {
+        return writeln!(out, "(no alerts)");
+    }
     let header = ["TIME", "HOST", "USER", "RULE", "SEVERITY", "MATCHED"];
     let rows: Vec<[String; 6]> = alerts
         .iter()
@@ -118,7 +141,11 @@ fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Res
     };
     writeln!(out, "{}", line(header))?;
     for row in &rows {
-        writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]))?;
+        writeln!(
+            out,
+            "{}",
+            line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])
+        )?;
     }
     Ok(())
 }
@@ -134,7 +161,10 @@ fn truncate(s: &str, width: usize) -> String {
 }
 
 fn write_csv(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Result<()> {
-    writeln!(out, "time,host,user,rule,severity,risk_score,matched_terms,alert_id,source")?;
+    writeln!(
+        out,
+        "time,host,user,rule,severity,risk_score,matched_terms,alert_id,source"
+    )?;
     for a in alerts {
         let r = &rules[a.rule].meta;
         let cells = [

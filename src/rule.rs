@@ -125,7 +125,10 @@ struct RuleFile {
 pub enum Loaded {
     Rule(Box<Rule>),
     /// A valid rule pstriage cannot run (another type or language): reported, not ignored.
-    Skipped { name: String, reason: String },
+    Skipped {
+        name: String,
+        reason: String,
+    },
 }
 
 /// A rule file that cannot be used at all.
@@ -134,7 +137,11 @@ pub enum RuleError {
     #[error("{origin}: not a detection rule file: {message}")]
     Toml { origin: String, message: String },
     #[error("{origin}: rule '{name}': {source}")]
-    Query { origin: String, name: String, source: kql::KqlError },
+    Query {
+        origin: String,
+        name: String,
+        source: kql::KqlError,
+    },
 }
 
 /// Parses one rule file's text.
@@ -160,17 +167,23 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
         name: meta.name.clone(),
         source,
     })?;
-    Ok(Loaded::Rule(Box::new(Rule { meta, origin: origin.to_owned(), expr })))
+    Ok(Loaded::Rule(Box::new(Rule {
+        meta,
+        origin: origin.to_owned(),
+        expr,
+    })))
 }
 
 /// The bundled rules (they always parse: a test checks it).
 pub fn bundled() -> Vec<Rule> {
     BUNDLED
         .iter()
-        .filter_map(|(name, text)| match load(text, &format!("bundled:{name}")) {
-            Ok(Loaded::Rule(rule)) => Some(*rule),
-            _ => None,
-        })
+        .filter_map(
+            |(name, text)| match load(text, &format!("bundled:{name}")) {
+                Ok(Loaded::Rule(rule)) => Some(*rule),
+                _ => None,
+            },
+        )
         .collect()
 }
 
@@ -203,12 +216,24 @@ mod tests {
         assert_eq!(seed.rule_id, "2e29e96a-b67c-455a-afe4-de6183431d0d");
         assert_eq!(seed.version, 110);
         assert_eq!((seed.severity.as_str(), seed.risk_score), ("medium", 47));
-        assert_eq!((seed.interval.as_str(), seed.from.as_str(), seed.max_signals), ("5m", "now-9m", 100));
+        assert_eq!(
+            (seed.interval.as_str(), seed.from.as_str(), seed.max_signals),
+            ("5m", "now-9m", 100)
+        );
         assert_eq!(seed.index, ["winlogbeat-*", "logs-windows.powershell*"]);
         assert_eq!(seed.timestamp_override.as_deref(), Some("event.ingested"));
         assert_eq!(
             rules[0].attack_ids(),
-            ["TA0005", "T1055", "T1055.001", "T1055.002", "TA0002", "T1059", "T1059.001", "T1106"]
+            [
+                "TA0005",
+                "T1055",
+                "T1055.001",
+                "T1055.002",
+                "TA0002",
+                "T1059",
+                "T1059.001",
+                "T1106"
+            ]
         );
         let psr = &rules[1].meta;
         assert_eq!(psr.rule_id, "56f2e9b5-4803-4e44-a0a4-a52dc79d57fe");
@@ -220,10 +245,16 @@ mod tests {
         // The TOML literal string holds `\\`; KQL turns each into one backslash.
         let rules = bundled();
         let printed = rules[0].expr.to_string();
-        assert!(printed.contains(r#"file.directory:"C:\\ProgramData\\Microsoft"#), "{printed}");
+        assert!(
+            printed.contains(r#"file.directory:"C:\\ProgramData\\Microsoft"#),
+            "{printed}"
+        );
         fn find_dir(e: &Expr) -> Option<String> {
             match e {
-                Expr::Match { field: Some(f), value } if f == "file.directory" => Some(value.text.clone()),
+                Expr::Match {
+                    field: Some(f),
+                    value,
+                } if f == "file.directory" => Some(value.text.clone()),
                 Expr::And(v) | Expr::Or(v) => v.iter().find_map(find_dir),
                 Expr::Not(i) => find_dir(i),
                 _ => None,
@@ -249,7 +280,10 @@ mod tests {
 
     #[test]
     fn broken_files_and_queries_are_errors() {
-        assert!(matches!(load("not toml [", "a.toml"), Err(RuleError::Toml { .. })));
+        assert!(matches!(
+            load("not toml [", "a.toml"),
+            Err(RuleError::Toml { .. })
+        ));
         let bad = "[rule]\nname='X'\nrule_id='1'\nseverity='low'\nrisk_score=21\ntype='query'\nlanguage='kuery'\nquery='a:(b'\n";
         let err = load(bad, "b.toml").unwrap_err().to_string();
         assert!(err.contains("b.toml") && err.contains("query:1:"), "{err}");

@@ -25,7 +25,9 @@ pub fn is_unsafe(c: char) -> bool {
 /// Control Pictures), `⟨U+202E⟩` for the rest.
 pub fn placeholder(c: char) -> String {
     match c as u32 {
-        n @ 0..=0x1f => char::from_u32(0x2400 + n).map(String::from).unwrap_or_default(),
+        n @ 0..=0x1f => char::from_u32(0x2400 + n)
+            .map(String::from)
+            .unwrap_or_default(),
         0x7f => "\u{2421}".to_owned(),
         n => format!("⟨U+{n:04X}⟩"),
     }
@@ -69,7 +71,11 @@ pub fn multiline(s: &str) -> String {
 pub fn csv_cell(s: &str) -> String {
     let safe = line(s);
     let needs_guard = safe.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let body = if needs_guard { format!("'{safe}") } else { safe.into_owned() };
+    let body = if needs_guard {
+        format!("'{safe}")
+    } else {
+        safe.into_owned()
+    };
     if body.contains([',', '"', '\n']) {
         format!("\"{}\"", body.replace('"', "\"\""))
     } else {

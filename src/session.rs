@@ -40,7 +40,11 @@ pub enum RulesError {
 
 /// Loads the bundled rules (unless disabled) and every `.toml` under the `--rules` paths.
 pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
-    let mut rules = if opts.no_default_rules { Vec::new() } else { rule::bundled() };
+    let mut rules = if opts.no_default_rules {
+        Vec::new()
+    } else {
+        rule::bundled()
+    };
     let mut skipped = Vec::new();
     let mut files = Vec::new();
     for p in &opts.rule_paths {
@@ -54,9 +58,10 @@ pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
                 rules.retain(|x| x.meta.rule_id != r.meta.rule_id);
                 rules.push(*r);
             }
-            Loaded::Skipped { name, reason } => {
-                skipped.push(format!("rule '{name}' ({}): skipped: {reason}", f.display()))
-            }
+            Loaded::Skipped { name, reason } => skipped.push(format!(
+                "rule '{name}' ({}): skipped: {reason}",
+                f.display()
+            )),
         }
     }
     if rules.is_empty() {

@@ -149,7 +149,8 @@ mod tests {
 
     #[test]
     fn nested_and_dotted_keys_are_one_field() {
-        let d = doc(r#"{"host":{"os":{"type":"windows"}},"host.name":"a","host.os.family":["x","y"]}"#);
+        let d =
+            doc(r#"{"host":{"os":{"type":"windows"}},"host.name":"a","host.os.family":["x","y"]}"#);
         let f = Fields::of(&d).unwrap();
         assert_eq!(f.first("host.os.type").as_deref(), Some("windows"));
         assert_eq!(f.first("host.name").as_deref(), Some("a"));
@@ -175,11 +176,15 @@ mod tests {
     #[test]
     fn wrong_types_are_rejected_with_the_field_named() {
         let bad = doc(r#"{"powershell":{"file":{"script_block_text":{"x":1}}}}"#);
-        assert!(Fields::of(&bad).unwrap_err().contains("powershell.file.script_block_text"));
+        assert!(Fields::of(&bad)
+            .unwrap_err()
+            .contains("powershell.file.script_block_text"));
         let bad = doc(r#"{"@timestamp":"yesterday"}"#);
         assert!(Fields::of(&bad).unwrap_err().contains("@timestamp"));
         let bad = doc(r#"{"powershell":{"sequence":"one"}}"#);
-        assert!(Fields::of(&bad).unwrap_err().contains("powershell.sequence"));
+        assert!(Fields::of(&bad)
+            .unwrap_err()
+            .contains("powershell.sequence"));
         let ok = doc(r#"{"powershell":{"sequence":"2"}}"#);
         assert!(Fields::of(&ok).is_ok());
     }

@@ -26,7 +26,11 @@ fn parse_str(s: &str) -> Option<i64> {
         }
     }
     // No zone: Elasticsearch reads it as UTC.
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(Utc.from_utc_datetime(&dt).timestamp_millis());
         }
@@ -53,12 +57,24 @@ mod tests {
     #[test]
     fn iso_and_epoch_forms() {
         let want = 1_716_286_542_123;
-        assert_eq!(parse_date_millis(&json!("2024-05-21T10:15:42.123Z")), Some(want));
-        assert_eq!(parse_date_millis(&json!("2024-05-21T12:15:42.123+02:00")), Some(want));
-        assert_eq!(parse_date_millis(&json!("2024-05-21T10:15:42.123")), Some(want));
+        assert_eq!(
+            parse_date_millis(&json!("2024-05-21T10:15:42.123Z")),
+            Some(want)
+        );
+        assert_eq!(
+            parse_date_millis(&json!("2024-05-21T12:15:42.123+02:00")),
+            Some(want)
+        );
+        assert_eq!(
+            parse_date_millis(&json!("2024-05-21T10:15:42.123")),
+            Some(want)
+        );
         assert_eq!(parse_date_millis(&json!(want)), Some(want));
         assert_eq!(parse_date_millis(&json!("1716286542123")), Some(want));
-        assert_eq!(parse_date_millis(&json!("2024-05-21")), Some(1_716_249_600_000));
+        assert_eq!(
+            parse_date_millis(&json!("2024-05-21")),
+            Some(1_716_249_600_000)
+        );
         assert_eq!(parse_date_millis(&json!("not a date")), None);
         assert_eq!(format_millis(want), "2024-05-21T10:15:42.123Z");
     }

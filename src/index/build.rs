@@ -77,7 +77,13 @@ pub fn build(
     report.diagnostics_dropped += loaded.diagnostics_dropped;
     writer.commit()?;
     writer.wait_merging_threads()?;
-    Ok((index, BuildStats { report, events: ord }))
+    Ok((
+        index,
+        BuildStats {
+            report,
+            events: ord,
+        },
+    ))
 }
 
 fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
@@ -103,13 +109,20 @@ fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
             }
         }
     }
-    if let Some(ms) = fields.get(ecs::names::TIMESTAMP).iter().find_map(|v| ecs::parse_date_millis(v)) {
+    if let Some(ms) = fields
+        .get(ecs::names::TIMESTAMP)
+        .iter()
+        .find_map(|v| ecs::parse_date_millis(v))
+    {
         doc.add_date(f.time, DateTime::from_timestamp_millis(ms));
     }
     if let Some(host) = fields.first(ecs::names::HOST_NAME) {
         doc.add_text(f.host, host);
     }
-    if let Some(user) = fields.first(ecs::names::USER_NAME).or_else(|| fields.first(ecs::names::USER_ID)) {
+    if let Some(user) = fields
+        .first(ecs::names::USER_NAME)
+        .or_else(|| fields.first(ecs::names::USER_ID))
+    {
         doc.add_text(f.user, user);
     }
     doc.add_u64(f.ord, ord);

@@ -46,7 +46,9 @@ pub enum OpenError {
     Ingest(#[from] IngestError),
     #[error("index directory {0}: {1}")]
     Io(PathBuf, std::io::Error),
-    #[error("index directory {0} is not empty and was not made by pstriage; choose another --index")]
+    #[error(
+        "index directory {0} is not empty and was not made by pstriage; choose another --index"
+    )]
     Foreign(PathBuf),
     #[error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --index DIR")]
     NoCacheDir,
@@ -106,7 +108,11 @@ pub fn open_or_build(
     let dir = match &opts.index_dir {
         Some(d) => d.clone(),
         None => {
-            let root = opts.cache_root.clone().or_else(default_cache_root).ok_or(OpenError::NoCacheDir)?;
+            let root = opts
+                .cache_root
+                .clone()
+                .or_else(default_cache_root)
+                .ok_or(OpenError::NoCacheDir)?;
             root.join("index").join(&key)
         }
     };
@@ -130,9 +136,20 @@ pub fn open_or_build(
         events: stats.events,
     };
     write_manifest(&dir, &manifest)?;
-    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
     let fields = fields_of(&index.schema())?;
-    Ok(Dataset { index, reader, fields, manifest, dir, reused: false, analyzer: opts.analyzer })
+    Ok(Dataset {
+        index,
+        reader,
+        fields,
+        manifest,
+        dir,
+        reused: false,
+        analyzer: opts.analyzer,
+    })
 }
 
 fn read_manifest(dir: &Path) -> Option<Manifest> {
@@ -144,20 +161,34 @@ fn open_existing(dir: &Path, manifest: Manifest, analyzer: Analyzer) -> Result<D
     let index = Index::open_in_dir(dir)?;
     register(&index, analyzer);
     let fields = fields_of(&index.schema())?;
-    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
     if reader.searcher().num_docs() != manifest.events {
         return Err(OpenError::Index(tantivy::TantivyError::InvalidArgument(
             "document count differs from the manifest".into(),
         )));
     }
-    Ok(Dataset { index, reader, fields, manifest, dir: dir.to_path_buf(), reused: true, analyzer })
+    Ok(Dataset {
+        index,
+        reader,
+        fields,
+        manifest,
+        dir: dir.to_path_buf(),
+        reused: true,
+        analyzer,
+    })
 }
 
 /// Makes `dir` an empty directory, removing an old pstriage index but never anything else.
 fn prepare_empty(dir: &Path) -> Result<(), OpenError> {
     let io = |e| OpenError::Io(dir.to_path_buf(), e);
     if dir.exists() {
-        let entries: Vec<_> = fs::read_dir(dir).map_err(io)?.filter_map(Result::ok).collect();
+        let entries: Vec<_> = fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(Result::ok)
+            .collect();
         let ours = entries.iter().any(|e| {
             let name = e.file_name();
             name == MANIFEST || name == "meta.json" || name == ".managed.json"
@@ -167,7 +198,11 @@ fn prepare_empty(dir: &Path) -> Result<(), OpenError> {
         }
         for e in entries {
             let p = e.path();
-            let r = if p.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+            let r = if p.is_dir() {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
             r.map_err(io)?;
         }
     }
@@ -178,7 +213,8 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), OpenError> {
     let io = |e| OpenError::Io(dir.to_path_buf(), e);
     let tmp = dir.join(format!("{MANIFEST}.tmp"));
     let mut f = fs::File::create(&tmp).map_err(io)?;
-    f.write_all(&serde_json::to_vec_pretty(manifest).unwrap_or_default()).map_err(io)?;
+    f.write_all(&serde_json::to_vec_pretty(manifest).unwrap_or_default())
+        .map_err(io)?;
     f.sync_all().map_err(io)?;
     fs::rename(&tmp, dir.join(MANIFEST)).map_err(io)
 }
@@ -193,7 +229,11 @@ impl Dataset {
     pub fn event(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> tantivy::Result<Event> {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let f = &self.fields;
-        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_owned);
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
         let num = |field| doc.get_first(field).and_then(|v| v.as_u64());
         let body = text(f.doc).unwrap_or_default();
         let map = serde_json::from_str(&body).unwrap_or_default();
@@ -201,7 +241,11 @@ impl Dataset {
             doc: map,
             es_id: text(f.es_id),
             es_index: text(f.es_index),
-            source: SourceRef { path: text(f.src_path).unwrap_or_default(), line: num(f.src_line), index: num(f.src_index) },
+            source: SourceRef {
+                path: text(f.src_path).unwrap_or_default(),
+                line: num(f.src_line),
+                index: num(f.src_index),
+            },
         })
     }
 }

@@ -23,7 +23,10 @@ pub struct Compiled {
 }
 
 fn all() -> Compiled {
-    Compiled { query: Box::new(AllQuery), exact: false }
+    Compiled {
+        query: Box::new(AllQuery),
+        exact: false,
+    }
 }
 
 fn exact(query: Box<dyn Query>) -> Compiled {
@@ -37,34 +40,58 @@ fn is_all(c: &Compiled) -> bool {
 /// Compiles `expr` for an index whose script text was analyzed with `analyzer`.
 pub fn compile(expr: &Expr, f: &SchemaFields, analyzer: Analyzer) -> Compiled {
     match expr {
-        Expr::All => Compiled { query: Box::new(AllQuery), exact: true },
+        Expr::All => Compiled {
+            query: Box::new(AllQuery),
+            exact: true,
+        },
         Expr::Or(items) => {
             let parts: Vec<Compiled> = items.iter().map(|e| compile(e, f, analyzer)).collect();
             if parts.iter().any(is_all) {
                 return all();
             }
             let exact_all = parts.iter().all(|p| p.exact);
-            let q = BooleanQuery::new(parts.into_iter().map(|p| (Occur::Should, p.query)).collect());
-            Compiled { query: Box::new(q), exact: exact_all }
+            let q = BooleanQuery::new(
+                parts
+                    .into_iter()
+                    .map(|p| (Occur::Should, p.query))
+                    .collect(),
+            );
+            Compiled {
+                query: Box::new(q),
+                exact: exact_all,
+            }
         }
         Expr::And(items) => {
             let parts: Vec<Compiled> = items.iter().map(|e| compile(e, f, analyzer)).collect();
             let exact_all = parts.iter().all(|p| p.exact);
-            let musts: Vec<_> = parts.into_iter().filter(|p| !is_all(p)).map(|p| (Occur::Must, p.query)).collect();
+            let musts: Vec<_> = parts
+                .into_iter()
+                .filter(|p| !is_all(p))
+                .map(|p| (Occur::Must, p.query))
+                .collect();
             if musts.is_empty() {
                 return all();
             }
-            Compiled { query: Box::new(BooleanQuery::new(musts)), exact: exact_all }
+            Compiled {
+                query: Box::new(BooleanQuery::new(musts)),
+                exact: exact_all,
+            }
         }
         Expr::Not(inner) => {
             let c = compile(inner, f, analyzer);
             if !c.exact {
                 return all();
             }
-            let q = BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery) as Box<dyn Query>), (Occur::MustNot, c.query)]);
+            let q = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                (Occur::MustNot, c.query),
+            ]);
             exact(Box::new(q))
         }
-        Expr::Match { field: Some(field), value } => leaf(field, value, f, analyzer),
+        Expr::Match {
+            field: Some(field),
+            value,
+        } => leaf(field, value, f, analyzer),
         Expr::Match { field: None, .. } | Expr::Range { .. } => all(),
     }
 }
@@ -85,7 +112,9 @@ fn leaf(field: &str, value: &Literal, f: &SchemaFields, analyzer: Analyzer) -> C
             let term = Term::from_field_text(f.kw, &kw_term(field, &value.text));
             exact(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
         }
-        FieldType::Text if field == ecs::names::SCRIPT_BLOCK_TEXT => script_leaf(value, f, analyzer),
+        FieldType::Text if field == ecs::names::SCRIPT_BLOCK_TEXT => {
+            script_leaf(value, f, analyzer)
+        }
         _ => all(),
     }
 }
@@ -95,16 +124,30 @@ fn script_leaf(value: &Literal, f: &SchemaFields, analyzer: Analyzer) -> Compile
     if tokens.is_empty() {
         return exact(Box::new(EmptyQuery));
     }
-    let terms: Vec<Term> = tokens.iter().map(|t| Term::from_field_text(f.script, &index_term(t))).collect();
+    let terms: Vec<Term> = tokens
+        .iter()
+        .map(|t| Term::from_field_text(f.script, &index_term(t)))
+        .collect();
     let any_prefix = tokens.iter().any(|t| is_prefix_term(&index_term(t)));
     if value.quoted && terms.len() > 1 {
         // Phrases are confirmed by the evaluator: tantivy puts values of one field only one
         // position apart, so a phrase could span two array elements here.
-        return Compiled { query: Box::new(PhraseQuery::new(terms)), exact: false };
+        return Compiled {
+            query: Box::new(PhraseQuery::new(terms)),
+            exact: false,
+        };
     }
     let should: Vec<(Occur, Box<dyn Query>)> = terms
         .into_iter()
-        .map(|t| (Occur::Should, Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>))
+        .map(|t| {
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+            )
+        })
         .collect();
-    Compiled { query: Box::new(BooleanQuery::new(should)), exact: !any_prefix }
+    Compiled {
+        query: Box::new(BooleanQuery::new(should)),
+        exact: !any_prefix,
+    }
 }

@@ -42,7 +42,10 @@ pub(super) struct ScriptTokenizer {
 
 impl ScriptTokenizer {
     pub fn new(analyzer: Analyzer) -> Self {
-        ScriptTokenizer { analyzer, tokens: Vec::new() }
+        ScriptTokenizer {
+            analyzer,
+            tokens: Vec::new(),
+        }
     }
 }
 
@@ -67,7 +70,10 @@ impl Tokenizer for ScriptTokenizer {
                 position_length: 1,
             });
         });
-        ScriptTokenStream { tokens: &mut self.tokens, next: 0 }
+        ScriptTokenStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
     }
 }
 

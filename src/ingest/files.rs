@@ -35,22 +35,36 @@ pub fn collect_inputs(paths: &[PathBuf], report: &mut IngestReport) -> Vec<Input
     out
 }
 
-fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<InputFile>, report: &mut IngestReport) {
+fn walk(
+    dir: &Path,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<InputFile>,
+    report: &mut IngestReport,
+) {
     let canonical = match fs::canonicalize(dir) {
         Ok(c) => c,
         Err(e) => {
-            report.note(dir.display().to_string(), format!("cannot read directory: {e}"));
+            report.note(
+                dir.display().to_string(),
+                format!("cannot read directory: {e}"),
+            );
             return;
         }
     };
     if !seen.insert(canonical) {
-        report.note(dir.display().to_string(), "directory already visited (symlink loop?), skipped");
+        report.note(
+            dir.display().to_string(),
+            "directory already visited (symlink loop?), skipped",
+        );
         return;
     }
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            report.note(dir.display().to_string(), format!("cannot read directory: {e}"));
+            report.note(
+                dir.display().to_string(),
+                format!("cannot read directory: {e}"),
+            );
             return;
         }
     };
@@ -59,7 +73,9 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<InputFile>, repor
     for child in children {
         match fs::metadata(&child) {
             Ok(meta) if meta.is_dir() => walk(&child, seen, out, report),
-            Ok(meta) if meta.is_file() && has_known_extension(&child) => out.push(input_file(&child, &meta)),
+            Ok(meta) if meta.is_file() && has_known_extension(&child) => {
+                out.push(input_file(&child, &meta))
+            }
             Ok(_) => {}
             Err(e) => report.note(child.display().to_string(), format!("cannot read: {e}")),
         }

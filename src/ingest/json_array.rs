@@ -27,7 +27,11 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(value) = seq.next_element::<Value>()? {
-            let loc = SourceRef { path: self.path.to_owned(), line: None, index: Some(self.count) };
+            let loc = SourceRef {
+                path: self.path.to_owned(),
+                line: None,
+                index: Some(self.count),
+            };
             self.count += 1;
             record::expand(value, loc, self.report, self.on_event);
             if self.cancel.load(Ordering::Relaxed) {
@@ -53,13 +57,21 @@ pub(super) fn read(
     on_event: &mut dyn FnMut(Event),
 ) {
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut elements = Elements { path, report, cancel, on_event, count: 0 };
+    let mut elements = Elements {
+        path,
+        report,
+        cancel,
+        on_event,
+        count: 0,
+    };
     let result = (&mut elements).deserialize(&mut de).and_then(|()| de.end());
     if let Err(e) = result {
         let index = elements.count;
         report.skip(
             format!("{path}:{}", e.line()),
-            format!("invalid JSON in array element {index}: {e}; the elements after it were not read"),
+            format!(
+                "invalid JSON in array element {index}: {e}; the elements after it were not read"
+            ),
         );
     }
 }

@@ -41,7 +41,13 @@ pub(super) fn read_file(
         }
     };
     let count = Rc::new(Cell::new(0));
-    let mut raw = BufReader::with_capacity(1 << 16, Counting { inner: file, count: count.clone() });
+    let mut raw = BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: file,
+            count: count.clone(),
+        },
+    );
     let head = match raw.fill_buf() {
         Ok(h) => h.to_vec(),
         Err(e) => {
@@ -78,7 +84,10 @@ pub(super) fn read_file(
             true
         }
         Some(Encoding::Utf16) => {
-            report.note(path.to_owned(), "UTF-16 text: save the export as UTF-8 and load it again");
+            report.note(
+                path.to_owned(),
+                "UTF-16 text: save the export as UTF-8 and load it again",
+            );
             false
         }
         Some(Encoding::Utf8(b'[')) => {
@@ -137,7 +146,11 @@ enum Line {
 
 /// Reads up to and including `\n` into `buf` (without it), refusing lines over the limit
 /// without buffering them.
-fn read_line_limited(reader: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result<Line> {
+fn read_line_limited(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<Line> {
     buf.clear();
     let mut total: u64 = 0;
     let mut too_long = false;
@@ -199,12 +212,17 @@ fn read_lines(
         let status = match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
             Ok(s) => s,
             Err(e) => {
-                let what = if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidInput {
+                let what = if e.kind() == io::ErrorKind::UnexpectedEof
+                    || e.kind() == io::ErrorKind::InvalidInput
+                {
                     "compressed stream ends early"
                 } else {
                     "read error"
                 };
-                report.note(format!("{path}:{}", line_no + 1), format!("{what}: {e}; the rest of the file was not read"));
+                report.note(
+                    format!("{path}:{}", line_no + 1),
+                    format!("{what}: {e}; the rest of the file was not read"),
+                );
                 return;
             }
         };
@@ -214,7 +232,10 @@ fn read_lines(
             Line::TooLong(n) => {
                 report.skip(
                     format!("{path}:{line_no}"),
-                    format!("record of {n} bytes is over the {} MiB limit", MAX_RECORD_BYTES >> 20),
+                    format!(
+                        "record of {n} bytes is over the {} MiB limit",
+                        MAX_RECORD_BYTES >> 20
+                    ),
                 );
                 first_record = false;
                 continue;
@@ -224,7 +245,10 @@ fn read_lines(
         let text = match std::str::from_utf8(&buf) {
             Ok(t) => t,
             Err(e) => {
-                report.skip(format!("{path}:{line_no}"), format!("invalid UTF-8 at byte {}", e.valid_up_to()));
+                report.skip(
+                    format!("{path}:{line_no}"),
+                    format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                );
                 first_record = false;
                 continue;
             }
@@ -254,10 +278,19 @@ fn read_lines(
 
 /// A whole file holding one JSON document (a `_search` response, a single event). When it does
 /// not parse as one document, falls back to reading it line by line so good lines still load.
-fn read_whole(path: &str, bytes: &[u8], report: &mut IngestReport, on_event: &mut dyn FnMut(Event)) {
+fn read_whole(
+    path: &str,
+    bytes: &[u8],
+    report: &mut IngestReport,
+    on_event: &mut dyn FnMut(Event),
+) {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(value) => {
-            let loc = SourceRef { path: path.to_owned(), line: Some(1), index: None };
+            let loc = SourceRef {
+                path: path.to_owned(),
+                line: Some(1),
+                index: None,
+            };
             record::expand(value, loc, report, on_event);
         }
         Err(e) => {
@@ -266,7 +299,14 @@ fn read_whole(path: &str, bytes: &[u8], report: &mut IngestReport, on_event: &mu
                 format!("the file is not one JSON document ({e}); reading it line by line"),
             );
             let reader: Box<dyn BufRead> = Box::new(io::Cursor::new(bytes));
-            read_lines(path, reader, report, &AtomicBool::new(false), on_event, false);
+            read_lines(
+                path,
+                reader,
+                report,
+                &AtomicBool::new(false),
+                on_event,
+                false,
+            );
         }
     }
 }

@@ -8,17 +8,31 @@ use crate::event::{Event, SourceRef};
 use serde_json::{Map, Value};
 
 /// Expands `value` read at `loc` into events.
-pub(super) fn expand(value: Value, loc: SourceRef, report: &mut IngestReport, on_event: &mut dyn FnMut(Event)) {
+pub(super) fn expand(
+    value: Value,
+    loc: SourceRef,
+    report: &mut IngestReport,
+    on_event: &mut dyn FnMut(Event),
+) {
     let Value::Object(mut obj) = value else {
-        report.skip(loc.to_string(), format!("not a JSON object (found {})", kind(&value)));
+        report.skip(
+            loc.to_string(),
+            format!("not a JSON object (found {})", kind(&value)),
+        );
         return;
     };
     if let Some(hits) = take_search_hits(&mut obj) {
         for (i, hit) in hits.into_iter().enumerate() {
-            let hit_loc = SourceRef { index: Some(i as u64), ..loc.clone() };
+            let hit_loc = SourceRef {
+                index: Some(i as u64),
+                ..loc.clone()
+            };
             match hit {
                 Value::Object(hit) => unwrap_source(hit, hit_loc, report, on_event),
-                other => report.skip(hit_loc.to_string(), format!("search hit is not an object (found {})", kind(&other))),
+                other => report.skip(
+                    hit_loc.to_string(),
+                    format!("search hit is not an object (found {})", kind(&other)),
+                ),
             }
         }
         return;
@@ -35,26 +49,38 @@ fn take_search_hits(obj: &mut Map<String, Value>) -> Option<Vec<Value>> {
     }
 }
 
-fn unwrap_source(mut obj: Map<String, Value>, loc: SourceRef, report: &mut IngestReport, on_event: &mut dyn FnMut(Event)) {
-    let (doc, es_id, es_index) = if obj.get("_source").is_some_and(Value::is_object) {
-        let es_id = obj.get("_id").map(id_text);
-        let es_index = obj.get("_index").and_then(Value::as_str).map(str::to_owned);
-        let Some(Value::Object(source)) = obj.remove("_source") else {
-            unreachable!("checked above")
-        };
-        (source, es_id, es_index)
-    } else if obj.contains_key("_source") {
-        report.skip(loc.to_string(), "_source is not an object");
-        return;
-    } else {
-        (obj, None, None)
+fn unwrap_source(
+    mut obj: Map<String, Value>,
+    loc: SourceRef,
+    report: &mut IngestReport,
+    on_event: &mut dyn FnMut(Event),
+) {
+    let (doc, es_id, es_index) = match obj.remove("_source") {
+        Some(Value::Object(source)) => {
+            let es_id = obj.get("_id").map(id_text);
+            let es_index = obj.get("_index").and_then(Value::as_str).map(str::to_owned);
+            (source, es_id, es_index)
+        }
+        Some(other) => {
+            report.skip(
+                loc.to_string(),
+                format!("_source is not an object (found {})", kind(&other)),
+            );
+            return;
+        }
+        None => (obj, None, None),
     };
     if let Err(reason) = Fields::of(&doc) {
         report.skip(loc.to_string(), reason);
         return;
     }
     report.loaded += 1;
-    on_event(Event { doc, es_id, es_index, source: loc });
+    on_event(Event {
+        doc,
+        es_id,
+        es_index,
+        source: loc,
+    });
 }
 
 fn id_text(v: &Value) -> String {

@@ -29,12 +29,20 @@ pub fn parse(note: &str) -> Guide {
             if let Some(s) = current.take() {
                 guide.sections.push(s);
             }
-            current = Some(Section { heading: heading.to_owned(), body: Vec::new() });
+            current = Some(Section {
+                heading: heading.to_owned(),
+                body: Vec::new(),
+            });
             continue;
         }
-        let Some(section) = current.as_mut() else { continue };
+        let Some(section) = current.as_mut() else {
+            continue;
+        };
         if is_steps_heading(&section.heading) {
-            if let Some(item) = trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* ")) {
+            if let Some(item) = trimmed
+                .strip_prefix("- ")
+                .or_else(|| trimmed.strip_prefix("* "))
+            {
                 guide.steps.push(item.trim().to_owned());
                 continue;
             }
@@ -59,7 +67,9 @@ pub fn parse(note: &str) -> Guide {
             s.body.pop();
         }
     }
-    guide.sections.retain(|s| !s.body.is_empty() || !is_steps_heading(&s.heading));
+    guide
+        .sections
+        .retain(|s| !s.body.is_empty() || !is_steps_heading(&s.heading));
     guide
 }
 
@@ -91,7 +101,11 @@ mod tests {
         let g = parse(rules[0].meta.note.as_deref().unwrap_or(""));
         assert_eq!(g.steps.len(), 7);
         assert!(g.steps[3].contains("48 hours"));
-        let resp = g.sections.iter().find(|s| s.heading.starts_with("Response")).unwrap();
+        let resp = g
+            .sections
+            .iter()
+            .find(|s| s.heading.starts_with("Response"))
+            .unwrap();
         assert_eq!(resp.body.iter().filter(|l| l.starts_with("- ")).count(), 7);
     }
 }

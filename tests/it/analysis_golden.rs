@@ -5,7 +5,9 @@ use pstriage::analysis::Analyzer;
 use std::path::Path;
 
 fn lines(name: &str) -> Vec<serde_json::Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/analysis").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/analysis")
+        .join(name);
     let text = std::fs::read_to_string(&path).expect("fixture readable");
     text.lines()
         .map(|l| serde_json::from_str(l).expect("fixture line is JSON"))
@@ -16,7 +18,10 @@ fn check(analyzer: Analyzer, expected_file: &str) {
     let texts = lines("texts.jsonl");
     let expected = lines(expected_file);
     assert_eq!(texts.len(), expected.len());
-    assert!(texts.len() >= 60, "the issue asks for at least 60 golden texts");
+    assert!(
+        texts.len() >= 60,
+        "the issue asks for at least 60 golden texts"
+    );
     let mut failures = Vec::new();
     for (text, want) in texts.iter().zip(&expected) {
         let text = text.as_str().expect("text is a string");
@@ -26,7 +31,12 @@ fn check(analyzer: Analyzer, expected_file: &str) {
             failures.push(format!("{text:?}\n   lucene: {want:?}\n   ours:   {got:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -1,2 +1,5 @@
 //! Integration tests: one binary, one module per concern.
 mod analysis_golden;
+mod engine_paths;
+mod ingest_forms;
+mod scan_cli;

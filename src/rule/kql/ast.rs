@@ -13,9 +13,16 @@ pub enum Expr {
     And(Vec<Expr>),
     Not(Box<Expr>),
     /// `field:value` (`field` is `None` for a bare value searched in every field).
-    Match { field: Option<String>, value: Literal },
+    Match {
+        field: Option<String>,
+        value: Literal,
+    },
     /// `field < value` and friends.
-    Range { field: String, op: RangeOp, value: Literal },
+    Range {
+        field: String,
+        op: RangeOp,
+        value: Literal,
+    },
 }
 
 /// A value as written: its text after escapes, whether it was quoted, and its wildcards.
@@ -47,7 +54,11 @@ pub enum RangeOp {
 impl Literal {
     /// An unquoted, wildcard-free value.
     pub fn plain(text: &str) -> Self {
-        Literal { text: text.to_owned(), quoted: false, wildcard: None }
+        Literal {
+            text: text.to_owned(),
+            quoted: false,
+            wildcard: None,
+        }
     }
 
     /// True for the value `*` alone (`field:*` means "the field exists").
@@ -69,7 +80,10 @@ fn glob(pieces: &[Piece], s: &str) -> bool {
             if rest.is_empty() {
                 return true;
             }
-            s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len())).any(|i| glob(rest, &s[i..]))
+            s.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(s.len()))
+                .any(|i| glob(rest, &s[i..]))
         }
     }
 }
@@ -148,9 +162,14 @@ impl fmt::Display for Expr {
                 f.write_str("not ")?;
                 wrap(f, inner, 2)
             }
-            Expr::Match { field: Some(field), value } => write!(f, "{}:{value}", FieldName(field)),
+            Expr::Match {
+                field: Some(field),
+                value,
+            } => write!(f, "{}:{value}", FieldName(field)),
             Expr::Match { field: None, value } => write!(f, "{value}"),
-            Expr::Range { field, op, value } => write!(f, "{} {} {value}", FieldName(field), op.symbol()),
+            Expr::Range { field, op, value } => {
+                write!(f, "{} {} {value}", FieldName(field), op.symbol())
+            }
         }
     }
 }
@@ -200,7 +219,12 @@ mod tests {
         assert!(glob(&p, "VirtualAlloc"));
         assert!(glob(&p, "Virtual"));
         assert!(!glob(&p, "virtualAlloc"));
-        let p = vec![Piece::Any, Piece::Text("Thread".into()), Piece::Any, Piece::Text("x".into())];
+        let p = vec![
+            Piece::Any,
+            Piece::Text("Thread".into()),
+            Piece::Any,
+            Piece::Text("x".into()),
+        ];
         assert!(glob(&p, "CreateThreadEx"));
         assert!(!glob(&p, "CreateThreadE"));
     }

@@ -10,7 +10,9 @@
 
 use super::ast::{Expr, Literal, RangeOp};
 use crate::analysis::{Analyzer, Token};
-use crate::ecs::{self, field_type, leaf_as_keyword, source_field, FieldType, Fields, KEYWORD_IGNORE_ABOVE};
+use crate::ecs::{
+    self, field_type, leaf_as_keyword, source_field, FieldType, Fields, KEYWORD_IGNORE_ABOVE,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -86,7 +88,11 @@ impl Explanation {
 
 /// Evaluates `expr` against one document.
 pub fn evaluate(expr: &Expr, fields: &Fields<'_>, analyzer: Analyzer) -> Explanation {
-    let mut ctx = Ctx { fields, analyzer, tokens: HashMap::new() };
+    let mut ctx = Ctx {
+        fields,
+        analyzer,
+        tokens: HashMap::new(),
+    };
     ctx.eval(expr)
 }
 
@@ -98,7 +104,14 @@ struct Ctx<'f, 'a> {
 }
 
 fn node(label: &str, held: bool, children: Vec<Explanation>) -> Explanation {
-    Explanation { held, label: label.to_owned(), children, field: None, value: None, hits: Vec::new() }
+    Explanation {
+        held,
+        label: label.to_owned(),
+        children,
+        field: None,
+        value: None,
+        hits: Vec::new(),
+    }
 }
 
 /// The analyzer a text field is indexed with: script-block text uses the mapping's analyzer,
@@ -127,10 +140,20 @@ impl Ctx<'_, '_> {
                 let child = self.eval(inner);
                 node("not", !child.held, vec![child])
             }
-            Expr::Match { field: Some(field), value } => {
+            Expr::Match {
+                field: Some(field),
+                value,
+            } => {
                 let (held, hits) = self.match_field(field, value);
                 let (field, value) = (Some(field.clone()), Some(value.text.clone()));
-                Explanation { held, label: expr.to_string(), children: Vec::new(), field, value, hits }
+                Explanation {
+                    held,
+                    label: expr.to_string(),
+                    children: Vec::new(),
+                    field,
+                    value,
+                    hits,
+                }
             }
             Expr::Match { field: None, value } => {
                 let names: Vec<String> = self.fields.iter().map(|(k, _)| k.to_owned()).collect();
@@ -142,12 +165,26 @@ impl Ctx<'_, '_> {
                     hits.append(&mut found);
                 }
                 let value = Some(value.text.clone());
-                Explanation { held, label: expr.to_string(), children: Vec::new(), field: None, value, hits }
+                Explanation {
+                    held,
+                    label: expr.to_string(),
+                    children: Vec::new(),
+                    field: None,
+                    value,
+                    hits,
+                }
             }
             Expr::Range { field, op, value } => {
                 let held = self.range(field, *op, value);
                 let (field, value) = (Some(field.clone()), Some(value.text.clone()));
-                Explanation { held, label: expr.to_string(), children: Vec::new(), field, value, hits: Vec::new() }
+                Explanation {
+                    held,
+                    label: expr.to_string(),
+                    children: Vec::new(),
+                    field,
+                    value,
+                    hits: Vec::new(),
+                }
             }
         }
     }
@@ -186,13 +223,25 @@ impl Ctx<'_, '_> {
                 (held, Vec::new())
             }
             FieldType::Date => {
-                let Some((lo, hi)) = date_bounds(&value.text) else { return (false, Vec::new()) };
-                let held = self.values(field).iter().filter_map(|v| ecs::parse_date_millis(v)).any(|t| t >= lo && t <= hi);
+                let Some((lo, hi)) = date_bounds(&value.text) else {
+                    return (false, Vec::new());
+                };
+                let held = self
+                    .values(field)
+                    .iter()
+                    .filter_map(|v| ecs::parse_date_millis(v))
+                    .any(|t| t >= lo && t <= hi);
                 (held, Vec::new())
             }
             FieldType::Long => {
-                let Ok(want) = value.text.trim().parse::<f64>() else { return (false, Vec::new()) };
-                let held = self.values(field).iter().filter_map(|v| number(v)).any(|n| n == want);
+                let Ok(want) = value.text.trim().parse::<f64>() else {
+                    return (false, Vec::new());
+                };
+                let held = self
+                    .values(field)
+                    .iter()
+                    .filter_map(|v| number(v))
+                    .any(|n| n == want);
                 (held, Vec::new())
             }
         }
@@ -212,7 +261,10 @@ impl Ctx<'_, '_> {
                 })
                 .collect();
             for (i, toks) in docs.iter().enumerate() {
-                for t in toks.iter().filter(|t| Literal::wildcard_matches(&lowered, &t.text)) {
+                for t in toks
+                    .iter()
+                    .filter(|t| Literal::wildcard_matches(&lowered, &t.text))
+                {
                     hits.push(hit(field, i, t));
                 }
             }
@@ -230,7 +282,11 @@ impl Ctx<'_, '_> {
                     }
                 }
             } else {
-                hits.extend(toks.iter().filter(|t| want.contains(&t.text)).map(|t| hit(field, i, t)));
+                hits.extend(
+                    toks.iter()
+                        .filter(|t| want.contains(&t.text))
+                        .map(|t| hit(field, i, t)),
+                );
             }
         }
         (!hits.is_empty(), hits)
@@ -239,17 +295,27 @@ impl Ctx<'_, '_> {
     fn range(&mut self, field: &str, op: RangeOp, value: &Literal) -> bool {
         match field_type(field) {
             FieldType::Date => {
-                let Some((lo, hi)) = date_bounds(&value.text) else { return false };
-                self.values(field).iter().filter_map(|v| ecs::parse_date_millis(v)).any(|t| match op {
-                    RangeOp::Gte => t >= lo,
-                    RangeOp::Gt => t > hi,
-                    RangeOp::Lte => t <= hi,
-                    RangeOp::Lt => t < lo,
-                })
+                let Some((lo, hi)) = date_bounds(&value.text) else {
+                    return false;
+                };
+                self.values(field)
+                    .iter()
+                    .filter_map(|v| ecs::parse_date_millis(v))
+                    .any(|t| match op {
+                        RangeOp::Gte => t >= lo,
+                        RangeOp::Gt => t > hi,
+                        RangeOp::Lte => t <= hi,
+                        RangeOp::Lt => t < lo,
+                    })
             }
             FieldType::Long => {
-                let Ok(want) = value.text.trim().parse::<f64>() else { return false };
-                self.values(field).iter().filter_map(|v| number(v)).any(|n| compare(op, n.partial_cmp(&want)))
+                let Ok(want) = value.text.trim().parse::<f64>() else {
+                    return false;
+                };
+                self.values(field)
+                    .iter()
+                    .filter_map(|v| number(v))
+                    .any(|n| compare(op, n.partial_cmp(&want)))
             }
             FieldType::Keyword => self
                 .values(field)
@@ -258,7 +324,10 @@ impl Ctx<'_, '_> {
                 .any(|s| compare(op, Some(s.as_str().cmp(value.text.as_str())))),
             FieldType::Text => {
                 let want = value.text.to_lowercase();
-                self.text_tokens(field).iter().flatten().any(|t| compare(op, Some(t.text.as_str().cmp(want.as_str()))))
+                self.text_tokens(field)
+                    .iter()
+                    .flatten()
+                    .any(|t| compare(op, Some(t.text.as_str().cmp(want.as_str()))))
             }
         }
     }
@@ -280,7 +349,13 @@ fn number(v: &Value) -> Option<f64> {
 }
 
 fn hit(field: &str, value_index: usize, t: &Token) -> Hit {
-    Hit { field: field.to_owned(), value_index, start: t.start, end: t.end, term: t.text.clone() }
+    Hit {
+        field: field.to_owned(),
+        value_index,
+        start: t.start,
+        end: t.end,
+        term: t.text.clone(),
+    }
 }
 
 /// The instants a date value covers: a day for `YYYY-MM-DD`, a second when no fraction is
@@ -318,21 +393,42 @@ mod tests {
 
     #[test]
     fn text_match_is_whole_token() {
-        let doc = |s: &str| format!(r#"{{"powershell":{{"file":{{"script_block_text":{}}}}}}}"#, serde_json::to_string(s).unwrap());
-        assert!(holds(&format!("{SBT}:VirtualAlloc"), &doc("$k.VirtualAlloc(0)")));
-        assert!(!holds(&format!("{SBT}:LoadLibrary"), &doc("LoadLibraryW(x)")));
-        assert!(!holds(&format!("{SBT}:CreateThread"), &doc("CreateRemoteThread(x)")));
-        assert!(!holds(&format!("{SBT}:VirtualAlloc"), &doc("Invoke-VirtualAlloc")));
+        let doc = |s: &str| {
+            format!(
+                r#"{{"powershell":{{"file":{{"script_block_text":{}}}}}}}"#,
+                serde_json::to_string(s).unwrap()
+            )
+        };
+        assert!(holds(
+            &format!("{SBT}:VirtualAlloc"),
+            &doc("$k.VirtualAlloc(0)")
+        ));
+        assert!(!holds(
+            &format!("{SBT}:LoadLibrary"),
+            &doc("LoadLibraryW(x)")
+        ));
+        assert!(!holds(
+            &format!("{SBT}:CreateThread"),
+            &doc("CreateRemoteThread(x)")
+        ));
+        assert!(!holds(
+            &format!("{SBT}:VirtualAlloc"),
+            &doc("Invoke-VirtualAlloc")
+        ));
         assert!(holds(&format!("{SBT}:virtualalloc"), &doc("VIRTUALALLOC")));
     }
 
     #[test]
     fn phrases_need_adjacent_tokens_in_order() {
-        let doc = r#"{"powershell":{"file":{"script_block_text":"[Reflection.Emit.OpCodes]::Ldarg_0"}}}"#;
+        let doc =
+            r#"{"powershell":{"file":{"script_block_text":"[Reflection.Emit.OpCodes]::Ldarg_0"}}}"#;
         assert!(holds(&format!(r#"{SBT}:"Reflection.Emit.OpCodes""#), doc));
         assert!(!holds(&format!(r#"{SBT}:"Emit.Reflection""#), doc));
         let arr = r#"{"powershell":{"file":{"script_block_text":["a Reflection","Emit b"]}}}"#;
-        assert!(!holds(&format!(r#"{SBT}:"Reflection.Emit""#), arr), "a phrase never spans array elements");
+        assert!(
+            !holds(&format!(r#"{SBT}:"Reflection.Emit""#), arr),
+            "a phrase never spans array elements"
+        );
     }
 
     #[test]
@@ -366,16 +462,25 @@ mod tests {
     fn numbers_and_dates() {
         let doc = r#"{"powershell":{"sequence":2},"@timestamp":"2024-05-21T10:15:42.123Z","event":{"code":4104}}"#;
         assert!(holds("powershell.sequence:2", doc));
-        assert!(holds("powershell.sequence >= 2 and powershell.sequence < 3", doc));
+        assert!(holds(
+            "powershell.sequence >= 2 and powershell.sequence < 3",
+            doc
+        ));
         assert!(holds(r#"@timestamp:"2024-05-21""#, doc));
-        assert!(holds(r#"@timestamp > "2024-05-21T10:15:41" and @timestamp < "2024-05-22""#, doc));
+        assert!(holds(
+            r#"@timestamp > "2024-05-21T10:15:41" and @timestamp < "2024-05-22""#,
+            doc
+        ));
         assert!(holds("event.code:4104", doc));
     }
 
     #[test]
     fn hits_carry_byte_ranges_and_skip_negated_clauses() {
         let text = "$h=[K]::OpenProcess(1); [K]::CreateRemoteThread($h)";
-        let doc = format!(r#"{{"powershell":{{"file":{{"script_block_text":{}}}}},"user":{{"id":"S-1"}}}}"#, serde_json::to_string(text).unwrap());
+        let doc = format!(
+            r#"{{"powershell":{{"file":{{"script_block_text":{}}}}},"user":{{"id":"S-1"}}}}"#,
+            serde_json::to_string(text).unwrap()
+        );
         let q = format!("{SBT}:(OpenProcess and CreateRemoteThread) and not user.id:S-2");
         let e = run(&q, &doc, Analyzer::Pattern);
         assert!(e.held);

@@ -36,7 +36,10 @@ pub(super) fn is_space(c: char) -> bool {
 }
 
 fn is_special(c: char) -> bool {
-    matches!(c, '\\' | '(' | ')' | ':' | '<' | '>' | '"' | '*' | '{' | '}')
+    matches!(
+        c,
+        '\\' | '(' | ')' | ':' | '<' | '>' | '"' | '*' | '{' | '}'
+    )
 }
 
 pub(super) struct Lexer<'a> {
@@ -70,7 +73,8 @@ impl<'a> Lexer<'a> {
     fn keyword_ahead(s: &str) -> bool {
         let after_space = s.trim_start_matches(is_space);
         (after_space.len() < s.len()
-            && (Self::word_then_space(after_space, "or") || Self::word_then_space(after_space, "and")))
+            && (Self::word_then_space(after_space, "or")
+                || Self::word_then_space(after_space, "and")))
             || Self::word_then_space(s, "not")
     }
 
@@ -105,12 +109,18 @@ impl<'a> Lexer<'a> {
                     '>' => (Tok::Gt, 1),
                     '"' => {
                         let lit = self.quoted()?;
-                        out.push(Spanned { tok: Tok::Value(lit), at });
+                        out.push(Spanned {
+                            tok: Tok::Value(lit),
+                            at,
+                        });
                         continue;
                     }
                     _ => {
                         let lit = self.unquoted()?;
-                        out.push(Spanned { tok: Tok::Value(lit), at });
+                        out.push(Spanned {
+                            tok: Tok::Value(lit),
+                            at,
+                        });
                         continue;
                     }
                 }
@@ -132,7 +142,11 @@ impl<'a> Lexer<'a> {
             };
             if c == '"' {
                 self.pos += 1;
-                return Ok(Literal { text, quoted: true, wildcard: None });
+                return Ok(Literal {
+                    text,
+                    quoted: true,
+                    wildcard: None,
+                });
             }
             if c == '\\' {
                 if let Some((ch, len)) = escaped_whitespace(rest).or_else(|| unicode_escape(rest)) {
@@ -173,10 +187,10 @@ impl<'a> Lexer<'a> {
                     }
                     _ => {}
                 }
-                if let Some(word) = ["or", "and", "not"]
-                    .iter()
-                    .find(|w| rest.get(1..=w.len()).is_some_and(|s| s.eq_ignore_ascii_case(w)))
-                {
+                if let Some(word) = ["or", "and", "not"].iter().find(|w| {
+                    rest.get(1..=w.len())
+                        .is_some_and(|s| s.eq_ignore_ascii_case(w))
+                }) {
                     current.push_str(&rest[1..=word.len()]);
                     self.pos += 1 + word.len();
                     continue;
@@ -213,7 +227,11 @@ impl<'a> Lexer<'a> {
         if text.is_empty() && !has_wildcard {
             return Err(self.err(self.pos, "expected a value"));
         }
-        Ok(Literal { text, quoted: false, wildcard: has_wildcard.then_some(pieces) })
+        Ok(Literal {
+            text,
+            quoted: false,
+            wildcard: has_wildcard.then_some(pieces),
+        })
     }
 }
 

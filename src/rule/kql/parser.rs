@@ -26,7 +26,11 @@ impl KqlError {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        KqlError { line, column, message: message.into() }
+        KqlError {
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -36,14 +40,22 @@ const MAX_DEPTH: usize = 200;
 /// Parses a KQL query.
 pub fn parse(src: &str) -> Result<Expr, KqlError> {
     let tokens = Lexer::new(src).tokenize()?;
-    let mut p = Parser { src, tokens, pos: 0, depth: 0 };
+    let mut p = Parser {
+        src,
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     if p.peek() == &Tok::Eof {
         return Ok(Expr::All);
     }
     let expr = p.or_query()?;
     match p.peek() {
         Tok::Eof => Ok(expr),
-        other => Err(p.error(format!("expected 'and', 'or' or the end of the query, found {}", describe(other)))),
+        other => Err(p.error(format!(
+            "expected 'and', 'or' or the end of the query, found {}",
+            describe(other)
+        ))),
     }
 }
 
@@ -84,7 +96,10 @@ impl List {
             List::Or(items) => Expr::Or(items.into_iter().map(|i| i.with_field(field)).collect()),
             List::And(items) => Expr::And(items.into_iter().map(|i| i.with_field(field)).collect()),
             List::Not(inner) => Expr::Not(Box::new(inner.with_field(field))),
-            List::Value(value) => Expr::Match { field: Some(field.to_owned()), value },
+            List::Value(value) => Expr::Match {
+                field: Some(field.to_owned()),
+                value,
+            },
         }
     }
 }
@@ -136,7 +151,11 @@ impl Parser<'_> {
             items.push(self.and_query()?);
         }
         self.depth -= 1;
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn and_query(&mut self) -> Result<Expr, KqlError> {
@@ -145,7 +164,11 @@ impl Parser<'_> {
             self.advance();
             items.push(self.not_query()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn not_query(&mut self) -> Result<Expr, KqlError> {
@@ -168,7 +191,10 @@ impl Parser<'_> {
 
     fn expression(&mut self) -> Result<Expr, KqlError> {
         let Tok::Value(first) = self.peek().clone() else {
-            return Err(self.error(format!("expected a field, a value or '(', found {}", describe(self.peek()))));
+            return Err(self.error(format!(
+                "expected a field, a value or '(', found {}",
+                describe(self.peek())
+            )));
         };
         let op = match self.peek_at(1) {
             Tok::Lt => Some(RangeOp::Lt),
@@ -184,7 +210,11 @@ impl Parser<'_> {
                 self.pos -= 1;
                 return Err(self.error("expected a value after the range operator"));
             };
-            return Ok(Expr::Range { field: first.text, op, value });
+            return Ok(Expr::Range {
+                field: first.text,
+                op,
+                value,
+            });
         }
         if *self.peek_at(1) == Tok::Colon {
             self.advance();
@@ -196,7 +226,10 @@ impl Parser<'_> {
             return Ok(list.with_field(&first.text));
         }
         self.advance();
-        Ok(Expr::Match { field: None, value: first })
+        Ok(Expr::Match {
+            field: None,
+            value: first,
+        })
     }
 
     fn list_of_values(&mut self) -> Result<List, KqlError> {
@@ -211,7 +244,10 @@ impl Parser<'_> {
             Tok::Value(v) => Ok(List::Value(v)),
             other => {
                 self.pos -= 1;
-                Err(self.error(format!("expected a value or '(', found {}", describe(&other))))
+                Err(self.error(format!(
+                    "expected a value or '(', found {}",
+                    describe(&other)
+                )))
             }
         }
     }
@@ -222,7 +258,11 @@ impl Parser<'_> {
             self.advance();
             items.push(self.and_list()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { List::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            List::Or(items)
+        })
     }
 
     fn and_list(&mut self) -> Result<List, KqlError> {
@@ -231,7 +271,11 @@ impl Parser<'_> {
             self.advance();
             items.push(self.not_list()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { List::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            List::And(items)
+        })
     }
 
     fn not_list(&mut self) -> Result<List, KqlError> {
@@ -249,15 +293,27 @@ mod tests {
     use crate::rule::kql::Piece;
 
     fn m(field: &str, text: &str) -> Expr {
-        Expr::Match { field: Some(field.into()), value: Literal::plain(text) }
+        Expr::Match {
+            field: Some(field.into()),
+            value: Literal::plain(text),
+        }
     }
 
     #[test]
     fn precedence_or_and_not() {
         let e = parse("a:1 or b:2 and not c:3").unwrap();
-        assert_eq!(e, Expr::Or(vec![m("a", "1"), Expr::And(vec![m("b", "2"), Expr::Not(Box::new(m("c", "3")))])]));
+        assert_eq!(
+            e,
+            Expr::Or(vec![
+                m("a", "1"),
+                Expr::And(vec![m("b", "2"), Expr::Not(Box::new(m("c", "3")))])
+            ])
+        );
         let e = parse("A:1 AND b:2 Or c:3").unwrap();
-        assert_eq!(e, Expr::Or(vec![Expr::And(vec![m("A", "1"), m("b", "2")]), m("c", "3")]));
+        assert_eq!(
+            e,
+            Expr::Or(vec![Expr::And(vec![m("A", "1"), m("b", "2")]), m("c", "3")])
+        );
     }
 
     #[test]
@@ -265,15 +321,24 @@ mod tests {
         let e = parse("f:(a or (b and not c))").unwrap();
         assert_eq!(
             e,
-            Expr::Or(vec![m("f", "a"), Expr::And(vec![m("f", "b"), Expr::Not(Box::new(m("f", "c")))])])
+            Expr::Or(vec![
+                m("f", "a"),
+                Expr::And(vec![m("f", "b"), Expr::Not(Box::new(m("f", "c")))])
+            ])
         );
     }
 
     #[test]
     fn unquoted_values_keep_inner_spaces_and_stop_at_keywords() {
-        assert_eq!(parse("message: hello world ").unwrap(), m("message", "hello world"));
+        assert_eq!(
+            parse("message: hello world ").unwrap(),
+            m("message", "hello world")
+        );
         assert_eq!(parse("f:notepad").unwrap(), m("f", "notepad"));
-        assert_eq!(parse("f:orange or g:android").unwrap(), Expr::Or(vec![m("f", "orange"), m("g", "android")]));
+        assert_eq!(
+            parse("f:orange or g:android").unwrap(),
+            Expr::Or(vec![m("f", "orange"), m("g", "android")])
+        );
         // 'and' needs a space after it to be a keyword.
         assert_eq!(parse("f:rock and").unwrap(), m("f", "rock and"));
     }
@@ -281,7 +346,9 @@ mod tests {
     #[test]
     fn quoted_escapes() {
         let e = parse(r#"f:"C:\\Dir \"x\" \t\u0041 \q""#).unwrap();
-        let Expr::Match { value, .. } = e else { panic!() };
+        let Expr::Match { value, .. } = e else {
+            panic!()
+        };
         assert_eq!(value.text, "C:\\Dir \"x\" \tA \\q");
         assert!(value.quoted);
     }
@@ -291,9 +358,20 @@ mod tests {
         let e = parse(r"f:a\:b\*c\(d\) and g:\or").unwrap();
         assert_eq!(e, Expr::And(vec![m("f", "a:b*c(d)"), m("g", "or")]));
         let e = parse("f:Virt*l").unwrap();
-        let Expr::Match { value, .. } = e else { panic!() };
-        assert_eq!(value.wildcard, Some(vec![Piece::Text("Virt".into()), Piece::Any, Piece::Text("l".into())]));
-        assert!(parse("f:*").map(|e| matches!(e, Expr::Match { value, .. } if value.is_match_all())).unwrap());
+        let Expr::Match { value, .. } = e else {
+            panic!()
+        };
+        assert_eq!(
+            value.wildcard,
+            Some(vec![
+                Piece::Text("Virt".into()),
+                Piece::Any,
+                Piece::Text("l".into())
+            ])
+        );
+        assert!(parse("f:*")
+            .map(|e| matches!(e, Expr::Match { value, .. } if value.is_match_all()))
+            .unwrap());
         assert!(parse(r"f:a\b").is_err());
     }
 
@@ -301,7 +379,13 @@ mod tests {
     fn ranges() {
         let e = parse("powershell.sequence >= 2 and @timestamp < \"2024-01-01\"").unwrap();
         let Expr::And(items) = e else { panic!() };
-        assert!(matches!(&items[0], Expr::Range { op: RangeOp::Gte, .. }));
+        assert!(matches!(
+            &items[0],
+            Expr::Range {
+                op: RangeOp::Gte,
+                ..
+            }
+        ));
         assert!(matches!(&items[1], Expr::Range { op: RangeOp::Lt, value, .. } if value.quoted));
     }
 
@@ -309,7 +393,10 @@ mod tests {
     fn errors_point_at_line_and_column() {
         let err = parse("a:1 and\n  (b:2 or c:3").unwrap_err();
         assert_eq!((err.line, err.column), (2, 14), "{err}");
-        assert!(err.to_string().starts_with("query:2:14: expected ')'"), "{err}");
+        assert!(
+            err.to_string().starts_with("query:2:14: expected ')'"),
+            "{err}"
+        );
         let err = parse("a:\"open").unwrap_err();
         assert_eq!((err.line, err.column), (1, 3));
         assert!(parse("a:1 b:2").is_err());

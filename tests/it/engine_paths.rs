@@ -1,0 +1,125 @@
+//! The evaluator defines the language; tantivy only accelerates it. Over every fixture and a
+//! set of queries, the indexed path (compiled query → candidates → evaluator) must give exactly
+//! the documents the evaluator alone accepts, and a query the compiler calls exact must return
+//! exactly those documents before any confirmation.
+
+use pstriage::analysis::Analyzer;
+use pstriage::ecs::Fields;
+use pstriage::index::compile;
+use pstriage::rule::kql::{evaluate, parse};
+use pstriage::session::{self, LoadOptions};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use tantivy::collector::DocSetCollector;
+
+const QUERIES: &[&str] = &[
+    "powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
+    "powershell.file.script_block_text:\"Reflection.Emit.OpCodes\"",
+    "powershell.file.script_block_text:\"Reflection.Emit\" and not user.id:\"S-1-5-18\"",
+    "not powershell.file.script_block_text:\"Reflection.Emit\"",
+    "powershell.file.script_block_text:TVqQAAMAAAAEAAAATVqQAAMAAAAEAAAATVqQAAMAAAAEAAAATVqQAAMAAAAEAAAATVqQ",
+    "not powershell.file.script_block_text:tvqqaamaaaaeaaaatvqqaamaaaaeaaaatvqqaamaaaaeaaaatvqqaamaaaaeaaaatvqqaamaaaaeaaaa",
+    "powershell.file.script_block_text:Virtual*",
+    "not powershell.file.script_block_text:Virtual*",
+    "host.name:a or host.name:e",
+    "not host.name:(a or b)",
+    "file.path:*",
+    "not file.path:*",
+    "message:virtualalloc",
+    "VirtualAlloc",
+    "@timestamp >= \"2024-05-21\" and @timestamp < \"2024-05-22\"",
+    "powershell.sequence > 1",
+    "user.id:S-1-5-18 and not user.id:S-1-5-21-9",
+];
+
+fn check(analyzer: Analyzer) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        paths: vec![root.join("sample-data"), root.join("tests/data/inputs")],
+        analyzer,
+        index_dir: Some(tmp.path().join("idx")),
+        ..LoadOptions::default()
+    };
+    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).expect("opens");
+    let searcher = ds.reader.searcher();
+    let all: Vec<_> = searcher
+        .search(&tantivy::query::AllQuery, &DocSetCollector)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let events: Vec<_> = all
+        .iter()
+        .map(|a| (*a, ds.event(&searcher, *a).unwrap()))
+        .collect();
+    assert!(events.len() > 290);
+
+    let mut queries: Vec<String> = QUERIES.iter().map(|q| q.to_string()).collect();
+    queries.extend(
+        pstriage::rule::bundled()
+            .into_iter()
+            .map(|r| r.meta.query.unwrap_or_default()),
+    );
+    for q in &queries {
+        let expr = parse(q).unwrap();
+        let by_evaluator: BTreeSet<_> = events
+            .iter()
+            .filter(|(_, e)| evaluate(&expr, &Fields::of_lenient(&e.doc), analyzer).held)
+            .map(|(a, _)| *a)
+            .collect();
+        let compiled = compile(&expr, &ds.fields, analyzer);
+        let candidates: BTreeSet<_> = searcher
+            .search(&*compiled.query, &DocSetCollector)
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert!(
+            by_evaluator.is_subset(&candidates),
+            "{analyzer}: candidates miss matches of {q}"
+        );
+        if compiled.exact {
+            assert_eq!(
+                candidates, by_evaluator,
+                "{analyzer}: exact query differs from the evaluator: {q}"
+            );
+        }
+        let confirmed: BTreeSet<_> = candidates
+            .iter()
+            .filter(|a| {
+                let e = events
+                    .iter()
+                    .find(|(x, _)| x == *a)
+                    .map(|(_, e)| e)
+                    .unwrap();
+                evaluate(&expr, &Fields::of_lenient(&e.doc), analyzer).held
+            })
+            .copied()
+            .collect();
+        assert_eq!(confirmed, by_evaluator, "{analyzer}: {q}");
+    }
+}
+
+#[test]
+fn indexed_path_equals_evaluator_pattern() {
+    check(Analyzer::Pattern);
+}
+
+#[test]
+fn indexed_path_equals_evaluator_standard() {
+    check(Analyzer::Standard);
+}
+
+#[test]
+fn the_seed_rule_compiles_to_an_exact_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let opts = LoadOptions {
+        paths: vec![root.join("sample-data")],
+        index_dir: Some(tmp.path().join("i")),
+        ..LoadOptions::default()
+    };
+    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let rules = pstriage::rule::bundled();
+    assert!(compile(&rules[0].expr, &ds.fields, Analyzer::Pattern).exact);
+}

@@ -1,0 +1,239 @@
+//! `pstriage scan` as a binary: the sample data's alerts (worked out by hand in
+//! sample-data/EXPECTED.md), every output format, exit codes, and index reuse.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pstriage(args: &[&str], index: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pstriage"))
+        .args(args)
+        .arg("--index")
+        .arg(index)
+        .current_dir(root())
+        .output()
+        .expect("runs")
+}
+
+fn alerts(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every ndjson line parses"))
+        .collect()
+}
+
+fn key(a: &serde_json::Value) -> (String, String, String) {
+    let s = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+    (
+        s("kibana.alert.original_time"),
+        s("host.name"),
+        s("kibana.alert.rule.name"),
+    )
+}
+
+const INJ: &str = "Potential Process Injection via PowerShell";
+const PSR: &str = "PowerShell PSReflect Script";
+
+#[test]
+fn sample_data_raises_the_hand_checked_alerts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pstriage(&["scan", "--format", "ndjson", "sample-data"], tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<_> = alerts(&out).iter().map(key).collect();
+    let want: Vec<(String, String, String)> = [
+        ("2024-05-20T10:09:01.500Z", "srv-file-01", INJ),
+        ("2024-05-20T10:14:01.500Z", "srv-file-01", INJ),
+        ("2024-05-21T14:05:50.010Z", "win10-01", PSR),
+        ("2024-05-21T14:07:12.431Z", "win10-01", INJ),
+        ("2024-05-21T17:55:02.000Z", "ws-fin-07", INJ),
+        ("2024-05-22T02:13:55.007Z", "srv-db-02", INJ),
+        ("2024-05-22T02:20:00.002Z", "srv-db-02", INJ),
+        ("2024-05-22T09:41:03.088Z", "ws-fin-07", INJ),
+        ("2024-05-22T09:44:18.250Z", "ws-fin-07", INJ),
+        ("2024-05-22T09:44:18.250Z", "ws-fin-07", PSR),
+        ("2024-05-22T15:45:00.000Z", "ws-dev-03", INJ),
+    ]
+    .iter()
+    .map(|(t, h, r)| (t.to_string(), h.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn alert_documents_carry_the_elastic_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pstriage(&["scan", "--format", "ndjson", "sample-data"], tmp.path());
+    let docs = alerts(&out);
+    let a = docs
+        .iter()
+        .find(|a| a["host.name"] == "win10-01" && a["kibana.alert.rule.name"] == INJ)
+        .expect("the Invoke-Inject alert");
+    assert_eq!(
+        a["kibana.alert.rule.rule_id"],
+        "2e29e96a-b67c-455a-afe4-de6183431d0d"
+    );
+    assert_eq!(a["kibana.alert.rule.version"], 110);
+    assert_eq!(a["kibana.alert.severity"], "medium");
+    assert_eq!(a["kibana.alert.risk_score"], 47);
+    assert_eq!(a["kibana.alert.workflow_status"], "open");
+    assert_eq!(
+        a["kibana.alert.reason"],
+        "process event with file Invoke-Inject.ps1, on win10-01 created medium alert Potential Process Injection via PowerShell."
+    );
+    assert_eq!(
+        a["pstriage.matched_terms"],
+        serde_json::json!([
+            "VirtualAllocEx",
+            "OpenProcess",
+            "WriteProcessMemory",
+            "CreateRemoteThread"
+        ])
+    );
+    assert_eq!(a["kibana.alert.rule.threat"][0]["tactic"]["id"], "TA0005");
+    assert!(a["pstriage.source.path"]
+        .as_str()
+        .unwrap()
+        .ends_with(".ndjson"));
+    assert!(a["pstriage.source.line"].as_u64().unwrap() >= 1);
+    assert_eq!(a["pstriage.alert_id"].as_str().unwrap().len(), 32);
+    assert!(a["user.id"].as_str().unwrap().starts_with("S-1-5-21-"));
+    assert!(a["powershell.file.script_block_id"].is_string());
+}
+
+#[test]
+fn standard_analyzer_changes_the_alert_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pstriage(
+        &[
+            "scan",
+            "--format",
+            "ndjson",
+            "--analyzer",
+            "standard",
+            "sample-data",
+        ],
+        tmp.path(),
+    );
+    let docs = alerts(&out);
+    assert_eq!(docs.len(), 10, "see sample-data/EXPECTED.md");
+    assert!(
+        docs.iter().any(|a| a["host.name"] == "win10-02"),
+        "Invoke-VirtualAlloc alerts under standard"
+    );
+}
+
+#[test]
+fn second_scan_reuses_the_index_and_ids_are_stable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = pstriage(&["scan", "--format", "ndjson", "sample-data"], tmp.path());
+    let second = pstriage(&["scan", "--format", "ndjson", "sample-data"], tmp.path());
+    assert!(String::from_utf8_lossy(&first.stderr).contains("index built"));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("index reused"));
+    let ids = |o: &Output| {
+        alerts(o)
+            .iter()
+            .map(|a| a["pstriage.alert_id"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&first), ids(&second));
+}
+
+#[test]
+fn table_json_and_csv_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = pstriage(&["scan", "sample-data"], tmp.path());
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.starts_with("TIME"));
+    assert_eq!(text.lines().count(), 12);
+    let json = pstriage(&["scan", "--format", "json", "sample-data"], tmp.path());
+    let arr: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).expect("json array");
+    assert_eq!(arr.len(), 11);
+    let csv = pstriage(&["scan", "--format", "csv", "sample-data"], tmp.path());
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(
+        csv.starts_with("time,host,user,rule,severity,risk_score,matched_terms,alert_id,source")
+    );
+    assert_eq!(csv.lines().count(), 12);
+}
+
+#[test]
+fn fatal_errors_exit_2_and_bad_records_do_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = pstriage(&["scan", "no/such/path.ndjson"], tmp.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/path.ndjson"));
+
+    let rules = tmp.path().join("bad.toml");
+    std::fs::write(&rules, "[rule]\nname='Broken'\nrule_id='x'\nseverity='low'\nrisk_score=1\ntype='query'\nlanguage='kuery'\nquery='a:(b'\n").unwrap();
+    let bad_rule = pstriage(
+        &["scan", "--rules", rules.to_str().unwrap(), "sample-data"],
+        &tmp.path().join("i2"),
+    );
+    assert_eq!(bad_rule.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_rule.stderr).contains("query:1:"));
+
+    let bad_args = pstriage(
+        &["scan", "--analyzer", "whitespace", "sample-data"],
+        &tmp.path().join("i3"),
+    );
+    assert_eq!(bad_args.status.code(), Some(2));
+
+    let mixed = pstriage(
+        &["scan", "tests/data/inputs/mixed.ndjson"],
+        &tmp.path().join("i4"),
+    );
+    assert_eq!(mixed.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&mixed.stderr);
+    assert!(err.contains("mixed.ndjson:4: invalid JSON"), "{err}");
+    assert!(
+        err.contains("loaded 4 records") && err.contains("skipped 5"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_eql_rule_is_reported_as_skipped_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("eql.toml");
+    std::fs::write(&rules, "[rule]\nname='Some EQL Rule'\nrule_id='y'\nseverity='low'\nrisk_score=1\ntype='eql'\nlanguage='eql'\nquery='process where true'\n").unwrap();
+    let out = pstriage(
+        &["scan", "--rules", rules.to_str().unwrap(), "sample-data"],
+        &tmp.path().join("idx"),
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rule 'Some EQL Rule'"));
+}
+
+#[test]
+fn no_public_real_world_export_raises_the_seed_rule() {
+    let real = root().join("../shared/real-data/json");
+    if !real.exists() {
+        println!("skipped: {} is absent", real.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pstriage(
+        &["scan", "--format", "ndjson", real.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seed: Vec<_> = alerts(&out)
+        .into_iter()
+        .filter(|a| a["kibana.alert.rule.name"] == INJ)
+        .collect();
+    assert!(
+        seed.is_empty(),
+        "the real-data README says no file triggers the seed rule: {seed:?}"
+    );
+}
