@@ -10,3 +10,6 @@ pub mod output;
 pub mod rule;
 pub mod safe_text;
 pub mod session;
+pub mod highlight;
+pub mod timeline;
+pub mod triage;
