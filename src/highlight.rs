@@ -3,7 +3,9 @@
 //! (byte ranges with a class), so this module stays pure and knows nothing of the terminal.
 
 use std::sync::OnceLock;
-use syntect::parsing::{ParseState, ScopeStack, SyntaxDefinition, SyntaxReference, SyntaxSet, SyntaxSetBuilder};
+use syntect::parsing::{
+    ParseState, ScopeStack, SyntaxDefinition, SyntaxReference, SyntaxSet, SyntaxSetBuilder,
+};
 
 const GRAMMAR: &str = include_str!("../assets/syntaxes/PowerShell.sublime-syntax");
 
@@ -65,7 +67,9 @@ fn class_of(stack: &ScopeStack) -> Class {
 /// Syntax classes for every line of `text` (spans never cross a newline). A text the grammar
 /// cannot parse (or an over-long one) comes back as plain text.
 pub fn highlight(text: &str) -> Vec<Span> {
-    let Some((set, idx)) = syntax_set() else { return plain(text) };
+    let Some((set, idx)) = syntax_set() else {
+        return plain(text);
+    };
     let syntax: &SyntaxReference = &set.syntaxes()[*idx];
     let mut state = ParseState::new(syntax);
     let mut stack = ScopeStack::new();
@@ -73,22 +77,40 @@ pub fn highlight(text: &str) -> Vec<Span> {
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
         // Very long lines (encoded blobs) are not worth parsing: plain, and fast.
-        let ops = if line.len() > 20_000 { None } else { state.parse_line(line, set).ok() };
+        let ops = if line.len() > 20_000 {
+            None
+        } else {
+            state.parse_line(line, set).ok()
+        };
         let Some(ops) = ops else {
-            spans.push(Span { start: line_start, end: line_start + line.len(), class: Class::Plain });
+            spans.push(Span {
+                start: line_start,
+                end: line_start + line.len(),
+                class: Class::Plain,
+            });
             line_start += line.len();
             continue;
         };
         let mut pos = 0;
         for (at, op) in ops {
             if at > pos {
-                push(&mut spans, line_start + pos, line_start + at, class_of(&stack));
+                push(
+                    &mut spans,
+                    line_start + pos,
+                    line_start + at,
+                    class_of(&stack),
+                );
                 pos = at;
             }
             let _ = stack.apply(&op);
         }
         if pos < line.len() {
-            push(&mut spans, line_start + pos, line_start + line.len(), class_of(&stack));
+            push(
+                &mut spans,
+                line_start + pos,
+                line_start + line.len(),
+                class_of(&stack),
+            );
         }
         line_start += line.len();
     }
@@ -106,7 +128,11 @@ fn push(spans: &mut Vec<Span>, start: usize, end: usize, class: Class) {
 }
 
 fn plain(text: &str) -> Vec<Span> {
-    vec![Span { start: 0, end: text.len(), class: Class::Plain }]
+    vec![Span {
+        start: 0,
+        end: text.len(),
+        class: Class::Plain,
+    }]
 }
 
 /// The scope name syntect uses for a class (for tests and the legend).
@@ -130,12 +156,19 @@ mod tests {
 
     fn class_at(text: &str, needle: &str) -> Class {
         let at = text.find(needle).expect("needle");
-        highlight(text).iter().find(|s| s.start <= at && at < s.end).map(|s| s.class).unwrap_or(Class::Plain)
+        highlight(text)
+            .iter()
+            .find(|s| s.start <= at && at < s.end)
+            .map(|s| s.class)
+            .unwrap_or(Class::Plain)
     }
 
     #[test]
     fn the_grammar_loads() {
-        assert!(syntax_set().is_some(), "assets/syntaxes/PowerShell.sublime-syntax must compile");
+        assert!(
+            syntax_set().is_some(),
+            "assets/syntaxes/PowerShell.sublime-syntax must compile"
+        );
     }
 
     #[test]
@@ -152,7 +185,11 @@ mod tests {
         assert_eq!(class_at(t, "'b'"), Class::String);
         assert_eq!(class_at(t, "Get-Process"), Class::Cmdlet);
         assert_eq!(class_at(t, "\"v "), Class::String);
-        assert_eq!(class_at(t, "Get-Date"), Class::Cmdlet, "subexpressions are code");
+        assert_eq!(
+            class_at(t, "Get-Date"),
+            Class::Cmdlet,
+            "subexpressions are code"
+        );
         assert_eq!(class_at(t, "here"), Class::String);
     }
 

@@ -32,6 +32,26 @@ struct Cli {
     load: LoadArgs,
     /// Exports to open in the TUI (files or directories); none opens the bundled sample data.
     paths: Vec<PathBuf>,
+    /// Keep the triage file (triage.json) in DIR instead of $XDG_DATA_HOME/pstriage.
+    /// Example: --case ./case-2024-117
+    #[arg(long, value_name = "DIR")]
+    case: Option<PathBuf>,
+}
+
+/// The sample export, compiled into the binary so `pstriage` works from any directory.
+const SAMPLE: &[u8] = include_bytes!("../sample-data/winlogbeat-powershell-2024.05.20-22.ndjson");
+
+/// Writes the bundled sample to the cache directory (once) and returns its path.
+fn sample_data() -> anyhow::Result<PathBuf> {
+    let dir = pstriage::index::default_cache_root()
+        .context("no cache directory for the sample data")?
+        .join("sample");
+    let path = dir.join("winlogbeat-powershell-2024.05.20-22.ndjson");
+    if std::fs::read(&path).ok().as_deref() != Some(SAMPLE) {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::write(&path, SAMPLE).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(path)
 }
 
 #[derive(Args, Debug, Clone)]
@@ -131,7 +151,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        None => anyhow::bail!("the TUI is not built yet"),
+        None => {
+            let paths = if cli.paths.is_empty() {
+                vec![sample_data()?]
+            } else {
+                cli.paths.clone()
+            };
+            let case_dir = match cli.case.clone() {
+                Some(d) => d,
+                None => pstriage::triage::store::default_case_dir()
+                    .context("no data directory for the triage file: pass --case DIR")?,
+            };
+            pstriage::tui::run(load_options(&cli.load, paths), &case_dir)
+        }
     }
 }
 

@@ -26,9 +26,24 @@ mod tests {
     #[test]
     fn edges_fall_in_the_right_hour() {
         let end = 100 * HOUR_MS;
-        let b = buckets(&[end, end - 1, end - HOUR_MS, end - HOUR_MS + 1, end - 48 * HOUR_MS, end + 1], end, 48);
+        let b = buckets(
+            &[
+                end,
+                end - 1,
+                end - HOUR_MS,
+                end - HOUR_MS + 1,
+                end - 48 * HOUR_MS,
+                end + 1,
+            ],
+            end,
+            48,
+        );
         assert_eq!(b[47], 3, "(end-1h, end]");
         assert_eq!(b[46], 1);
-        assert_eq!(b.iter().sum::<u64>(), 4, "the window start and the future are outside");
+        assert_eq!(
+            b.iter().sum::<u64>(),
+            4,
+            "the window start and the future are outside"
+        );
     }
 }

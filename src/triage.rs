@@ -29,7 +29,13 @@ impl Status {
 }
 
 /// Why an alert was closed (Elastic's reasons an analyst can pick).
-pub const CLOSING_REASONS: &[&str] = &["false_positive", "duplicate", "true_positive", "benign_positive", "other"];
+pub const CLOSING_REASONS: &[&str] = &[
+    "false_positive",
+    "duplicate",
+    "true_positive",
+    "benign_positive",
+    "other",
+];
 
 /// One recorded change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,7 +79,11 @@ pub const VERSION: u32 = 1;
 
 impl Default for Book {
     fn default() -> Self {
-        Book { version: VERSION, alerts: BTreeMap::new(), extra: Map::new() }
+        Book {
+            version: VERSION,
+            alerts: BTreeMap::new(),
+            extra: Map::new(),
+        }
     }
 }
 
@@ -154,9 +164,15 @@ mod tests {
         assert!(b.apply("a", &Action::Tick(3), 3));
         assert!(b.apply("a", &Action::Close("true_positive".into()), 4));
         let t = b.get("a").unwrap();
-        assert_eq!((t.status, t.reason.as_deref()), (Status::Closed, Some("true_positive")));
+        assert_eq!(
+            (t.status, t.reason.as_deref()),
+            (Status::Closed, Some("true_positive"))
+        );
         assert_eq!(t.ticks.get(&3), Some(&3));
-        assert_eq!(t.history.iter().map(|c| c.at).collect::<Vec<_>>(), [1, 3, 4]);
+        assert_eq!(
+            t.history.iter().map(|c| c.at).collect::<Vec<_>>(),
+            [1, 3, 4]
+        );
         assert!(b.apply("a", &Action::SetStatus(Status::Open), 5));
         assert_eq!(b.get("a").unwrap().reason, None);
     }

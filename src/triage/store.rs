@@ -28,26 +28,61 @@ impl Store {
     pub fn open(case_dir: &Path) -> (Store, Book) {
         let path = case_dir.join(FILE_NAME);
         match fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Store { path, read_only: None }, Book::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                Store {
+                    path,
+                    read_only: None,
+                },
+                Book::default(),
+            ),
             Err(e) => {
-                let why = format!("{}: cannot read ({e}); opened read-only, the file is left untouched", path.display());
-                (Store { path, read_only: Some(why) }, Book::default())
+                let why = format!(
+                    "{}: cannot read ({e}); opened read-only, the file is left untouched",
+                    path.display()
+                );
+                (
+                    Store {
+                        path,
+                        read_only: Some(why),
+                    },
+                    Book::default(),
+                )
             }
-            Ok(bytes) => match serde_json::from_slice::<Book>(&bytes) {
-                Ok(book) if book.version <= super::VERSION => (Store { path, read_only: None }, book),
-                Ok(book) => {
-                    let why = format!(
-                        "{}: written by a newer pstriage (version {}); opened read-only",
-                        path.display(),
-                        book.version
-                    );
-                    (Store { path, read_only: Some(why) }, book)
+            Ok(bytes) => {
+                match serde_json::from_slice::<Book>(&bytes) {
+                    Ok(book) if book.version <= super::VERSION => (
+                        Store {
+                            path,
+                            read_only: None,
+                        },
+                        book,
+                    ),
+                    Ok(book) => {
+                        let why = format!(
+                            "{}: written by a newer pstriage (version {}); opened read-only",
+                            path.display(),
+                            book.version
+                        );
+                        (
+                            Store {
+                                path,
+                                read_only: Some(why),
+                            },
+                            book,
+                        )
+                    }
+                    Err(e) => {
+                        let why = format!("{}: not a triage file ({e}); opened read-only, the file is left untouched", path.display());
+                        (
+                            Store {
+                                path,
+                                read_only: Some(why),
+                            },
+                            Book::default(),
+                        )
+                    }
                 }
-                Err(e) => {
-                    let why = format!("{}: not a triage file ({e}); opened read-only, the file is left untouched", path.display());
-                    (Store { path, read_only: Some(why) }, Book::default())
-                }
-            },
+            }
         }
     }
 
@@ -58,7 +93,8 @@ impl Store {
             return Err(format!("not saved: {why}"));
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let fail = |what: &str, e: std::io::Error| format!("not saved: {what} {}: {e}", dir.display());
+        let fail =
+            |what: &str, e: std::io::Error| format!("not saved: {what} {}: {e}", dir.display());
         fs::create_dir_all(dir).map_err(|e| fail("cannot create", e))?;
         let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
         let body = serde_json::to_vec_pretty(book).map_err(|e| format!("not saved: {e}"))?;
@@ -94,8 +130,16 @@ mod tests {
         store.save(&book).unwrap();
         let (_, again) = Store::open(tmp.path());
         assert_eq!(again, book);
-        let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
-        assert_eq!(leftovers, [std::ffi::OsString::from(FILE_NAME)], "no temp files left behind");
+        let leftovers: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            leftovers,
+            [std::ffi::OsString::from(FILE_NAME)],
+            "no temp files left behind"
+        );
     }
 
     #[test]

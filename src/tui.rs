@@ -1,0 +1,152 @@
+//! The interactive terminal UI. `run` owns the terminal (restored on quit, on error and on a
+//! panic in any thread), a worker thread that loads the data, and the event loop that feeds
+//! `app::update` and draws `views::render`. The only module that touches ratatui or crossterm.
+
+pub mod app;
+pub mod keymap;
+pub mod views;
+
+use crate::session::{self, LoadOptions};
+use crate::triage::store::Store;
+use crate::workspace::Workspace;
+use app::{App, Effect, Msg};
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        LeaveAlternateScreen,
+        DisableMouseCapture,
+        crossterm::cursor::Show
+    );
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Opens the TUI on `opts.paths`; triage is kept in `case_dir`.
+pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
+    let (store, book) = Store::open(case_dir);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut app = App::new(book, store.read_only.clone(), no_color);
+
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous_hook(info);
+    }));
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let result = event_loop(&mut app, opts, &store);
+    restore_terminal();
+    result
+}
+
+fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result<()> {
+    let backend = ratatui::backend::CrosstermBackend::new(io::stdout());
+    let mut terminal = ratatui::Terminal::new(backend)?;
+    let size = terminal.size()?;
+    app.update(Msg::Resize(size.width, size.height));
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let cancel = Arc::new(AtomicBool::new(false));
+    spawn_loader(opts, tx.clone(), cancel.clone());
+    let input_tx = tx.clone();
+    std::thread::spawn(move || loop {
+        match event::poll(Duration::from_millis(250)) {
+            Ok(true) => {
+                let msg = match event::read() {
+                    Ok(Event::Key(k)) if k.kind == event::KeyEventKind::Press => {
+                        Msg::Key(k, now_ms())
+                    }
+                    Ok(Event::Mouse(m)) => Msg::Mouse(m),
+                    Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                    Ok(_) => continue,
+                    Err(_) => return,
+                };
+                if input_tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            Ok(false) => {}
+            Err(_) => return,
+        }
+    });
+
+    loop {
+        terminal.draw(|f| views::render(app, f))?;
+        let Ok(msg) = rx.recv() else { break };
+        let mut effects = app.update(msg);
+        // Drain what is queued so a burst of keys draws once.
+        while let Ok(more) = rx.try_recv() {
+            effects.extend(app.update(more));
+        }
+        for effect in effects {
+            match effect {
+                Effect::SaveTriage => {
+                    let result = store.save(&app.book).err();
+                    app.update(Msg::Saved(result));
+                }
+                Effect::CancelLoad => cancel.store(true, Ordering::Relaxed),
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn spawn_loader(opts: LoadOptions, tx: mpsc::Sender<Msg>, cancel: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&opts, &tx, &cancel)));
+        let msg = match outcome {
+            Ok(Ok(ws)) => Msg::Loaded(Box::new(ws)),
+            Ok(Err(e)) => Msg::Failed(format!("{e:#}")),
+            Err(_) => Msg::Failed(
+                "the loader crashed; please report this with the input that caused it".into(),
+            ),
+        };
+        let _ = tx.send(msg);
+    });
+}
+
+fn load(
+    opts: &LoadOptions,
+    tx: &mpsc::Sender<Msg>,
+    cancel: &AtomicBool,
+) -> anyhow::Result<Workspace> {
+    let rules = session::load_rules(opts)?;
+    let ds = session::open_dataset(
+        opts,
+        &mut |p| {
+            let _ = tx.send(Msg::Progress(p.clone()));
+        },
+        cancel,
+    )
+    .map_err(|e| match e {
+        crate::index::OpenError::Ingest(crate::ingest::IngestError::NoInput(d)) => anyhow::anyhow!(
+            "no readable input:\n{}",
+            d.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        other => other.into(),
+    })?;
+    let mut ws = Workspace::build(&ds, rules.rules)?;
+    ws.diagnostics.extend(rules.skipped);
+    Ok(ws)
+}

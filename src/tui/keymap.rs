@@ -1,0 +1,290 @@
+//! The one keymap table: it drives key handling, the footer hints and the `?` overlay.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Act {
+    Quit,
+    Help,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    FocusNext,
+    FocusPrev,
+    Tab(usize),
+    Search,
+    FilterStatus,
+    Sort,
+    StatusNext,
+    Close,
+    Tick,
+    EditNote,
+    NextMark,
+    PrevMark,
+    Wrap,
+    Left,
+    Right,
+    HostUser,
+    Enter,
+    Bulk,
+}
+
+/// Where a binding applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Everywhere,
+    Script,
+    Checklist,
+    Timeline,
+}
+
+/// One row of the table.
+pub struct Binding {
+    pub keys: &'static str,
+    pub act: Act,
+    pub scope: Scope,
+    pub help: &'static str,
+    /// Shown in the footer.
+    pub hint: bool,
+}
+
+const fn b(keys: &'static str, act: Act, scope: Scope, help: &'static str, hint: bool) -> Binding {
+    Binding {
+        keys,
+        act,
+        scope,
+        help,
+        hint,
+    }
+}
+
+/// Every binding.
+pub const KEYMAP: &[Binding] = &[
+    b(
+        "j ↓",
+        Act::Down,
+        Scope::Everywhere,
+        "next alert / scroll down",
+        false,
+    ),
+    b(
+        "k ↑",
+        Act::Up,
+        Scope::Everywhere,
+        "previous alert / scroll up",
+        false,
+    ),
+    b("g Home", Act::Top, Scope::Everywhere, "first", false),
+    b("G End", Act::Bottom, Scope::Everywhere, "last", false),
+    b(
+        "Ctrl-d PgDn",
+        Act::PageDown,
+        Scope::Everywhere,
+        "page down",
+        false,
+    ),
+    b(
+        "Ctrl-u PgUp",
+        Act::PageUp,
+        Scope::Everywhere,
+        "page up",
+        false,
+    ),
+    b(
+        "Tab",
+        Act::FocusNext,
+        Scope::Everywhere,
+        "switch pane (list ↔ detail)",
+        true,
+    ),
+    b(
+        "Shift-Tab",
+        Act::FocusPrev,
+        Scope::Everywhere,
+        "switch pane back",
+        false,
+    ),
+    b(
+        "1-5",
+        Act::Tab(0),
+        Scope::Everywhere,
+        "detail tab: script, timeline, checklist, event, rule",
+        true,
+    ),
+    b(
+        "/",
+        Act::Search,
+        Scope::Everywhere,
+        "search alerts (free text)",
+        true,
+    ),
+    b(
+        "f",
+        Act::FilterStatus,
+        Scope::Everywhere,
+        "filter by status (all/open/ack/closed)",
+        true,
+    ),
+    b(
+        "o",
+        Act::Sort,
+        Scope::Everywhere,
+        "sort by time / risk / host",
+        true,
+    ),
+    b(
+        "s",
+        Act::StatusNext,
+        Scope::Everywhere,
+        "status open → acknowledged",
+        true,
+    ),
+    b(
+        "c",
+        Act::Close,
+        Scope::Everywhere,
+        "close with a reason (asks)",
+        true,
+    ),
+    b(
+        "B",
+        Act::Bulk,
+        Scope::Everywhere,
+        "set status of every filtered alert (asks)",
+        false,
+    ),
+    b("e", Act::EditNote, Scope::Everywhere, "edit the note", true),
+    b(
+        "space",
+        Act::Tick,
+        Scope::Checklist,
+        "tick / untick the step",
+        true,
+    ),
+    b("n", Act::NextMark, Scope::Script, "next matched term", true),
+    b(
+        "N",
+        Act::PrevMark,
+        Scope::Script,
+        "previous matched term",
+        false,
+    ),
+    b("w", Act::Wrap, Scope::Script, "wrap lines on/off", false),
+    b("h ←", Act::Left, Scope::Script, "scroll left", false),
+    b("l →", Act::Right, Scope::Script, "scroll right", false),
+    b(
+        "u",
+        Act::HostUser,
+        Scope::Timeline,
+        "timeline of host ↔ user",
+        false,
+    ),
+    b(
+        "Enter",
+        Act::Enter,
+        Scope::Timeline,
+        "jump to the alert",
+        false,
+    ),
+    b("?", Act::Help, Scope::Everywhere, "help", true),
+    b("q", Act::Quit, Scope::Everywhere, "quit", true),
+];
+
+/// The action of a key press in `scope`.
+pub fn lookup(key: KeyEvent, scope: Scope) -> Option<Act> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let act = match key.code {
+        KeyCode::Char('c') if ctrl => Act::Quit,
+        KeyCode::Char('d') if ctrl => Act::PageDown,
+        KeyCode::Char('u') if ctrl => Act::PageUp,
+        _ if ctrl => return None,
+        KeyCode::Char('j') | KeyCode::Down => Act::Down,
+        KeyCode::Char('k') | KeyCode::Up => Act::Up,
+        KeyCode::Char('g') | KeyCode::Home => Act::Top,
+        KeyCode::Char('G') | KeyCode::End => Act::Bottom,
+        KeyCode::PageDown => Act::PageDown,
+        KeyCode::PageUp => Act::PageUp,
+        KeyCode::Tab => Act::FocusNext,
+        KeyCode::BackTab => Act::FocusPrev,
+        KeyCode::Char(c @ '1'..='5') => Act::Tab(c as usize - '1' as usize),
+        KeyCode::Char('/') => Act::Search,
+        KeyCode::Char('f') => Act::FilterStatus,
+        KeyCode::Char('o') => Act::Sort,
+        KeyCode::Char('s') => Act::StatusNext,
+        KeyCode::Char('c') => Act::Close,
+        KeyCode::Char('B') => Act::Bulk,
+        KeyCode::Char('e') => Act::EditNote,
+        KeyCode::Char(' ') => Act::Tick,
+        KeyCode::Char('n') => Act::NextMark,
+        KeyCode::Char('N') => Act::PrevMark,
+        KeyCode::Char('w') => Act::Wrap,
+        KeyCode::Char('h') | KeyCode::Left => Act::Left,
+        KeyCode::Char('l') | KeyCode::Right => Act::Right,
+        KeyCode::Char('u') => Act::HostUser,
+        KeyCode::Enter => Act::Enter,
+        KeyCode::Char('?') => Act::Help,
+        KeyCode::Char('q') => Act::Quit,
+        _ => return None,
+    };
+    let binding_scope = KEYMAP
+        .iter()
+        .find(|b| b.act == act || matches!((b.act, act), (Act::Tab(_), Act::Tab(_))))
+        .map(|b| b.scope);
+    match binding_scope {
+        Some(Scope::Everywhere) | None => Some(act),
+        Some(s) if s == scope => Some(act),
+        Some(_) => None,
+    }
+}
+
+/// Footer hints for `scope`.
+pub fn hints(scope: Scope) -> Vec<(&'static str, &'static str)> {
+    KEYMAP
+        .iter()
+        .filter(|b| b.hint && (b.scope == Scope::Everywhere || b.scope == scope))
+        .map(|b| (b.keys, short(b.help)))
+        .collect()
+}
+
+fn short(help: &'static str) -> &'static str {
+    help.split([' ', '(']).next().unwrap_or(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lookup_result_is_in_the_table() {
+        for c in "jkgGqfo/scBe nNwhlu?12345".chars() {
+            let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+            for scope in [
+                Scope::Everywhere,
+                Scope::Script,
+                Scope::Checklist,
+                Scope::Timeline,
+            ] {
+                if let Some(act) = lookup(key, scope) {
+                    assert!(
+                        KEYMAP
+                            .iter()
+                            .any(|b| b.act == act
+                                || matches!((b.act, act), (Act::Tab(_), Act::Tab(_)))),
+                        "{c} → {act:?} has no row in KEYMAP"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scoped_keys_only_work_in_their_pane() {
+        let space = KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE);
+        assert_eq!(lookup(space, Scope::Checklist), Some(Act::Tick));
+        assert_eq!(lookup(space, Scope::Script), None);
+    }
+}

@@ -1,0 +1,89 @@
+//! The Checklist tab: the rule's investigation steps (from its `note`) as checkboxes ticked per
+//! alert, the triage status, reason and note, then the guide's other sections.
+
+use super::{time, Theme};
+use crate::alert::Alert;
+use crate::safe_text;
+use crate::tui::app::App;
+use crate::workspace::Workspace;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
+    let guide = &ws.guides[alert.rule];
+    let triage = app.book.get(&alert.id);
+    let mut lines = Vec::new();
+    let status = app.book.status(&alert.id);
+    let reason = triage
+        .and_then(|t| t.reason.clone())
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    lines.push(Line::from(vec![
+        Span::styled(" Status ", theme.title()),
+        Span::raw(format!("{}{reason}", status.name())),
+    ]));
+    if guide.steps.is_empty() {
+        lines.push(Line::styled(
+            " This rule's guide has no \"Possible investigation steps\" section.",
+            theme.dim(),
+        ));
+    }
+    lines.push(Line::styled(" Possible investigation steps", theme.title()));
+    for (n, step) in guide.steps.iter().enumerate() {
+        let ticked = triage.and_then(|t| t.ticks.get(&n));
+        let mark = if ticked.is_some() { "[x]" } else { "[ ]" };
+        let when = ticked
+            .map(|t| format!("  (ticked {})", time(Some(*t))))
+            .unwrap_or_default();
+        let style = if n == app.checklist_cursor && app.detail_focus {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        let text = safe_text::multiline(step);
+        for (k, part) in text.lines().enumerate() {
+            let prefix = if k == 0 {
+                format!(" {mark} {}. ", n + 1)
+            } else {
+                "       ".to_owned()
+            };
+            let suffix = if k == 0 { when.clone() } else { String::new() };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{prefix}{part}"), style),
+                Span::styled(suffix, theme.dim()),
+            ]));
+        }
+    }
+    let note = triage.map(|t| t.note.as_str()).unwrap_or("");
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" Note (e to edit)", theme.title()));
+    if note.is_empty() {
+        lines.push(Line::styled("   —", theme.dim()));
+    }
+    for l in safe_text::multiline(note).lines() {
+        lines.push(Line::raw(format!("   {l}")));
+    }
+    for s in &guide.sections {
+        if s.heading.to_lowercase().starts_with("triage") {
+            continue;
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(" {}", safe_text::line(&s.heading)),
+            theme.title(),
+        ));
+        for l in &s.body {
+            lines.push(Line::raw(format!("   {}", safe_text::line(l))));
+        }
+    }
+    let scroll = (app.checklist_cursor as u16).saturating_sub(area.height / 2);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+}

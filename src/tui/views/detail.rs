@@ -1,0 +1,133 @@
+//! The Event tab (the raw document, pretty-printed, with where it came from) and the Rule tab
+//! (the rule's facts and why it fired: the query's clause tree, each clause held or failed).
+
+use super::Theme;
+use crate::alert::Alert;
+use crate::rule::kql::Explanation;
+use crate::safe_text;
+use crate::tui::app::App;
+use crate::workspace::Workspace;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+pub fn render_event(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut lines = vec![Line::from(vec![
+        Span::styled(" source ", theme.title()),
+        Span::raw(safe_text::line(&alert.event.source.to_string()).into_owned()),
+        Span::styled(format!("   alert id {}", alert.id), theme.dim()),
+    ])];
+    let pretty = serde_json::to_string_pretty(&alert.event.doc).unwrap_or_default();
+    lines.extend(
+        pretty
+            .lines()
+            .map(|l| Line::raw(safe_text::line(l).into_owned())),
+    );
+    f.render_widget(Paragraph::new(lines).scroll((app.scroll, 0)), area);
+}
+
+fn tree(e: &Explanation, depth: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    let (mark, style) = if e.held {
+        ("✓ held  ", theme.fg(Color::Green))
+    } else {
+        ("✗ failed", theme.fg(Color::Red))
+    };
+    let mut spans = vec![
+        Span::styled(format!(" {mark} "), style),
+        Span::raw(format!(
+            "{}{}",
+            "  ".repeat(depth),
+            safe_text::line(&e.label)
+        )),
+    ];
+    if !e.hits.is_empty() {
+        let mut terms: Vec<&str> = e.hits.iter().map(|h| h.term.as_str()).collect();
+        terms.dedup();
+        spans.push(Span::styled(
+            format!("   ← {}", safe_text::line(&terms.join(", "))),
+            theme.dim(),
+        ));
+    }
+    out.push(Line::from(spans));
+    for c in &e.children {
+        tree(c, depth + 1, theme, out);
+    }
+}
+
+pub fn render_rule(
+    app: &App,
+    ws: &Workspace,
+    alert: &Alert,
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let r = &ws.rules[alert.rule];
+    let m = &r.meta;
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!(" {k:<11}"), theme.title()),
+            Span::raw(safe_text::line(&v).into_owned()),
+        ])
+    };
+    let mut lines = vec![
+        kv("name", m.name.clone()),
+        kv("rule id", format!("{}   version {}", m.rule_id, m.version)),
+        kv(
+            "severity",
+            format!("{}   risk score {}", m.severity, m.risk_score),
+        ),
+        kv(
+            "schedule",
+            format!(
+                "every {} from {}   max {} alerts per run",
+                m.interval, m.from, m.max_signals
+            ),
+        ),
+        kv("indices", m.index.join(", ")),
+    ];
+    for t in &m.threat {
+        let techs: Vec<String> = t
+            .technique
+            .iter()
+            .map(|x| {
+                let subs: Vec<String> = x
+                    .subtechnique
+                    .iter()
+                    .map(|s| format!("{} {}", s.id, s.name))
+                    .collect();
+                if subs.is_empty() {
+                    format!("{} {}", x.id, x.name)
+                } else {
+                    format!("{} {} ({})", x.id, x.name, subs.join(", "))
+                }
+            })
+            .collect();
+        lines.push(kv(
+            "ATT&CK",
+            format!("{} {} → {}", t.tactic.id, t.tactic.name, techs.join("; ")),
+        ));
+    }
+    for u in &m.references {
+        lines.push(kv("reference", u.clone()));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " Why it fired (each clause for this event)",
+        theme.title(),
+    ));
+    tree(&alert.explanation, 0, theme, &mut lines);
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" Query", theme.title()));
+    for l in m.query.as_deref().unwrap_or("").trim().lines() {
+        lines.push(Line::raw(format!("   {}", safe_text::line(l))));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0)),
+        area,
+    );
+}

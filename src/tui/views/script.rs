@@ -1,0 +1,240 @@
+//! The Script tab: the alert's script-block text with PowerShell syntax colours, the rule terms
+//! that matched marked at their exact byte ranges (access/allocate vs write/execute), and near
+//! misses — a rule term inside a longer token, which whole-token matching does not count.
+
+use super::{script_text, Theme};
+use crate::alert::Alert;
+use crate::analysis::Analyzer;
+use crate::highlight::{highlight, Class};
+use crate::safe_text;
+use crate::tui::app::App;
+use crate::workspace::Workspace;
+use aho_corasick::AhoCorasick;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+/// The seed rule's write/execute group; every other matched term is marked as access/allocate.
+const WRITE_EXECUTE: &[&str] = &[
+    "writeprocessmemory",
+    "createremotethread",
+    "ntcreatethreadex",
+    "createthread",
+    "queueuserapc",
+    "suspendthread",
+    "resumethread",
+    "getdelegateforfunctionpointer",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    None,
+    Access,
+    Execute,
+    Near,
+}
+
+/// A rule term found inside a longer token.
+pub struct NearMiss {
+    pub start: usize,
+    pub end: usize,
+    pub why: String,
+}
+
+/// Occurrences of the rule's script terms that are not token matches, with the reason.
+pub fn near_misses(ws: &Workspace, alert: &Alert, text: &str) -> Vec<NearMiss> {
+    let mut terms: Vec<String> = Vec::new();
+    collect_terms(&ws.rules[alert.rule].expr, &mut terms);
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    let Ok(ac) = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&terms)
+    else {
+        return Vec::new();
+    };
+    let tokens = Analyzer::Pattern.tokens(text);
+    let mut out = Vec::new();
+    for m in ac.find_overlapping_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        if alert.hits.iter().any(|h| h.start <= s && e <= h.end) {
+            continue;
+        }
+        let Some(tok) = tokens.iter().find(|t| t.start <= s && e <= t.end) else {
+            continue;
+        };
+        if tok.start == s && tok.end == e {
+            continue;
+        }
+        let term = &terms[m.pattern().as_usize()];
+        out.push(NearMiss {
+            start: s,
+            end: e,
+            why: format!(
+                "'{term}' is inside the token '{}': only whole tokens match",
+                tok.text
+            ),
+        });
+    }
+    out.sort_by_key(|n| n.start);
+    out.dedup_by_key(|n| n.start);
+    out
+}
+
+fn collect_terms(e: &crate::rule::kql::Expr, out: &mut Vec<String>) {
+    use crate::rule::kql::Expr;
+    match e {
+        Expr::Or(v) | Expr::And(v) => v.iter().for_each(|x| collect_terms(x, out)),
+        Expr::Not(x) => collect_terms(x, out),
+        Expr::Match {
+            field: Some(f),
+            value,
+        } if f == crate::ecs::names::SCRIPT_BLOCK_TEXT && value.wildcard.is_none() => {
+            if !out.contains(&value.text) {
+                out.push(value.text.clone());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn class_style(theme: &Theme, c: Class) -> Style {
+    if theme.no_color {
+        return match c {
+            Class::Comment => Style::default().add_modifier(Modifier::ITALIC),
+            _ => Style::default(),
+        };
+    }
+    match c {
+        Class::Plain => Style::default(),
+        Class::Comment => Style::default()
+            .fg(Color::DarkGray)
+            .add_modifier(Modifier::ITALIC),
+        Class::String => Style::default().fg(Color::Green),
+        Class::Variable => Style::default().fg(Color::LightBlue),
+        Class::Type => Style::default().fg(Color::Cyan),
+        Class::Keyword => Style::default().fg(Color::Magenta),
+        Class::Operator => Style::default().fg(Color::LightMagenta),
+        Class::Number => Style::default().fg(Color::LightYellow),
+        Class::Cmdlet => Style::default().fg(Color::Yellow),
+    }
+}
+
+fn mark_style(theme: &Theme, m: Mark, base: Style) -> Style {
+    match (m, theme.no_color) {
+        (Mark::None, _) => base,
+        (Mark::Access, false) => Style::default()
+            .fg(Color::Black)
+            .bg(Color::LightRed)
+            .add_modifier(Modifier::BOLD),
+        (Mark::Execute, false) => Style::default()
+            .fg(Color::Black)
+            .bg(Color::LightMagenta)
+            .add_modifier(Modifier::BOLD),
+        (Mark::Near, false) => base.add_modifier(Modifier::UNDERLINED | Modifier::DIM),
+        (Mark::Access, true) => Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        (Mark::Execute, true) => {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::UNDERLINED)
+        }
+        (Mark::Near, true) => Style::default().add_modifier(Modifier::UNDERLINED),
+    }
+}
+
+pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
+    let value = alert.hits.first().map(|h| h.value_index).unwrap_or(0);
+    let text = script_text(alert, value);
+    let near = near_misses(ws, alert, &text);
+    let mut marks = vec![Mark::None; text.len()];
+    for h in alert.hits.iter().filter(|h| h.value_index == value) {
+        let m = if WRITE_EXECUTE.contains(&h.term.as_str()) {
+            Mark::Execute
+        } else {
+            Mark::Access
+        };
+        marks[h.start..h.end.min(text.len())].fill(m);
+    }
+    for n in &near {
+        marks[n.start..n.end]
+            .iter_mut()
+            .filter(|m| **m == Mark::None)
+            .for_each(|m| *m = Mark::Near);
+    }
+    let spans = highlight(&text);
+    let mut classes = vec![Class::Plain; text.len()];
+    for s in &spans {
+        classes[s.start..s.end.min(text.len())].fill(s.class);
+    }
+    let total_lines = text.lines().count().max(1);
+    let gutter = total_lines.to_string().len();
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for (n, raw) in text.split('\n').enumerate() {
+        let mut line_spans = vec![Span::styled(format!("{:>gutter$} │ ", n + 1), theme.dim())];
+        let mut run = String::new();
+        let mut run_style = Style::default();
+        for (i, c) in raw.char_indices() {
+            let at = offset + i;
+            let style = mark_style(theme, marks[at], class_style(theme, classes[at]));
+            let shown = match c {
+                '\t' => "    ".to_owned(),
+                '\r' => String::new(),
+                c if safe_text::is_unsafe(c) => safe_text::placeholder(c),
+                c => c.to_string(),
+            };
+            if style != run_style && !run.is_empty() {
+                line_spans.push(Span::styled(std::mem::take(&mut run), run_style));
+            }
+            run_style = style;
+            run.push_str(&shown);
+        }
+        if !run.is_empty() {
+            line_spans.push(Span::styled(run, run_style));
+        }
+        lines.push(Line::from(line_spans));
+        offset += raw.len() + 1;
+    }
+    let legend_h = 1 + near.len().min(3) as u16;
+    let [body, legend] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(legend_h)]).areas(area);
+    let mut p = Paragraph::new(lines).scroll((app.scroll, if app.wrap { 0 } else { app.hscroll }));
+    if app.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    f.render_widget(p, body);
+    let mut legend_lines = vec![Line::from(vec![
+        Span::styled(
+            " access/allocate ",
+            mark_style(theme, Mark::Access, Style::default()),
+        ),
+        Span::raw(" "),
+        Span::styled(
+            " write/execute ",
+            mark_style(theme, Mark::Execute, Style::default()),
+        ),
+        Span::raw(" "),
+        Span::styled("near miss", mark_style(theme, Mark::Near, Style::default())),
+        Span::styled(
+            format!(
+                "   {} marks · n/N jump · {}",
+                alert.hits.len(),
+                if app.wrap {
+                    "wrap on (w)"
+                } else {
+                    "wrap off (w, h/l scroll)"
+                }
+            ),
+            theme.dim(),
+        ),
+    ])];
+    for n in near.iter().take(3) {
+        let line_no = text[..n.start].matches('\n').count() + 1;
+        legend_lines.push(Line::styled(
+            format!(" line {line_no}: {}", safe_text::line(&n.why)),
+            theme.dim(),
+        ));
+    }
+    f.render_widget(Paragraph::new(legend_lines), legend);
+}

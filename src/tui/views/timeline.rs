@@ -1,0 +1,160 @@
+//! The Timeline tab: the alert's host (or user) over the 48 hours before the alert — script-block
+//! event volume and alerts from all loaded rules per hour — and the list of those alerts.
+
+use super::{time, Theme};
+use crate::alert::Alert;
+use crate::timeline::{buckets, HOUR_MS};
+use crate::tui::app::App;
+use crate::workspace::Workspace;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+const HOURS: usize = 48;
+const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// Indices (into `alerts`) of the alerts of the same host/user in the window, oldest first.
+pub fn alerts_in_window(app: &App) -> Vec<usize> {
+    let (Some(ws), Some(i)) = (app.workspace(), app.current()) else {
+        return Vec::new();
+    };
+    let a = &ws.alerts[i];
+    let Some(end) = a.time_ms else { return vec![i] };
+    let key = if app.timeline_user { &a.user } else { &a.host };
+    let mut v: Vec<usize> = (0..ws.alerts.len())
+        .filter(|&j| {
+            let b = &ws.alerts[j];
+            let k = if app.timeline_user { &b.user } else { &b.host };
+            k == key
+                && b.time_ms
+                    .is_some_and(|t| t > end - HOURS as i64 * HOUR_MS && t <= end)
+        })
+        .collect();
+    v.sort_by_key(|&j| ws.alerts[j].time_ms);
+    v
+}
+
+fn bar_line(counts: &[u64]) -> String {
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                '·'
+            } else {
+                BARS[((c * 8).div_ceil(max)) as usize]
+            }
+        })
+        .collect()
+}
+
+pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
+    let who = if app.timeline_user {
+        alert.user.clone()
+    } else {
+        alert.host.clone()
+    }
+    .unwrap_or_default();
+    let Some(end) = alert.time_ms else {
+        f.render_widget(
+            Paragraph::new("This alert's event has no @timestamp: no timeline."),
+            area,
+        );
+        return;
+    };
+    let times = if app.timeline_user {
+        ws.user_times.get(&who)
+    } else {
+        ws.host_times.get(&who)
+    };
+    let volume = buckets(times.map(Vec::as_slice).unwrap_or(&[]), end, HOURS);
+    let window = alerts_in_window(app);
+    let alert_times: Vec<i64> = window
+        .iter()
+        .filter_map(|&j| ws.alerts[j].time_ms)
+        .collect();
+    let alert_counts = buckets(&alert_times, end, HOURS);
+    let label = if app.timeline_user { "user" } else { "host" };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!(" {label} {} ", crate::safe_text::line(&who)),
+                theme.title(),
+            ),
+            Span::styled(
+                format!("· 48 h before {} · u: host ↔ user", time(Some(end))),
+                theme.dim(),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(" events  ", theme.dim()),
+            Span::styled(bar_line(&volume), theme.fg(Color::Blue)),
+            Span::styled(
+                format!("  {} script blocks", volume.iter().sum::<u64>()),
+                theme.dim(),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(" alerts  ", theme.dim()),
+            Span::styled(bar_line(&alert_counts), theme.fg(Color::Red)),
+            Span::styled(
+                format!("  {} alerts", alert_counts.iter().sum::<u64>()),
+                theme.dim(),
+            ),
+        ]),
+        Line::from(vec![
+            Span::raw("         "),
+            Span::styled(
+                format!("{}▲ this alert", "─".repeat(HOURS - 1)),
+                theme.dim(),
+            ),
+        ]),
+        Line::styled(
+            format!("         -48h{:>width$}", "now", width = HOURS - 4),
+            theme.dim(),
+        ),
+    ];
+    let [chart, list] = Layout::vertical([
+        Constraint::Length(lines.len() as u16 + 1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    lines.push(Line::raw(""));
+    f.render_widget(Paragraph::new(lines), chart);
+    let cursor = app.timeline_cursor.min(window.len().saturating_sub(1));
+    let rows: Vec<Line> = window
+        .iter()
+        .enumerate()
+        .map(|(n, &j)| {
+            let b = &ws.alerts[j];
+            let other = if app.timeline_user {
+                b.host.as_deref()
+            } else {
+                b.user.as_deref()
+            }
+            .unwrap_or("-");
+            let text = format!(
+                " {}  {:<44}  {:<24}  {}{}",
+                time(b.time_ms),
+                ws.rules[b.rule].meta.name,
+                crate::safe_text::line(other),
+                app.book.status(&b.id).name(),
+                if j == app.current().unwrap_or(usize::MAX) {
+                    "  ◀ selected"
+                } else {
+                    ""
+                }
+            );
+            let style = if n == cursor && app.detail_focus {
+                theme.selected()
+            } else {
+                Style::default()
+            };
+            Line::styled(text, style)
+        })
+        .collect();
+    let scroll = cursor.saturating_sub(list.height.saturating_sub(1) as usize) as u16;
+    f.render_widget(Paragraph::new(rows).scroll((scroll, 0)), list);
+}
