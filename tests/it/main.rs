@@ -3,3 +3,4 @@ mod analysis_golden;
 mod engine_paths;
 mod ingest_forms;
 mod scan_cli;
+mod tui;

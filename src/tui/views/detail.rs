@@ -79,15 +79,19 @@ pub fn render_rule(
             "severity",
             format!("{}   risk score {}", m.severity, m.risk_score),
         ),
-        kv(
-            "schedule",
-            format!(
-                "every {} from {}   max {} alerts per run",
-                m.interval, m.from, m.max_signals
-            ),
-        ),
-        kv("indices", m.index.join(", ")),
+        Line::raw(""),
+        Line::styled(" Why it fired (each clause for this event)", theme.title()),
     ];
+    tree(&alert.explanation, 0, theme, &mut lines);
+    lines.push(Line::raw(""));
+    lines.push(kv(
+        "schedule",
+        format!(
+            "every {} from {}   max {} alerts per run",
+            m.interval, m.from, m.max_signals
+        ),
+    ));
+    lines.push(kv("indices", m.index.join(", ")));
     for t in &m.threat {
         let techs: Vec<String> = t
             .technique
@@ -113,12 +117,6 @@ pub fn render_rule(
     for u in &m.references {
         lines.push(kv("reference", u.clone()));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        " Why it fired (each clause for this event)",
-        theme.title(),
-    ));
-    tree(&alert.explanation, 0, theme, &mut lines);
     lines.push(Line::raw(""));
     lines.push(Line::styled(" Query", theme.title()));
     for l in m.query.as_deref().unwrap_or("").trim().lines() {

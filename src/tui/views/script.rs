@@ -92,8 +92,9 @@ fn collect_terms(e: &crate::rule::kql::Expr, out: &mut Vec<String>) {
         Expr::Match {
             field: Some(f),
             value,
-        } if f == crate::ecs::names::SCRIPT_BLOCK_TEXT && value.wildcard.is_none() => {
-            if !out.contains(&value.text) {
+        } => {
+            let script = f == crate::ecs::names::SCRIPT_BLOCK_TEXT && value.wildcard.is_none();
+            if script && !out.contains(&value.text) {
                 out.push(value.text.clone());
             }
         }
