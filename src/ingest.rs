@@ -95,10 +95,14 @@ pub struct Progress {
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// Nothing could be read; the diagnostics say why for each path.
-    #[error("no readable input among the given paths")]
+    #[error("no readable input among the given paths{}", list(.0))]
     NoInput(Vec<Diagnostic>),
     #[error("cancelled")]
     Cancelled,
+}
+
+fn list(d: &[Diagnostic]) -> String {
+    d.iter().map(|d| format!("\n  {d}")).collect()
 }
 
 /// Reads every input file, calling `sink` for each good event.

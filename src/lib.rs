@@ -8,6 +8,7 @@ pub mod highlight;
 pub mod index;
 pub mod ingest;
 pub mod output;
+pub mod report;
 pub mod rule;
 pub mod safe_text;
 pub mod session;

@@ -4,10 +4,10 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use pstriage::analysis::Analyzer;
-use pstriage::index::OpenError;
-use pstriage::ingest::IngestError;
 use pstriage::output::{self, Format};
 use pstriage::session::{self, LoadOptions};
+use pstriage::triage::store::{default_case_dir, Store};
+use pstriage::triage::{Action, Status};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +36,119 @@ struct Cli {
     /// Example: --case ./case-2024-117
     #[arg(long, value_name = "DIR")]
     case: Option<PathBuf>,
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(if paths.is_empty() {
+        vec![sample_data()?]
+    } else {
+        paths
+    })
+}
+
+fn case_dir(case: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match case {
+        Some(d) => Ok(d),
+        None => {
+            default_case_dir().context("no data directory for the triage file: pass --case DIR")
+        }
+    }
+}
+
+/// `pstriage triage`: the same `Book::apply` + `Store::save` the TUI uses.
+fn triage(load: &LoadArgs, args: TriageArgs) -> anyhow::Result<()> {
+    let mut actions = Vec::new();
+    if let Some(s) = &args.status {
+        actions.push(Action::SetStatus(if s == "open" {
+            Status::Open
+        } else {
+            Status::Acknowledged
+        }));
+    }
+    if let Some(r) = &args.close {
+        actions.push(Action::Close(r.clone()));
+    }
+    if let Some(n) = &args.note {
+        actions.push(Action::SetNote(n.clone()));
+    }
+    for &n in &args.tick {
+        anyhow::ensure!(n >= 1, "--tick counts steps from 1");
+        actions.push(Action::Tick(n - 1));
+    }
+    for &n in &args.untick {
+        anyhow::ensure!(n >= 1, "--untick counts steps from 1");
+        actions.push(Action::Untick(n - 1));
+    }
+    anyhow::ensure!(
+        !actions.is_empty(),
+        "nothing to change: give --status, --close, --note, --tick or --untick"
+    );
+    let selects = !args.alert.is_empty() || args.host.is_some() || args.rule.is_some();
+    anyhow::ensure!(
+        selects || args.all,
+        "choose the alerts: --alert ID, --host, --rule, or --all"
+    );
+
+    let opts = load_options(load, default_paths(args.paths.clone())?);
+    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))?;
+    let (store, mut book) = Store::open(&case_dir(args.case.clone())?);
+    if let Some(why) = &store.read_only {
+        anyhow::bail!("{why}");
+    }
+    let _lock = store
+        .lock()
+        .map_err(|e| anyhow::anyhow!(e.replace("; opened read-only", "")))?;
+    for id in &args.alert {
+        anyhow::ensure!(
+            ws.alerts.iter().any(|a| &a.id == id),
+            "no alert with id {id} in these exports"
+        );
+    }
+    let chosen: Vec<usize> = (0..ws.alerts.len())
+        .filter(|&i| {
+            let a = &ws.alerts[i];
+            let r = &ws.rules[a.rule].meta;
+            (args.alert.is_empty() || args.alert.contains(&a.id))
+                && args
+                    .host
+                    .as_ref()
+                    .is_none_or(|h| a.host.as_ref() == Some(h))
+                && args
+                    .rule
+                    .as_ref()
+                    .is_none_or(|x| &r.name == x || &r.rule_id == x)
+        })
+        .collect();
+    for &i in &chosen {
+        let steps = ws.guides[ws.alerts[i].rule].steps.len();
+        for a in &actions {
+            if let Action::Tick(n) | Action::Untick(n) = a {
+                anyhow::ensure!(
+                    *n < steps,
+                    "step {} does not exist: the rule has {steps} steps",
+                    n + 1
+                );
+            }
+        }
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut changed = 0;
+    for &i in &chosen {
+        for a in &actions {
+            changed += usize::from(book.apply(&ws.alerts[i].id, a, now));
+        }
+    }
+    if changed > 0 {
+        store.save(&book).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    eprintln!(
+        "pstriage: {} alert{} selected, {changed} change{} saved to {}",
+        chosen.len(),
+        if chosen.len() == 1 { "" } else { "s" },
+        if changed == 1 { "" } else { "s" },
+        store.path.display()
+    );
+    Ok(())
 }
 
 /// The sample export, compiled into the binary so `pstriage` works from any directory.
@@ -93,8 +206,74 @@ Exit status: 0 when the scan completed (skipped records included), 2 on a fatal 
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Write the triage of every alert as Markdown (or JSON).
+    #[command(after_help = "\
+Examples:
+  pstriage report exports/ > triage.md
+  pstriage report --format json --case ./case-117 exports/ | jq '.[] | select(.status==\"closed\")'")]
+    Report {
+        /// `markdown` or `json`.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReportFormat,
+        /// Triage directory (default: $XDG_DATA_HOME/pstriage). Example: --case ./case-117
+        #[arg(long, value_name = "DIR")]
+        case: Option<PathBuf>,
+        /// Exports (none: the bundled sample data).
+        paths: Vec<PathBuf>,
+    },
+    /// Change triage without the TUI (same code path): for one alert id or every alert matching
+    /// a filter.
+    #[command(after_help = "\
+Examples:
+  pstriage triage --alert 3f2a… --status acknowledged exports/
+  pstriage triage --alert 3f2a… --close true_positive --note 'confirmed with IR' exports/
+  pstriage triage --host win10-01 --tick 1 --tick 4 exports/
+  pstriage triage --all --status acknowledged exports/")]
+    Triage(TriageArgs),
     /// List the loaded rules.
     Rules,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct TriageArgs {
+    /// The alert id (as `scan --format ndjson` prints it in pstriage.alert_id).
+    #[arg(long, value_name = "ID")]
+    alert: Vec<String>,
+    /// Every alert on this host.
+    #[arg(long)]
+    host: Option<String>,
+    /// Every alert of this rule (name or rule_id).
+    #[arg(long)]
+    rule: Option<String>,
+    /// Every alert (needed when no other selector is given, so nothing changes by accident).
+    #[arg(long)]
+    all: bool,
+    /// New status: open or acknowledged (use --close to close).
+    #[arg(long, value_parser = ["open", "acknowledged"])]
+    status: Option<String>,
+    /// Close with a reason: false_positive, duplicate, true_positive, benign_positive, other.
+    #[arg(long, value_parser = ["false_positive", "duplicate", "true_positive", "benign_positive", "other"])]
+    close: Option<String>,
+    /// Replace the note.
+    #[arg(long)]
+    note: Option<String>,
+    /// Tick checklist step N (1-based; repeatable).
+    #[arg(long, value_name = "N")]
+    tick: Vec<usize>,
+    /// Untick checklist step N (1-based; repeatable).
+    #[arg(long, value_name = "N")]
+    untick: Vec<usize>,
+    /// Triage directory (default: $XDG_DATA_HOME/pstriage).
+    #[arg(long, value_name = "DIR")]
+    case: Option<PathBuf>,
+    /// Exports (none: the bundled sample data).
+    paths: Vec<PathBuf>,
 }
 
 fn parse_analyzer(s: &str) -> Result<Analyzer, String> {
@@ -133,6 +312,27 @@ fn load_options(load: &LoadArgs, paths: Vec<PathBuf>) -> LoadOptions {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Scan { format, paths }) => scan(load_options(&cli.load, paths), format),
+        Some(Command::Report {
+            format,
+            case,
+            paths,
+        }) => {
+            let opts = load_options(&cli.load, default_paths(paths)?);
+            let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))?;
+            let (store, book) = Store::open(&case_dir(case)?);
+            if let Some(why) = &store.read_only {
+                eprintln!("pstriage: {why}");
+            }
+            let text = match format {
+                ReportFormat::Markdown => pstriage::report::markdown(&ws, &book),
+                ReportFormat::Json => {
+                    serde_json::to_string_pretty(&pstriage::report::json(&ws, &book))? + "\n"
+                }
+            };
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(())
+        }
+        Some(Command::Triage(args)) => triage(&cli.load, args),
         Some(Command::Rules) => {
             let set = session::load_rules(&load_options(&cli.load, Vec::new()))?;
             for s in &set.skipped {
@@ -174,13 +374,7 @@ fn scan(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
         eprintln!("pstriage: {s}");
     }
     let cancel = AtomicBool::new(false);
-    let ds = session::open_dataset(&opts, &mut |_| {}, &cancel).inspect_err(|e| {
-        if let OpenError::Ingest(IngestError::NoInput(diags)) = e {
-            for d in diags {
-                eprintln!("pstriage: {d}");
-            }
-        }
-    })?;
+    let ds = session::open_dataset(&opts, &mut |_| {}, &cancel)?;
 
     let report = &ds.manifest.report;
     for d in &report.diagnostics {

@@ -5,6 +5,7 @@ use crate::analysis::Analyzer;
 use crate::index::{self, Dataset, OpenError, OpenOptions};
 use crate::ingest::{self, IngestReport, Progress};
 use crate::rule::{self, Loaded, Rule};
+use crate::workspace::Workspace;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -89,6 +90,30 @@ fn collect_toml(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), RulesError> {
         }
     }
     Ok(())
+}
+
+/// Why a case could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("running the rules: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// Loads the rules, opens the dataset and runs the rules: everything the TUI and `report` show.
+pub fn load_workspace(
+    opts: &LoadOptions,
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<Workspace, LoadError> {
+    let rules = load_rules(opts)?;
+    let ds = open_dataset(opts, progress, cancel)?;
+    let mut ws = Workspace::build(&ds, rules.rules)?;
+    ws.diagnostics.extend(rules.skipped);
+    Ok(ws)
 }
 
 /// Resolves the input paths and opens (or builds) their index.

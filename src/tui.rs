@@ -37,7 +37,15 @@ fn now_ms() -> i64 {
 
 /// Opens the TUI on `opts.paths`; triage is kept in `case_dir`.
 pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
-    let (store, book) = Store::open(case_dir);
+    let (mut store, book) = Store::open(case_dir);
+    // Held for the whole session; a second instance on the same case opens read-only.
+    let _lock = match store.lock() {
+        Ok(f) => Some(f),
+        Err(why) => {
+            store.read_only.get_or_insert(why);
+            None
+        }
+    };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut app = App::new(book, store.read_only.clone(), no_color);
 
@@ -128,25 +136,8 @@ fn load(
     tx: &mpsc::Sender<Msg>,
     cancel: &AtomicBool,
 ) -> anyhow::Result<Workspace> {
-    let rules = session::load_rules(opts)?;
-    let ds = session::open_dataset(
-        opts,
-        &mut |p| {
-            let _ = tx.send(Msg::Progress(p.clone()));
-        },
-        cancel,
-    )
-    .map_err(|e| match e {
-        crate::index::OpenError::Ingest(crate::ingest::IngestError::NoInput(d)) => anyhow::anyhow!(
-            "no readable input:\n{}",
-            d.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-        other => other.into(),
-    })?;
-    let mut ws = Workspace::build(&ds, rules.rules)?;
-    ws.diagnostics.extend(rules.skipped);
-    Ok(ws)
+    let mut progress = |p: &crate::ingest::Progress| {
+        let _ = tx.send(Msg::Progress(p.clone()));
+    };
+    Ok(session::load_workspace(opts, &mut progress, cancel)?)
 }

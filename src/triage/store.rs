@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 /// The file name inside a case directory.
 pub const FILE_NAME: &str = "triage.json";
 
+/// The lock file that keeps two instances from writing one case.
+pub const LOCK_NAME: &str = "triage.lock";
+
 /// A triage file and whether it may be written.
 #[derive(Debug)]
 pub struct Store {
@@ -86,6 +89,30 @@ impl Store {
         }
     }
 
+    /// Takes the case lock (`triage.lock` beside the file) so a second pstriage on the same
+    /// case cannot write over this one. The lock lasts as long as the returned file is open.
+    pub fn lock(&self) -> Result<File, String> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let lock_path = dir.join(LOCK_NAME);
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(fs::TryLockError::WouldBlock) => Err(format!(
+                "the case {} is in use by another pstriage; opened read-only",
+                dir.display()
+            )),
+            Err(fs::TryLockError::Error(e)) => {
+                Err(format!("cannot lock {}: {e}", lock_path.display()))
+            }
+        }
+    }
+
     /// Writes `book` atomically. Fails (leaving the previous file intact) when read-only, when
     /// the directory cannot be written, or when the disk is full.
     pub fn save(&self, book: &Book) -> Result<(), String> {
@@ -140,6 +167,17 @@ mod tests {
             [std::ffi::OsString::from(FILE_NAME)],
             "no temp files left behind"
         );
+    }
+
+    #[test]
+    fn a_second_lock_on_the_same_case_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, _) = Store::open(tmp.path());
+        let (b, _) = Store::open(tmp.path());
+        let held = a.lock().expect("first lock");
+        assert!(b.lock().unwrap_err().contains("in use"));
+        drop(held);
+        assert!(b.lock().is_ok());
     }
 
     #[test]

@@ -3,4 +3,5 @@ mod analysis_golden;
 mod engine_paths;
 mod ingest_forms;
 mod scan_cli;
+mod triage_cli;
 mod tui;

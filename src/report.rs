@@ -1,0 +1,145 @@
+//! The triage report: every alert with its summary, status, closing reason, note, ticked steps
+//! and matched terms, as Markdown for people or JSON for tools. Pure (takes the loaded case and
+//! the triage book, returns text).
+
+use crate::ecs::format_millis;
+use crate::triage::Book;
+use crate::workspace::Workspace;
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// One alert's entry as JSON.
+fn entry(ws: &Workspace, book: &Book, i: usize) -> Value {
+    let a = &ws.alerts[i];
+    let rule = &ws.rules[a.rule];
+    let t = book.get(&a.id);
+    let steps = &ws.guides[a.rule].steps;
+    let ticked: Vec<Value> = t
+        .map(|t| {
+            t.ticks
+                .iter()
+                .map(|(n, at)| json!({"step": n + 1, "text": steps.get(*n).cloned().unwrap_or_default(), "at": format_millis(*at)}))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "alert_id": a.id,
+        "time": a.time_ms.map(format_millis),
+        "host": a.host,
+        "user": a.user,
+        "rule": rule.meta.name,
+        "rule_id": rule.meta.rule_id,
+        "severity": rule.meta.severity,
+        "risk_score": rule.meta.risk_score,
+        "reason": a.reason,
+        "status": book.status(&a.id).name(),
+        "closing_reason": t.and_then(|t| t.reason.clone()),
+        "note": t.map(|t| t.note.clone()).unwrap_or_default(),
+        "ticked_steps": ticked,
+        "steps_total": steps.len(),
+        "matched_terms": a.matched_terms,
+        "source": a.event.source.to_string(),
+    })
+}
+
+/// The report as a JSON array (one object per alert, in alert order).
+pub fn json(ws: &Workspace, book: &Book) -> Value {
+    Value::Array((0..ws.alerts.len()).map(|i| entry(ws, book, i)).collect())
+}
+
+/// Escapes text for a Markdown table cell or line (log text is hostile: no raw control
+/// characters, no table breaks).
+fn md(s: &str) -> String {
+    crate::safe_text::line(s)
+        .replace('|', "\\|")
+        .replace('`', "\\`")
+}
+
+/// The report as Markdown.
+pub fn markdown(ws: &Workspace, book: &Book) -> String {
+    let mut out = String::new();
+    let counts = ws.alerts.iter().fold([0usize; 3], |mut c, a| {
+        c[book.status(&a.id) as usize] += 1;
+        c
+    });
+    let _ = writeln!(out, "# Triage report\n");
+    let _ = writeln!(
+        out,
+        "{} alerts — {} open, {} acknowledged, {} closed — over {} events from {} files.\n",
+        ws.alerts.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        ws.events,
+        ws.files
+    );
+    let _ = writeln!(
+        out,
+        "| time | host | user | rule | status | matched terms |\n|---|---|---|---|---|---|"
+    );
+    for a in &ws.alerts {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            a.time_ms.map(format_millis).unwrap_or_default(),
+            md(a.host.as_deref().unwrap_or("-")),
+            md(a.user.as_deref().unwrap_or("-")),
+            md(&ws.rules[a.rule].meta.name),
+            book.status(&a.id).name(),
+            md(&a.matched_terms.join(", "))
+        );
+    }
+    for (i, a) in ws.alerts.iter().enumerate() {
+        let e = entry(ws, book, i);
+        let rule = &ws.rules[a.rule].meta;
+        let _ = writeln!(
+            out,
+            "\n## {} — {} on {}\n",
+            a.time_ms.map(format_millis).unwrap_or_default(),
+            md(&rule.name),
+            md(a.host.as_deref().unwrap_or("-"))
+        );
+        let _ = writeln!(out, "- alert id: `{}`", a.id);
+        let _ = writeln!(out, "- {}", md(&a.reason));
+        let _ = writeln!(
+            out,
+            "- severity {} / risk {}",
+            rule.severity, rule.risk_score
+        );
+        let _ = writeln!(out, "- user: {}", md(a.user.as_deref().unwrap_or("-")));
+        let _ = writeln!(out, "- source: {}", md(&a.event.source.to_string()));
+        let _ = writeln!(out, "- matched terms: {}", md(&a.matched_terms.join(", ")));
+        let status = e["status"].as_str().unwrap_or("open");
+        match e["closing_reason"].as_str() {
+            Some(r) => {
+                let _ = writeln!(out, "- status: **{status}** ({r})");
+            }
+            None => {
+                let _ = writeln!(out, "- status: **{status}**");
+            }
+        }
+        let steps = &ws.guides[a.rule].steps;
+        let ticks = book.get(&a.id).map(|t| t.ticks.clone()).unwrap_or_default();
+        if !steps.is_empty() {
+            let _ = writeln!(
+                out,
+                "- investigation steps ({}/{} done):",
+                ticks.len(),
+                steps.len()
+            );
+            for (n, s) in steps.iter().enumerate() {
+                let first = s.lines().next().unwrap_or("");
+                let mark = if ticks.contains_key(&n) { "x" } else { " " };
+                let _ = writeln!(out, "  - [{mark}] {}", md(first));
+            }
+        }
+        let note = e["note"].as_str().unwrap_or("");
+        if !note.is_empty() {
+            let _ = writeln!(out, "\nNote:\n");
+            for l in crate::safe_text::multiline(note).lines() {
+                let _ = writeln!(out, "> {}", l.replace('`', "\\`"));
+            }
+        }
+    }
+    out
+}
