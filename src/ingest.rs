@@ -89,6 +89,25 @@ pub struct Progress {
     pub bytes_total: u64,
     pub events: u64,
     pub current: String,
+    /// Time since the load started.
+    pub elapsed_ms: u64,
+}
+
+impl Progress {
+    /// Bytes per second so far.
+    pub fn rate(&self) -> f64 {
+        if self.elapsed_ms == 0 {
+            0.0
+        } else {
+            self.bytes_done as f64 * 1000.0 / self.elapsed_ms as f64
+        }
+    }
+
+    /// Estimated seconds left, once there is a rate to go by.
+    pub fn eta_secs(&self) -> Option<f64> {
+        let rate = self.rate();
+        (rate > 0.0).then(|| self.bytes_total.saturating_sub(self.bytes_done) as f64 / rate)
+    }
 }
 
 /// Why a load could not run at all.
@@ -119,6 +138,7 @@ pub fn ingest(
         ..Progress::default()
     };
     let mut readable = 0;
+    let started = std::time::Instant::now();
     for input in inputs {
         if cancel.load(Ordering::Relaxed) {
             return Err(IngestError::Cancelled);
@@ -130,6 +150,7 @@ pub fn ingest(
         let ok = lines::read_file(input, &mut report, cancel, &mut |ev, bytes| {
             state.events += 1;
             state.bytes_done = base_bytes + bytes;
+            state.elapsed_ms = started.elapsed().as_millis() as u64;
             sink(ev);
             if state.events.is_multiple_of(4096) {
                 progress(&state);
@@ -146,6 +167,7 @@ pub fn ingest(
         debug_assert!(report.loaded >= loaded_before);
         state.files_done += 1;
         state.bytes_done = base_bytes + input.size;
+        state.elapsed_ms = started.elapsed().as_millis() as u64;
         progress(&state);
     }
     if readable == 0 {

@@ -7,6 +7,7 @@ pub mod event;
 pub mod highlight;
 pub mod index;
 pub mod ingest;
+pub mod nearmiss;
 pub mod output;
 pub mod report;
 pub mod rule;

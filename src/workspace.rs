@@ -10,6 +10,8 @@ use tantivy::collector::DocSetCollector;
 
 /// A loaded case.
 pub struct Workspace {
+    /// How script text was analyzed (near misses use the same tokens).
+    pub analyzer: crate::analysis::Analyzer,
     pub rules: Vec<Rule>,
     pub guides: Vec<guide::Guide>,
     pub alerts: Vec<Alert>,
@@ -70,6 +72,7 @@ impl Workspace {
         let script_events = searcher.search(&q, &DocSetCollector)?.len() as u64;
         let report = &ds.manifest.report;
         Ok(Workspace {
+            analyzer: ds.analyzer,
             rules,
             guides,
             alerts,

@@ -86,20 +86,28 @@ pub fn render(app: &App, f: &mut Frame) {
     .areas(area);
     match &app.phase {
         Phase::Loading(p) => {
-            let rate = if p.bytes_total > 0 {
+            let pct = if p.bytes_total > 0 {
                 p.bytes_done as f64 * 100.0 / p.bytes_total as f64
             } else {
                 0.0
             };
+            let eta = p
+                .eta_secs()
+                .map(|s| format!("{s:.0} s left"))
+                .unwrap_or_else(|| "estimating…".into());
             let lines = vec![
                 Line::styled("Loading exports…", theme.title()),
                 Line::raw(format!(
-                    "files {}/{}   events {}   {} of {} ({rate:.0}%)",
+                    "files {}/{}   events {}   {} of {} ({pct:.0}%)",
                     p.files_done,
                     p.files_total,
                     p.events,
                     crate::ingest::human_bytes(p.bytes_done),
                     crate::ingest::human_bytes(p.bytes_total)
+                )),
+                Line::raw(format!(
+                    "{}/s   {eta}",
+                    crate::ingest::human_bytes(p.rate() as u64)
                 )),
                 Line::raw(format!("reading {}", safe_text::line(&p.current))),
                 Line::styled("q cancels", theme.dim()),
@@ -214,6 +222,28 @@ fn render_setup(ws: &crate::workspace::Workspace, theme: &Theme, f: &mut Frame, 
     );
 }
 
+/// `05-21 14:07:12`: the list's time column (the year is in the header).
+fn short_time(ms: Option<i64>) -> String {
+    let t = time(ms);
+    t.get(5..19).map(str::to_owned).unwrap_or(t)
+}
+
+fn short_severity(s: &str) -> &str {
+    match s {
+        "critical" => "crit",
+        "medium" => "med",
+        other => other,
+    }
+}
+
+fn short_status(s: Status) -> &'static str {
+    match s {
+        Status::Open => "open",
+        Status::Acknowledged => "ack",
+        Status::Closed => "closed",
+    }
+}
+
 fn status_style(theme: &Theme, s: Status) -> Style {
     match s {
         Status::Open => theme.fg(Color::Yellow),
@@ -247,25 +277,25 @@ fn render_list(
                 Style::default()
             };
             Row::new(vec![
-                Cell::from(time(a.time_ms)),
+                Cell::from(short_time(a.time_ms)),
                 Cell::from(safe_text::line(a.host.as_deref().unwrap_or("-")).into_owned()),
                 Cell::from(safe_text::line(a.user.as_deref().unwrap_or("-")).into_owned()),
                 Cell::from(safe_text::line(&r.name).into_owned()),
-                Cell::from(format!("{}/{}", r.severity, r.risk_score)),
+                Cell::from(format!("{}/{}", short_severity(&r.severity), r.risk_score)),
                 Cell::from(safe_text::line(&a.matched_terms.join(" ")).into_owned()),
-                Cell::from(Span::styled(status.name(), status_style(theme, status))),
+                Cell::from(Span::styled(short_status(status), status_style(theme, status))),
             ])
             .style(style)
         })
         .collect();
     let widths = [
-        Constraint::Length(23),
-        Constraint::Length(12),
         Constraint::Length(14),
-        Constraint::Fill(2),
-        Constraint::Length(9),
-        Constraint::Fill(3),
         Constraint::Length(12),
+        Constraint::Length(12),
+        Constraint::Fill(2),
+        Constraint::Length(6),
+        Constraint::Fill(3),
+        Constraint::Length(6),
     ];
     let header = Row::new([
         "time",

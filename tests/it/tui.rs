@@ -111,7 +111,7 @@ fn every_tab_renders_at_both_sizes() {
         app.update(key('j'));
     }
     let expect = [
-        (Tab::Script, "CreateRemoteThread"),
+        (Tab::Script, "OpenProcess(0x001F0FFF"),
         (Tab::Timeline, "48 h before"),
         (Tab::Checklist, "Possible investigation steps"),
         (Tab::Event, "2024-05-21T14:07:12.431Z"),
@@ -220,4 +220,30 @@ fn the_real_binary_in_tmux_keeps_a_tick_and_restores_the_terminal() {
     wait_for("b", "[x] 1.");
     tmux(&["send-keys", "-t", "b", "q"]);
     tmux(&["kill-server"]);
+}
+
+/// Text snapshots of every tab at both sizes (reviewed by hand when they change), and the
+/// Buffer debug form of the Script tab, where the colours of the marks matter.
+#[test]
+fn snapshots_of_every_screen() {
+    let (mut app, _tmp) = ready_app();
+    for _ in 0..3 {
+        app.update(key('j'));
+    }
+    for (w, h) in [(120u16, 40u16), (80, 24)] {
+        app.update(Msg::Resize(w, h));
+        for n in 0..5u8 {
+            app.update(key(char::from(b'1' + n)));
+            let name = format!("screen_{}x{}_tab{}", w, h, n + 1);
+            insta::assert_snapshot!(name, screen(&app, w, h));
+        }
+    }
+    app.update(Msg::Resize(80, 24));
+    app.update(key('1'));
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| views::render(&app, f)).unwrap();
+    insta::assert_snapshot!(
+        "script_marks_buffer_80x24",
+        format!("{:?}", t.backend().buffer())
+    );
 }

@@ -4,12 +4,11 @@
 
 use super::{script_text, Theme};
 use crate::alert::Alert;
-use crate::analysis::Analyzer;
 use crate::highlight::{highlight, Class};
+use crate::nearmiss::{self, NearMiss};
 use crate::safe_text;
 use crate::tui::app::App;
 use crate::workspace::Workspace;
-use aho_corasick::AhoCorasick;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -36,52 +35,17 @@ enum Mark {
     Near,
 }
 
-/// A rule term found inside a longer token.
-pub struct NearMiss {
-    pub start: usize,
-    pub end: usize,
-    pub why: String,
-}
-
-/// Occurrences of the rule's script terms that are not token matches, with the reason.
-pub fn near_misses(ws: &Workspace, alert: &Alert, text: &str) -> Vec<NearMiss> {
+/// Near misses of the alert's rule in `text`.
+pub fn near_misses(ws: &Workspace, alert: &Alert, text: &str, value: usize) -> Vec<NearMiss> {
     let mut terms: Vec<String> = Vec::new();
     collect_terms(&ws.rules[alert.rule].expr, &mut terms);
-    if terms.is_empty() {
-        return Vec::new();
-    }
-    let Ok(ac) = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(&terms)
-    else {
-        return Vec::new();
-    };
-    let tokens = Analyzer::Pattern.tokens(text);
-    let mut out = Vec::new();
-    for m in ac.find_overlapping_iter(text) {
-        let (s, e) = (m.start(), m.end());
-        if alert.hits.iter().any(|h| h.start <= s && e <= h.end) {
-            continue;
-        }
-        let Some(tok) = tokens.iter().find(|t| t.start <= s && e <= t.end) else {
-            continue;
-        };
-        if tok.start == s && tok.end == e {
-            continue;
-        }
-        let term = &terms[m.pattern().as_usize()];
-        out.push(NearMiss {
-            start: s,
-            end: e,
-            why: format!(
-                "'{term}' is inside the token '{}': only whole tokens match",
-                tok.text
-            ),
-        });
-    }
-    out.sort_by_key(|n| n.start);
-    out.dedup_by_key(|n| n.start);
-    out
+    let hits: Vec<(usize, usize)> = alert
+        .hits
+        .iter()
+        .filter(|h| h.value_index == value)
+        .map(|h| (h.start, h.end))
+        .collect();
+    nearmiss::find(text, &terms, &hits, ws.analyzer)
 }
 
 fn collect_terms(e: &crate::rule::kql::Expr, out: &mut Vec<String>) {
@@ -147,7 +111,7 @@ fn mark_style(theme: &Theme, m: Mark, base: Style) -> Style {
 pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
     let value = alert.hits.first().map(|h| h.value_index).unwrap_or(0);
     let text = script_text(alert, value);
-    let near = near_misses(ws, alert, &text);
+    let near = near_misses(ws, alert, &text, value);
     let mut marks = vec![Mark::None; text.len()];
     for h in alert.hits.iter().filter(|h| h.value_index == value) {
         let m = if WRITE_EXECUTE.contains(&h.term.as_str()) {
@@ -197,7 +161,8 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         lines.push(Line::from(line_spans));
         offset += raw.len() + 1;
     }
-    let legend_h = 1 + near.len().min(3) as u16;
+    let shown_near = near.len().min(if area.height > 16 { 3 } else { 1 });
+    let legend_h = 1 + shown_near as u16;
     let [body, legend] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(legend_h)]).areas(area);
     let mut p = Paragraph::new(lines).scroll((app.scroll, if app.wrap { 0 } else { app.hscroll }));
@@ -230,7 +195,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
             theme.dim(),
         ),
     ])];
-    for n in near.iter().take(3) {
+    for n in near.iter().take(shown_near) {
         let line_no = text[..n.start].matches('\n').count() + 1;
         legend_lines.push(Line::styled(
             format!(" line {line_no}: {}", safe_text::line(&n.why)),
