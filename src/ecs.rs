@@ -6,6 +6,7 @@
 mod fields;
 mod mapping;
 mod time;
+pub mod winlog;
 
 pub use fields::{as_number, leaf_as_keyword, Fields};
 pub use mapping::{field_type, source_field, FieldType, KEYWORD_IGNORE_ABOVE};

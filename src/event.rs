@@ -66,11 +66,46 @@ impl Event {
     }
 }
 
-/// Hex SHA-256 of the document serialized with sorted keys (serde_json's `Map` is a BTreeMap
-/// here, so serialization order is canonical).
+/// Hex SHA-256 of the document serialized with its keys sorted at every level, so the same
+/// content hashes the same whatever order the export wrote its keys in.
 pub fn content_hash(doc: &Map<String, Value>) -> String {
-    let bytes = serde_json::to_vec(doc).unwrap_or_default();
+    let mut bytes = Vec::new();
+    write_canonical_object(doc, &mut bytes);
     hex(&Sha256::digest(&bytes)[..16])
+}
+
+fn write_canonical_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    out.push(b'{');
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut *out, k);
+        out.push(b':');
+        write_canonical(&map[k], out);
+    }
+    out.push(b'}');
+}
+
+fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Object(m) => write_canonical_object(m, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
 }
 
 /// Lower-case hex of some bytes.

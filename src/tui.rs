@@ -3,6 +3,7 @@
 //! `app::update` and draws `views::render`. The only module that touches ratatui or crossterm.
 
 pub mod app;
+pub mod derived;
 pub mod keymap;
 pub mod views;
 

@@ -70,6 +70,8 @@ fn unwrap_source(
         }
         None => (obj, None, None),
     };
+    // Raw Windows events become the ECS document Elastic would have stored.
+    let doc = crate::ecs::winlog::to_ecs(&doc).unwrap_or(doc);
     if let Err(reason) = Fields::of(&doc) {
         report.skip(loc.to_string(), reason);
         return;

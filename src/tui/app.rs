@@ -104,6 +104,10 @@ pub struct App {
     pub quit: bool,
     pub no_color: bool,
     pub size: (u16, u16),
+    /// The selected alert's script, marks and timeline window (see `derived`).
+    pub derived: Option<super::derived::Derived>,
+    /// Alerts per status: open, acknowledged, closed.
+    pub counts: [usize; 3],
 }
 
 impl App {
@@ -132,6 +136,8 @@ impl App {
             quit: false,
             no_color,
             size: (80, 24),
+            derived: None,
+            counts: [0; 3],
         }
     }
 
@@ -194,6 +200,36 @@ impl App {
             .and_then(|k| self.rows.iter().position(|&r| r == k))
             .unwrap_or(0);
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        self.rederive();
+    }
+
+    /// Recomputes the selected alert's derived data when the selection (or timeline mode) changed.
+    fn rederive(&mut self) {
+        let current = self.current();
+        let by_user = self.timeline_user;
+        let fresh = match (&self.derived, current) {
+            (Some(d), Some(i)) => d.alert == i && d.by_user == by_user,
+            (None, None) => true,
+            _ => false,
+        };
+        if fresh {
+            return;
+        }
+        self.derived = match (self.workspace(), current) {
+            (Some(ws), Some(i)) => Some(super::derived::compute(ws, i, by_user)),
+            _ => None,
+        };
+    }
+
+    /// Recounts alerts per status (after a triage change).
+    fn recount(&mut self) {
+        let mut c = [0; 3];
+        if let Phase::Ready(ws) = &self.phase {
+            for a in &ws.alerts {
+                c[self.book.status(&a.id) as usize] += 1;
+            }
+        }
+        self.counts = c;
     }
 
     fn select(&mut self, index: usize) {
@@ -205,6 +241,7 @@ impl App {
             self.mark = 0;
             self.timeline_cursor = 0;
             self.checklist_cursor = 0;
+            self.rederive();
         }
     }
 
@@ -228,6 +265,7 @@ impl App {
             if self.status_filter.is_some() {
                 self.refresh_rows();
             }
+            self.recount();
             vec![Effect::SaveTriage]
         } else {
             Vec::new()
@@ -250,6 +288,7 @@ impl App {
             Msg::Loaded(ws) => {
                 self.phase = Phase::Ready(ws);
                 self.refresh_rows();
+                self.recount();
                 Vec::new()
             }
             Msg::Failed(e) => {
@@ -398,6 +437,7 @@ impl App {
                     .count();
                 self.message = Some(format!("{changed} alerts set to {}", status.name()));
                 self.refresh_rows();
+                self.recount();
                 if changed > 0 {
                     vec![Effect::SaveTriage]
                 } else {
@@ -561,11 +601,14 @@ impl App {
             Act::HostUser => {
                 self.timeline_user = !self.timeline_user;
                 self.timeline_cursor = 0;
+                self.rederive();
             }
             Act::Enter => {
                 if self.tab == Tab::Timeline && detail {
-                    if let Some(target) = super::views::timeline::alerts_in_window(self)
-                        .get(self.timeline_cursor)
+                    if let Some(target) = self
+                        .derived
+                        .as_ref()
+                        .and_then(|d| d.window.get(self.timeline_cursor))
                         .copied()
                     {
                         self.search.clear();
@@ -591,22 +634,11 @@ impl App {
         let Some(hit) = a.hits.get(self.mark) else {
             return 0;
         };
-        let text = super::views::script_text(a, hit.value_index);
+        let text = super::derived::script_text(a, hit.value_index);
         text.get(..hit.start)
             .map(|s| s.matches('\n').count() as u16)
             .unwrap_or(0)
             .saturating_sub(2)
-    }
-
-    /// Number of alerts in each status (for the header).
-    pub fn status_counts(&self) -> [usize; 3] {
-        let mut c = [0; 3];
-        if let Some(ws) = self.workspace() {
-            for a in &ws.alerts {
-                c[self.book.status(&a.id) as usize] += 1;
-            }
-        }
-        c
     }
 }
 

@@ -9,8 +9,7 @@ pub mod timeline;
 
 use super::app::{App, Phase, Prompt, SortKey, TABS};
 use super::keymap;
-use crate::alert::Alert;
-use crate::ecs::{self, format_millis, Fields};
+use crate::ecs::format_millis;
 use crate::safe_text;
 use crate::triage::{Status, CLOSING_REASONS};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -51,15 +50,6 @@ impl Theme {
     pub fn title(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
-}
-
-/// The script text of `alert` (array element `index`), as stored.
-pub fn script_text(alert: &Alert, index: usize) -> String {
-    let f = Fields::of_lenient(&alert.event.doc);
-    f.get(ecs::names::SCRIPT_BLOCK_TEXT)
-        .get(index)
-        .map(|v| ecs::leaf_as_keyword(v))
-        .unwrap_or_default()
 }
 
 pub fn time(ms: Option<i64>) -> String {
@@ -160,7 +150,7 @@ fn render_header(
         .time_range
         .map(|(a, b)| format!("{} → {}", time(Some(a)), time(Some(b))))
         .unwrap_or_else(|| "no timestamps".into());
-    let [open, ack, closed] = app.status_counts();
+    let [open, ack, closed] = app.counts;
     let sort = match app.sort {
         SortKey::Time => "time",
         SortKey::Risk => "risk",
@@ -283,7 +273,10 @@ fn render_list(
                 Cell::from(safe_text::line(&r.name).into_owned()),
                 Cell::from(format!("{}/{}", short_severity(&r.severity), r.risk_score)),
                 Cell::from(safe_text::line(&a.matched_terms.join(" ")).into_owned()),
-                Cell::from(Span::styled(short_status(status), status_style(theme, status))),
+                Cell::from(Span::styled(
+                    short_status(status),
+                    status_style(theme, status),
+                )),
             ])
             .style(style)
         })
@@ -356,7 +349,7 @@ fn render_detail(
     };
     let alert = &ws.alerts[i];
     match app.tab {
-        super::app::Tab::Script => script::render(app, ws, alert, theme, f, content),
+        super::app::Tab::Script => script::render(app, alert, theme, f, content),
         super::app::Tab::Timeline => timeline::render(app, ws, alert, theme, f, content),
         super::app::Tab::Checklist => checklist::render(app, ws, alert, theme, f, content),
         super::app::Tab::Event => detail::render_event(app, alert, theme, f, content),

@@ -13,16 +13,16 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 fn workspace() -> (Workspace, tempfile::TempDir) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Relative, so the Event tab's source path is the same on every machine (integration tests
+    // run in the package root).
     let tmp = tempfile::tempdir().unwrap();
     let opts = LoadOptions {
-        paths: vec![root.join("sample-data")],
+        paths: vec![PathBuf::from("sample-data")],
         index_dir: Some(tmp.path().join("idx")),
         ..LoadOptions::default()
     };
-    let rules = session::load_rules(&opts).unwrap();
-    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    (Workspace::build(&ds, rules.rules).unwrap(), tmp)
+    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    (ws, tmp)
 }
 
 fn key(c: char) -> Msg {

@@ -2,13 +2,11 @@
 //! that matched marked at their exact byte ranges (access/allocate vs write/execute), and near
 //! misses — a rule term inside a longer token, which whole-token matching does not count.
 
-use super::{script_text, Theme};
+use super::Theme;
 use crate::alert::Alert;
-use crate::highlight::{highlight, Class};
-use crate::nearmiss::{self, NearMiss};
+use crate::highlight::Class;
 use crate::safe_text;
 use crate::tui::app::App;
-use crate::workspace::Workspace;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -33,37 +31,6 @@ enum Mark {
     Access,
     Execute,
     Near,
-}
-
-/// Near misses of the alert's rule in `text`.
-pub fn near_misses(ws: &Workspace, alert: &Alert, text: &str, value: usize) -> Vec<NearMiss> {
-    let mut terms: Vec<String> = Vec::new();
-    collect_terms(&ws.rules[alert.rule].expr, &mut terms);
-    let hits: Vec<(usize, usize)> = alert
-        .hits
-        .iter()
-        .filter(|h| h.value_index == value)
-        .map(|h| (h.start, h.end))
-        .collect();
-    nearmiss::find(text, &terms, &hits, ws.analyzer)
-}
-
-fn collect_terms(e: &crate::rule::kql::Expr, out: &mut Vec<String>) {
-    use crate::rule::kql::Expr;
-    match e {
-        Expr::Or(v) | Expr::And(v) => v.iter().for_each(|x| collect_terms(x, out)),
-        Expr::Not(x) => collect_terms(x, out),
-        Expr::Match {
-            field: Some(f),
-            value,
-        } => {
-            let script = f == crate::ecs::names::SCRIPT_BLOCK_TEXT && value.wildcard.is_none();
-            if script && !out.contains(&value.text) {
-                out.push(value.text.clone());
-            }
-        }
-        _ => {}
-    }
 }
 
 fn class_style(theme: &Theme, c: Class) -> Style {
@@ -108,10 +75,15 @@ fn mark_style(theme: &Theme, m: Mark, base: Style) -> Style {
     }
 }
 
-pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
-    let value = alert.hits.first().map(|h| h.value_index).unwrap_or(0);
-    let text = script_text(alert, value);
-    let near = near_misses(ws, alert, &text, value);
+pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
+    let Some(d) = app
+        .derived
+        .as_ref()
+        .filter(|d| d.alert == app.current().unwrap_or(usize::MAX))
+    else {
+        return;
+    };
+    let (value, text, near) = (d.value, &d.text, &d.near);
     let mut marks = vec![Mark::None; text.len()];
     for h in alert.hits.iter().filter(|h| h.value_index == value) {
         let m = if WRITE_EXECUTE.contains(&h.term.as_str()) {
@@ -121,15 +93,14 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         };
         marks[h.start..h.end.min(text.len())].fill(m);
     }
-    for n in &near {
+    for n in near {
         marks[n.start..n.end]
             .iter_mut()
             .filter(|m| **m == Mark::None)
             .for_each(|m| *m = Mark::Near);
     }
-    let spans = highlight(&text);
     let mut classes = vec![Class::Plain; text.len()];
-    for s in &spans {
+    for s in &d.spans {
         classes[s.start..s.end.min(text.len())].fill(s.class);
     }
     let total_lines = text.lines().count().max(1);

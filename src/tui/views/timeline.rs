@@ -3,7 +3,7 @@
 
 use super::{time, Theme};
 use crate::alert::Alert;
-use crate::timeline::{buckets, HOUR_MS};
+use crate::timeline::buckets;
 use crate::tui::app::App;
 use crate::workspace::Workspace;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,29 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-const HOURS: usize = 48;
+const HOURS: usize = crate::tui::derived::WINDOW_HOURS;
 const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/// Indices (into `alerts`) of the alerts of the same host/user in the window, oldest first.
-pub fn alerts_in_window(app: &App) -> Vec<usize> {
-    let (Some(ws), Some(i)) = (app.workspace(), app.current()) else {
-        return Vec::new();
-    };
-    let a = &ws.alerts[i];
-    let Some(end) = a.time_ms else { return vec![i] };
-    let key = if app.timeline_user { &a.user } else { &a.host };
-    let mut v: Vec<usize> = (0..ws.alerts.len())
-        .filter(|&j| {
-            let b = &ws.alerts[j];
-            let k = if app.timeline_user { &b.user } else { &b.host };
-            k == key
-                && b.time_ms
-                    .is_some_and(|t| t > end - HOURS as i64 * HOUR_MS && t <= end)
-        })
-        .collect();
-    v.sort_by_key(|&j| ws.alerts[j].time_ms);
-    v
-}
 
 fn bar_line(counts: &[u64]) -> String {
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
@@ -70,7 +49,8 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         ws.host_times.get(&who)
     };
     let volume = buckets(times.map(Vec::as_slice).unwrap_or(&[]), end, HOURS);
-    let window = alerts_in_window(app);
+    let empty = Vec::new();
+    let window = app.derived.as_ref().map(|d| &d.window).unwrap_or(&empty);
     let alert_times: Vec<i64> = window
         .iter()
         .filter_map(|&j| ws.alerts[j].time_ms)
