@@ -9,7 +9,7 @@ use std::fmt;
 
 /// Where an event came from: the file, and the 1-based line and/or the position in a JSON
 /// array or `_search` response.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceRef {
     pub path: String,
     /// 1-based line of the record (absent for pretty-printed whole-file documents).
@@ -18,6 +18,9 @@ pub struct SourceRef {
     /// 0-based index in a JSON array or in `hits.hits`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub index: Option<u64>,
+    /// EVTX record id.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub record: Option<u64>,
 }
 
 impl SourceRef {
@@ -25,7 +28,7 @@ impl SourceRef {
         SourceRef {
             path: path.to_owned(),
             line: Some(line),
-            index: None,
+            ..SourceRef::default()
         }
     }
 }
@@ -38,6 +41,9 @@ impl fmt::Display for SourceRef {
         }
         if let Some(index) = self.index {
             write!(f, "[{index}]")?;
+        }
+        if let Some(record) = self.record {
+            write!(f, "#record{record}")?;
         }
         Ok(())
     }

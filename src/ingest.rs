@@ -5,6 +5,7 @@
 //! as `path:line: reason`; one bad line never hides the good lines around it. Knows nothing of
 //! the index or the rules.
 
+mod evtx;
 mod files;
 mod json_array;
 mod lines;

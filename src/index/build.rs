@@ -134,6 +134,9 @@ fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
     if let Some(index) = ev.source.index {
         doc.add_u64(f.src_index, index);
     }
+    if let Some(record) = ev.source.record {
+        doc.add_u64(f.src_record, record);
+    }
     if let Some(id) = &ev.es_id {
         doc.add_text(f.es_id, id);
     }

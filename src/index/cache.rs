@@ -245,6 +245,7 @@ impl Dataset {
                 path: text(f.src_path).unwrap_or_default(),
                 line: num(f.src_line),
                 index: num(f.src_index),
+                record: num(f.src_record),
             },
         })
     }

@@ -8,7 +8,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever the schema or the indexing of a field changes: old indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name under which the script tokenizer is registered.
 pub(super) const SCRIPT_TOKENIZER: &str = "pstriage_script";
@@ -30,6 +30,7 @@ pub struct Fields {
     pub src_path: Field,
     pub src_line: Field,
     pub src_index: Field,
+    pub src_record: Field,
     pub es_id: Field,
     pub es_index: Field,
 }
@@ -53,6 +54,7 @@ pub(super) fn build_schema() -> (Schema, Fields) {
         src_path: b.add_text_field("src_path", STORED),
         src_line: b.add_u64_field("src_line", STORED),
         src_index: b.add_u64_field("src_index", STORED),
+        src_record: b.add_u64_field("src_record", STORED),
         es_id: b.add_text_field("es_id", STORED),
         es_index: b.add_text_field("es_index", STORED),
     };
@@ -72,6 +74,7 @@ pub(super) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         src_path: schema.get_field("src_path")?,
         src_line: schema.get_field("src_line")?,
         src_index: schema.get_field("src_index")?,
+        src_record: schema.get_field("src_record")?,
         es_id: schema.get_field("es_id")?,
         es_index: schema.get_field("es_index")?,
     })

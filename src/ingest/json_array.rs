@@ -31,6 +31,7 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
                 path: self.path.to_owned(),
                 line: None,
                 index: Some(self.count),
+                ..SourceRef::default()
             };
             self.count += 1;
             record::expand(value, loc, self.report, self.on_event);

@@ -56,11 +56,8 @@ pub(super) fn read_file(
         }
     };
     if head.starts_with(b"ElfFile\0") {
-        report.note(
-            path.to_owned(),
-            "EVTX file: this build reads JSON exports only; export the log to JSON first",
-        );
-        return false;
+        drop(raw);
+        return super::evtx::read(input, report, cancel, emit);
     }
     let mut reader: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw)))
@@ -290,6 +287,7 @@ fn read_whole(
                 path: path.to_owned(),
                 line: Some(1),
                 index: None,
+                ..SourceRef::default()
             };
             record::expand(value, loc, report, on_event);
         }

@@ -2,6 +2,7 @@
 mod analysis_golden;
 mod engine_paths;
 mod ingest_forms;
+mod real_evtx;
 mod scan_cli;
 mod triage_cli;
 mod tui;
