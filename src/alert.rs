@@ -26,6 +26,32 @@ pub struct Alert {
     pub hits: Vec<Hit>,
     pub explanation: Explanation,
     pub reason: String,
+    pub kind: AlertKind,
+}
+
+/// Whether Elastic would raise the alert, or only pstriage can see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlertKind {
+    /// One fragment matched on its own: Elastic raises this alert.
+    Elastic,
+    /// Only the reassembled script matches (an API name across a fragment boundary, or the two
+    /// groups in different fragments): beyond Elastic, which never reassembles.
+    SplitScript {
+        script_block_id: String,
+        fragments: usize,
+        total: u64,
+        missing: Vec<u64>,
+    },
+}
+
+impl AlertKind {
+    /// `elastic` or `split_script`, as written in `pstriage.kind`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AlertKind::Elastic => "elastic",
+            AlertKind::SplitScript { .. } => "split_script",
+        }
+    }
 }
 
 /// The stable alert id of (rule, event).
@@ -72,6 +98,7 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
         hits,
         explanation,
         event: event.clone(),
+        kind: AlertKind::Elastic,
     })
 }
 

@@ -1,10 +1,16 @@
 //! Running rules over an open dataset: the compiled tantivy query finds candidates, the pure
 //! evaluator confirms each (see `alert::check`). Results are sorted by time, then source order.
 
-use crate::alert::{self, Alert};
-use crate::index::{compile, Dataset};
+use crate::alert::{self, Alert, AlertKind};
+use crate::ecs;
+use crate::index::{compile, kw_term, Dataset};
+use crate::reassembly::{self, Script};
 use crate::rule::Rule;
+use std::collections::HashSet;
 use tantivy::collector::DocSetCollector;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
 
 /// All alerts of `rules` over `ds`.
 pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
@@ -31,4 +37,83 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
             .then(a.rule.cmp(&b.rule))
     });
     Ok(alerts.into_iter().map(|(_, a)| a).collect())
+}
+
+/// The multi-fragment scripts of `ds`, reassembled.
+pub fn scripts(ds: &Dataset) -> tantivy::Result<Vec<Script>> {
+    let f = &ds.fields;
+    let term = |field, text: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::Basic,
+        ))
+    };
+    // Has a script block id and a total, and the total is not 1.
+    let q = BooleanQuery::new(vec![
+        (Occur::Must, term(f.exists, ecs::names::SCRIPT_BLOCK_ID)),
+        (Occur::Must, term(f.exists, ecs::names::TOTAL)),
+        (Occur::MustNot, term(f.kw, &kw_term(ecs::names::TOTAL, "1"))),
+    ]);
+    let searcher = ds.reader.searcher();
+    let mut addrs: Vec<_> = searcher.search(&q, &DocSetCollector)?.into_iter().collect();
+    addrs.sort();
+    let mut events = Vec::with_capacity(addrs.len());
+    for a in addrs {
+        events.push(ds.event(&searcher, a)?);
+    }
+    Ok(reassembly::reassemble(events))
+}
+
+/// Split-script findings: rules that match a reassembled script while none of its fragments
+/// raised that rule's alert (`alerts` are the Elastic alerts of the same run).
+pub fn split_findings(
+    scripts: &[Script],
+    rules: &[Rule],
+    alerts: &[Alert],
+    ds: &Dataset,
+) -> Vec<Alert> {
+    let alerted: HashSet<(usize, String, String)> = alerts
+        .iter()
+        .filter_map(|a| {
+            let f = ecs::Fields::of_lenient(&a.event.doc);
+            Some((
+                a.rule,
+                a.host.clone().unwrap_or_default(),
+                f.first(ecs::names::SCRIPT_BLOCK_ID)?,
+            ))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for s in scripts.iter().filter(|s| s.fragments.len() > 1) {
+        let Some(whole) = s.as_event() else { continue };
+        for (i, rule) in rules.iter().enumerate() {
+            if alerted.contains(&(i, s.host.clone(), s.script_block_id.clone())) {
+                continue;
+            }
+            if let Some(mut a) = alert::check(rule, i, &whole, ds.analyzer) {
+                a.kind = AlertKind::SplitScript {
+                    script_block_id: s.script_block_id.clone(),
+                    fragments: s.fragments.len(),
+                    total: s.total,
+                    missing: s.missing.clone(),
+                };
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// Adds the split-script findings to `alerts` (kept in time order) and returns the reassembled
+/// scripts they came from.
+pub fn add_split_findings(
+    ds: &Dataset,
+    rules: &[Rule],
+    alerts: &mut Vec<Alert>,
+) -> tantivy::Result<Vec<Script>> {
+    let all = scripts(ds)?;
+    let split = split_findings(&all, rules, alerts, ds);
+    alerts.extend(split);
+    alerts.sort_by_key(|a| a.time_ms);
+    Ok(all)
 }

@@ -13,5 +13,5 @@ mod tokenizer;
 pub use build::{build, BuildStats};
 pub use cache::{default_cache_root, open_or_build, Dataset, Manifest, OpenError, OpenOptions};
 pub use query::{compile, Compiled};
-pub use schema::{Fields as SchemaFields, SCHEMA_VERSION};
+pub use schema::{kw_term, Fields as SchemaFields, SCHEMA_VERSION};
 pub use tokenizer::{index_term, LONG_TOKEN_BYTES};

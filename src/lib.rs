@@ -9,6 +9,7 @@ pub mod index;
 pub mod ingest;
 pub mod nearmiss;
 pub mod output;
+pub mod reassembly;
 pub mod report;
 pub mod rule;
 pub mod safe_text;

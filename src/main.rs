@@ -202,6 +202,11 @@ Exit status: 0 when the scan completed (skipped records included), 2 on a fatal 
         /// line), `json` (an array of them) or `csv`. Example: --format ndjson
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+        /// Also report split-script findings: rules that match a script reassembled from its
+        /// 4104 fragments while no single fragment does (Elastic never raises these; they carry
+        /// pstriage.kind "split_script"). Without it, scan is Elastic-exact.
+        #[arg(long)]
+        reassembled: bool,
         /// Export files or directories (recursed).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -311,7 +316,11 @@ fn load_options(load: &LoadArgs, paths: Vec<PathBuf>) -> LoadOptions {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Some(Command::Scan { format, paths }) => scan(load_options(&cli.load, paths), format),
+        Some(Command::Scan {
+            format,
+            reassembled,
+            paths,
+        }) => scan(load_options(&cli.load, paths), format, reassembled),
         Some(Command::Report {
             format,
             case,
@@ -367,7 +376,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn scan(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
+fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
     for s in &set.skipped {
@@ -386,7 +395,19 @@ fn scan(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
             report.diagnostics_dropped
         );
     }
-    let alerts = pstriage::detect::run(&ds, &set.rules).context("running the rules")?;
+    let mut alerts = pstriage::detect::run(&ds, &set.rules).context("running the rules")?;
+    if reassembled {
+        let before = alerts.len();
+        let scripts = pstriage::detect::add_split_findings(&ds, &set.rules, &mut alerts)
+            .context("reassembling scripts")?;
+        let found = alerts.len() - before;
+        eprintln!(
+            "pstriage: {} multi-fragment scripts ({} partial), {found} split-script finding{}",
+            scripts.len(),
+            scripts.iter().filter(|s| s.is_partial()).count(),
+            if found == 1 { "" } else { "s" }
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     output::write(&mut out, format, &alerts, &set.rules).context("writing the alerts")?;

@@ -60,6 +60,18 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
         put("powershell.file.script_block_id", json!(id));
     }
     put("pstriage.alert_id", json!(alert.id));
+    put("pstriage.kind", json!(alert.kind.name()));
+    if let crate::alert::AlertKind::SplitScript {
+        fragments,
+        total,
+        missing,
+        ..
+    } = &alert.kind
+    {
+        put("pstriage.script.fragments", json!(fragments));
+        put("pstriage.script.total", json!(total));
+        put("pstriage.script.missing", json!(missing));
+    }
     put("pstriage.matched_terms", json!(alert.matched_terms));
     put("pstriage.source.path", json!(alert.event.source.path));
     put("pstriage.source.line", json!(alert.event.source.line));
@@ -114,7 +126,13 @@ fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Res
                 time_text(a),
                 safe_text::line(a.host.as_deref().unwrap_or("-")).into_owned(),
                 safe_text::line(a.user.as_deref().unwrap_or("-")).into_owned(),
-                safe_text::line(&r.name).into_owned(),
+                match a.kind {
+                    crate::alert::AlertKind::Elastic => safe_text::line(&r.name).into_owned(),
+                    _ => format!(
+                        "[split script, beyond Elastic] {}",
+                        safe_text::line(&r.name)
+                    ),
+                },
                 format!("{}/{}", r.severity, r.risk_score),
                 safe_text::line(&a.matched_terms.join(", ")).into_owned(),
             ]

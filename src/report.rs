@@ -24,6 +24,7 @@ fn entry(ws: &Workspace, book: &Book, i: usize) -> Value {
         .unwrap_or_default();
     json!({
         "alert_id": a.id,
+        "kind": a.kind.name(),
         "time": a.time_ms.map(format_millis),
         "host": a.host,
         "user": a.user,
@@ -100,6 +101,19 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
             md(a.host.as_deref().unwrap_or("-"))
         );
         let _ = writeln!(out, "- alert id: `{}`", a.id);
+        if let crate::alert::AlertKind::SplitScript {
+            fragments,
+            total,
+            missing,
+            ..
+        } = &a.kind
+        {
+            let _ = writeln!(
+                out,
+                "- **split-script finding, beyond Elastic**: the rule matches only the script reassembled from {fragments} of {total} fragments{}",
+                if missing.is_empty() { String::new() } else { format!(" (missing: {missing:?})") }
+            );
+        }
         let _ = writeln!(out, "- {}", md(&a.reason));
         let _ = writeln!(
             out,

@@ -26,12 +26,15 @@ pub struct Workspace {
     pub user_times: HashMap<String, Vec<i64>>,
     /// What loading reported (`path:line: reason`).
     pub diagnostics: Vec<String>,
+    /// Multi-fragment scripts, reassembled.
+    pub scripts: Vec<crate::reassembly::Script>,
 }
 
 impl Workspace {
     /// Runs the rules and gathers the facts.
     pub fn build(ds: &Dataset, rules: Vec<Rule>) -> tantivy::Result<Workspace> {
-        let alerts = crate::detect::run(ds, &rules)?;
+        let mut alerts = crate::detect::run(ds, &rules)?;
+        let scripts = crate::detect::add_split_findings(ds, &rules, &mut alerts)?;
         let guides = rules
             .iter()
             .map(|r| guide::parse(r.meta.note.as_deref().unwrap_or("")))
@@ -84,6 +87,7 @@ impl Workspace {
             host_times,
             user_times,
             diagnostics: report.diagnostics.iter().map(|d| d.to_string()).collect(),
+            scripts,
         })
     }
 }

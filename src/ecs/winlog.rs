@@ -230,7 +230,10 @@ pub fn to_ecs(doc: &Map<String, Value>) -> Option<Map<String, Value>> {
     put(&mut out, "host.os.type", json!("windows"));
     put(&mut out, "host.os.family", json!("windows"));
     if let Some(c) = &raw.computer {
-        put(&mut out, "host.name", json!(c));
+        // An agent already named the host (Winlogbeat documents): keep its name, as Elastic does.
+        if !at(doc, "host.name").is_some_and(Value::is_string) {
+            put(&mut out, "host.name", json!(c));
+        }
         put(&mut out, "winlog.computer_name", json!(c));
     }
     if let Some(c) = &raw.channel {

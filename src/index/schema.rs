@@ -89,7 +89,7 @@ pub(super) fn register(index: &tantivy::Index, analyzer: Analyzer) {
 }
 
 /// The `kw` term of a keyword value.
-pub(super) fn kw_term(field: &str, value: &str) -> String {
+pub fn kw_term(field: &str, value: &str) -> String {
     let mut s = String::with_capacity(field.len() + value.len() + 1);
     s.push_str(field);
     s.push(KW_SEP);

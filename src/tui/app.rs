@@ -106,6 +106,8 @@ pub struct App {
     pub size: (u16, u16),
     /// The selected alert's script, marks and timeline window (see `derived`).
     pub derived: Option<super::derived::Derived>,
+    /// Show the whole reassembled script instead of the fragment.
+    pub whole_script: bool,
     /// Alerts per status: open, acknowledged, closed.
     pub counts: [usize; 3],
 }
@@ -137,6 +139,7 @@ impl App {
             no_color,
             size: (80, 24),
             derived: None,
+            whole_script: false,
             counts: [0; 3],
         }
     }
@@ -207,8 +210,11 @@ impl App {
     fn rederive(&mut self) {
         let current = self.current();
         let by_user = self.timeline_user;
+        let whole = self.whole_script;
         let fresh = match (&self.derived, current) {
-            (Some(d), Some(i)) => d.alert == i && d.by_user == by_user,
+            (Some(d), Some(i)) => {
+                d.alert == i && d.by_user == by_user && d.requested_whole == whole
+            }
             (None, None) => true,
             _ => false,
         };
@@ -216,7 +222,7 @@ impl App {
             return;
         }
         self.derived = match (self.workspace(), current) {
-            (Some(ws), Some(i)) => Some(super::derived::compute(ws, i, by_user)),
+            (Some(ws), Some(i)) => Some(super::derived::compute(ws, i, by_user, whole)),
             _ => None,
         };
     }
@@ -580,7 +586,7 @@ impl App {
             Act::NextMark | Act::PrevMark => {
                 let n = self
                     .current()
-                    .and_then(|i| self.workspace().map(|w| w.alerts[i].hits.len()))
+                    .and(self.derived.as_ref().map(|d| d.marks.len()))
                     .unwrap_or(0);
                 if n > 0 {
                     self.mark = if act == Act::NextMark {
@@ -592,6 +598,12 @@ impl App {
                 }
             }
             Act::Wrap => self.wrap = !self.wrap,
+            Act::WholeScript => {
+                self.whole_script = !self.whole_script;
+                self.scroll = 0;
+                self.mark = 0;
+                self.rederive();
+            }
             Act::Left => self.hscroll = self.hscroll.saturating_sub(8),
             Act::Right => {
                 if !self.wrap {
@@ -627,15 +639,12 @@ impl App {
 
     /// The script line of the current mark.
     fn mark_line(&self) -> u16 {
-        let (Some(ws), Some(i)) = (self.workspace(), self.current()) else {
+        let Some(d) = &self.derived else { return 0 };
+        let Some(&(start, _, _)) = d.marks.get(self.mark) else {
             return 0;
         };
-        let a = &ws.alerts[i];
-        let Some(hit) = a.hits.get(self.mark) else {
-            return 0;
-        };
-        let text = super::derived::script_text(a, hit.value_index);
-        text.get(..hit.start)
+        d.text
+            .get(..start)
             .map(|s| s.matches('\n').count() as u16)
             .unwrap_or(0)
             .saturating_sub(2)

@@ -26,6 +26,7 @@ pub enum Act {
     NextMark,
     PrevMark,
     Wrap,
+    WholeScript,
     Left,
     Right,
     HostUser,
@@ -174,6 +175,13 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b("w", Act::Wrap, Scope::Script, "wrap lines on/off", false),
+    b(
+        "a",
+        Act::WholeScript,
+        Scope::Script,
+        "fragment ↔ whole reassembled script",
+        true,
+    ),
     b("h ←", Act::Left, Scope::Script, "scroll left", false),
     b("l →", Act::Right, Scope::Script, "scroll right", false),
     b(
@@ -222,6 +230,7 @@ pub fn lookup(key: KeyEvent, scope: Scope) -> Option<Act> {
         KeyCode::Char('n') => Act::NextMark,
         KeyCode::Char('N') => Act::PrevMark,
         KeyCode::Char('w') => Act::Wrap,
+        KeyCode::Char('a') => Act::WholeScript,
         KeyCode::Char('h') | KeyCode::Left => Act::Left,
         KeyCode::Char('l') | KeyCode::Right => Act::Right,
         KeyCode::Char('u') => Act::HostUser,
@@ -260,7 +269,7 @@ mod tests {
 
     #[test]
     fn every_lookup_result_is_in_the_table() {
-        for c in "jkgGqfo/scBe nNwhlu?12345".chars() {
+        for c in "jkgGqfo/scBe nNwahlu?12345".chars() {
             let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
             for scope in [
                 Scope::Everywhere,

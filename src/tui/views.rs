@@ -270,7 +270,15 @@ fn render_list(
                 Cell::from(short_time(a.time_ms)),
                 Cell::from(safe_text::line(a.host.as_deref().unwrap_or("-")).into_owned()),
                 Cell::from(safe_text::line(a.user.as_deref().unwrap_or("-")).into_owned()),
-                Cell::from(safe_text::line(&r.name).into_owned()),
+                Cell::from(match a.kind {
+                    crate::alert::AlertKind::Elastic => {
+                        Span::raw(safe_text::line(&r.name).into_owned())
+                    }
+                    _ => Span::styled(
+                        format!("[split] {}", safe_text::line(&r.name)),
+                        theme.fg(Color::Magenta),
+                    ),
+                }),
                 Cell::from(format!("{}/{}", short_severity(&r.severity), r.risk_score)),
                 Cell::from(safe_text::line(&a.matched_terms.join(" ")).into_owned()),
                 Cell::from(Span::styled(

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 mod analysis_golden;
 mod engine_paths;
+mod fragments;
 mod ingest_forms;
 mod real_evtx;
 mod scan_cli;

@@ -30,7 +30,11 @@ fn report(tmp: &Path) -> Vec<serde_json::Value> {
 fn headless_changes_show_in_the_report() {
     let tmp = tempfile::tempdir().unwrap();
     let before = report(tmp.path());
-    assert_eq!(before.len(), 11);
+    assert_eq!(
+        before.len(),
+        12,
+        "11 Elastic alerts and 1 split-script finding"
+    );
     assert!(before.iter().all(|a| a["status"] == "open"));
     let id = before
         .iter()

@@ -54,7 +54,11 @@ fn screen(app: &App, w: u16, h: u16) -> String {
 #[test]
 fn triage_keys_change_status_and_ask_to_save() {
     let (mut app, _tmp) = ready_app();
-    assert_eq!(app.rows.len(), 11);
+    assert_eq!(
+        app.rows.len(),
+        12,
+        "11 Elastic alerts and 1 split-script finding"
+    );
     app.update(key('j'));
     app.update(key('j'));
     assert_eq!(app.selected, 2);
@@ -73,7 +77,7 @@ fn triage_keys_change_status_and_ask_to_save() {
         Some("true_positive")
     );
     app.update(key('f')); // only open alerts
-    assert_eq!(app.rows.len(), 10);
+    assert_eq!(app.rows.len(), 11);
 }
 
 #[test]
@@ -127,7 +131,7 @@ fn every_tab_renders_at_both_sizes() {
                 s.contains(needle),
                 "{tab:?} at {w}x{h} lacks {needle:?}:\n{s}"
             );
-            assert!(s.contains("Alerts 4/11"), "{s}");
+            assert!(s.contains("Alerts 4/12"), "{s}");
             assert!(!s.contains('\u{1b}'));
         }
     }
@@ -194,7 +198,7 @@ fn the_real_binary_in_tmux_keeps_a_tick_and_restores_the_terminal() {
         panic!("{needle:?} never appeared");
     };
     start("a");
-    wait_for("a", "Alerts 1/11");
+    wait_for("a", "Alerts 1/12");
     // list → script → timeline → checklist, tick the first step.
     for k in ["j", "1", "2", "3", "Tab", "Space"] {
         tmux(&["send-keys", "-t", "a", k]);
@@ -212,7 +216,7 @@ fn the_real_binary_in_tmux_keeps_a_tick_and_restores_the_terminal() {
     tmux(&["kill-session", "-t", "a"]);
 
     start("b");
-    wait_for("b", "Alerts 1/11");
+    wait_for("b", "Alerts 1/12");
     for k in ["j", "3"] {
         tmux(&["send-keys", "-t", "b", k]);
         std::thread::sleep(std::time::Duration::from_millis(150));
@@ -246,4 +250,49 @@ fn snapshots_of_every_screen() {
         "script_marks_buffer_80x24",
         format!("{:?}", t.backend().buffer())
     );
+}
+
+#[test]
+fn split_findings_show_the_whole_script_with_fragment_boundaries() {
+    let (mut app, _tmp) = ready_app();
+    // The split-script finding of the sample is the 5th alert by time (carol, 05-21 16:20).
+    for _ in 0..4 {
+        app.update(key('j'));
+    }
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("[split] Potential"), "{s}");
+    assert!(s.contains("split-script finding, beyond Elastic"), "{s}");
+    assert!(
+        s.contains("fragment@line 1@1"),
+        "where each fragment starts:\n{s}"
+    );
+    // Jump to the second mark (CreateRemoteThread, in fragment 3, right after its boundary).
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE), 0));
+    app.update(key('n'));
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("¦3"),
+        "the boundary of fragment 3 is marked:\n{s}"
+    );
+}
+
+#[test]
+fn a_switches_a_fragment_alert_to_the_whole_script_and_back() {
+    let (mut app, _tmp) = ready_app();
+    // srv-db-02 fragment 2 of 2 (05-22 02:20) is the 8th alert by time.
+    for _ in 0..7 {
+        app.update(key('j'));
+    }
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE), 0));
+    assert!(screen(&app, 120, 40).contains("fragment 2 of 2: what Elastic saw"));
+    app.update(key('a'));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("whole script: 2 of 2 fragments"), "{s}");
+    app.update(key('n'));
+    assert!(
+        screen(&app, 120, 40).contains("¦2"),
+        "fragment 2 starts right before its marks"
+    );
+    app.update(key('a'));
+    assert!(screen(&app, 120, 40).contains("fragment 2 of 2"));
 }

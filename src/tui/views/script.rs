@@ -76,36 +76,54 @@ fn mark_style(theme: &Theme, m: Mark, base: Style) -> Style {
 }
 
 pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
+    let _ = alert;
     let Some(d) = app
         .derived
         .as_ref()
-        .filter(|d| d.alert == app.current().unwrap_or(usize::MAX))
+        .filter(|d| Some(d.alert) == app.current())
     else {
         return;
     };
-    let (value, text, near) = (d.value, &d.text, &d.near);
+    let text = &d.text;
     let mut marks = vec![Mark::None; text.len()];
-    for h in alert.hits.iter().filter(|h| h.value_index == value) {
-        let m = if WRITE_EXECUTE.contains(&h.term.as_str()) {
+    for (start, end, term) in &d.marks {
+        let m = if WRITE_EXECUTE.contains(&term.as_str()) {
             Mark::Execute
         } else {
             Mark::Access
         };
-        marks[h.start..h.end.min(text.len())].fill(m);
+        if let Some(slot) = marks.get_mut(*start..(*end).min(text.len())) {
+            slot.fill(m);
+        }
     }
-    for n in near {
-        marks[n.start..n.end]
-            .iter_mut()
-            .filter(|m| **m == Mark::None)
-            .for_each(|m| *m = Mark::Near);
+    for n in &d.near {
+        if let Some(slot) = marks.get_mut(n.start..n.end) {
+            slot.iter_mut()
+                .filter(|m| **m == Mark::None)
+                .for_each(|m| *m = Mark::Near);
+        }
     }
     let mut classes = vec![Class::Plain; text.len()];
     for s in &d.spans {
-        classes[s.start..s.end.min(text.len())].fill(s.class);
+        if let Some(slot) = classes.get_mut(s.start..s.end.min(text.len())) {
+            slot.fill(s.class);
+        }
     }
+    // Fragment boundaries inside the whole script (the first fragment starts at 0: no marker).
+    let boundary_at: Vec<(usize, u64)> = d
+        .boundaries
+        .iter()
+        .copied()
+        .filter(|(o, _)| *o > 0)
+        .collect();
+    let boundary_style = if theme.no_color {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default().fg(Color::Black).bg(Color::Cyan)
+    };
     let total_lines = text.lines().count().max(1);
     let gutter = total_lines.to_string().len();
-    let mut lines = Vec::new();
+    let mut lines = vec![Line::styled(format!(" {}", d.about), theme.dim())];
     let mut offset = 0;
     for (n, raw) in text.split('\n').enumerate() {
         let mut line_spans = vec![Span::styled(format!("{:>gutter$} │ ", n + 1), theme.dim())];
@@ -113,6 +131,12 @@ pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect
         let mut run_style = Style::default();
         for (i, c) in raw.char_indices() {
             let at = offset + i;
+            if let Some((_, seq)) = boundary_at.iter().find(|(o, _)| *o == at) {
+                if !run.is_empty() {
+                    line_spans.push(Span::styled(std::mem::take(&mut run), run_style));
+                }
+                line_spans.push(Span::styled(format!("¦{seq}"), boundary_style));
+            }
             let style = mark_style(theme, marks[at], class_style(theme, classes[at]));
             let shown = match c {
                 '\t' => "    ".to_owned(),
@@ -132,16 +156,18 @@ pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect
         lines.push(Line::from(line_spans));
         offset += raw.len() + 1;
     }
-    let shown_near = near.len().min(if area.height > 16 { 3 } else { 1 });
-    let legend_h = 1 + shown_near as u16;
-    let [body, legend] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(legend_h)]).areas(area);
+    let shown_near = d.near.len().min(if area.height > 16 { 3 } else { 1 });
+    let [body, legend] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1 + shown_near as u16),
+    ])
+    .areas(area);
     let mut p = Paragraph::new(lines).scroll((app.scroll, if app.wrap { 0 } else { app.hscroll }));
     if app.wrap {
         p = p.wrap(Wrap { trim: false });
     }
     f.render_widget(p, body);
-    let mut legend_lines = vec![Line::from(vec![
+    let mut legend_spans = vec![
         Span::styled(
             " access/allocate ",
             mark_style(theme, Mark::Access, Style::default()),
@@ -153,20 +179,25 @@ pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect
         ),
         Span::raw(" "),
         Span::styled("near miss", mark_style(theme, Mark::Near, Style::default())),
-        Span::styled(
-            format!(
-                "   {} marks · n/N jump · {}",
-                alert.hits.len(),
-                if app.wrap {
-                    "wrap on (w)"
-                } else {
-                    "wrap off (w, h/l scroll)"
-                }
-            ),
-            theme.dim(),
+    ];
+    if !boundary_at.is_empty() {
+        legend_spans.push(Span::raw(" "));
+        legend_spans.push(Span::styled("¦n fragment n starts", boundary_style));
+    }
+    legend_spans.push(Span::styled(
+        format!(
+            "   {} marks · n/N jump · {}",
+            d.marks.len(),
+            if app.wrap {
+                "wrap on (w)"
+            } else {
+                "wrap off (w, h/l scroll)"
+            }
         ),
-    ])];
-    for n in near.iter().take(shown_near) {
+        theme.dim(),
+    ));
+    let mut legend_lines = vec![Line::from(legend_spans)];
+    for n in d.near.iter().take(shown_near) {
         let line_no = text[..n.start].matches('\n').count() + 1;
         legend_lines.push(Line::styled(
             format!(" line {line_no}: {}", safe_text::line(&n.why)),
