@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use files::{collect_inputs, InputFile};
+pub use lines::read_stream;
 
 /// Records longer than this are refused (reported and skipped) without being held in memory.
 pub const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;

@@ -18,3 +18,4 @@ pub mod timeline;
 pub mod triage;
 pub mod tui;
 pub mod workspace;
+pub mod fuzz_checks;

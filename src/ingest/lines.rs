@@ -59,13 +59,33 @@ pub(super) fn read_file(
         drop(raw);
         return super::evtx::read(input, report, cancel, emit);
     }
-    let mut reader: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw)))
-    } else {
-        Box::new(raw)
-    };
     let counted = |ev: Event, emit: &mut dyn FnMut(Event, u64)| emit(ev, count.get());
     let mut on_event = |ev: Event| counted(ev, emit);
+    read_stream(path, Box::new(raw), report, cancel, &mut on_event)
+}
+
+/// Reads one JSON export from a stream (gzip detected by magic bytes): the part of reading a
+/// file that needs no file, so it can be fuzzed and tested on bytes. Returns false when the
+/// content cannot be read at all (already reported).
+pub fn read_stream(
+    path: &str,
+    mut raw: Box<dyn BufRead + '_>,
+    report: &mut IngestReport,
+    cancel: &AtomicBool,
+    on_event: &mut dyn FnMut(Event),
+) -> bool {
+    let gzip = match raw.fill_buf() {
+        Ok(h) => h.starts_with(&[0x1f, 0x8b]),
+        Err(e) => {
+            report.note(path.to_owned(), format!("cannot read: {e}"));
+            return false;
+        }
+    };
+    let mut reader: Box<dyn BufRead + '_> = if gzip {
+        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw)))
+    } else {
+        raw
+    };
 
     // Look at the first meaningful byte to pick the shape.
     let first = match peek_first_byte(&mut reader) {
@@ -88,11 +108,11 @@ pub(super) fn read_file(
             false
         }
         Some(Encoding::Utf8(b'[')) => {
-            json_array::read(path, reader, report, cancel, &mut on_event);
+            json_array::read(path, reader, report, cancel, on_event);
             true
         }
         Some(Encoding::Utf8(_)) => {
-            read_lines(path, reader, report, cancel, &mut on_event, true);
+            read_lines(path, reader, report, cancel, on_event, true);
             true
         }
     }

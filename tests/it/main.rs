@@ -2,6 +2,7 @@
 mod analysis_golden;
 mod engine_paths;
 mod fragments;
+mod fuzz_seeds;
 mod ingest_forms;
 mod real_evtx;
 mod scan_cli;
