@@ -11,7 +11,9 @@ use std::sync::atomic::AtomicBool;
 /// KQL: no panic; a query that parses prints back to text that parses to the same tree; the
 /// evaluator runs on it under both analyzers.
 pub fn kql(data: &[u8]) {
-    let Ok(query) = std::str::from_utf8(data) else { return };
+    let Ok(query) = std::str::from_utf8(data) else {
+        return;
+    };
     let Ok(expr) = parse(query) else { return };
     let printed = expr.to_string();
     match parse(&printed) {
@@ -33,16 +35,28 @@ pub fn kql(data: &[u8]) {
 pub fn records(data: &[u8]) {
     let mut report = IngestReport::default();
     let mut n = 0u64;
-    read_stream("fuzz", Box::new(data), &mut report, &AtomicBool::new(false), &mut |ev| {
-        assert!(Fields::of(&ev.doc).is_ok(), "an accepted record fails the field checks");
-        n += 1;
-    });
+    read_stream(
+        "fuzz",
+        Box::new(data),
+        &mut report,
+        &AtomicBool::new(false),
+        &mut |ev| {
+            assert!(
+                Fields::of(&ev.doc).is_ok(),
+                "an accepted record fails the field checks"
+            );
+            n += 1;
+        },
+    );
     assert_eq!(n, report.loaded);
 }
 
 /// Raw Windows event → ECS: no panic on any JSON object.
 pub fn ecs_mapping(data: &[u8]) {
-    let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(data)
+    else {
+        return;
+    };
     if let Some(mapped) = crate::ecs::winlog::to_ecs(&doc) {
         let _ = Fields::of(&mapped);
     }
@@ -50,7 +64,9 @@ pub fn ecs_mapping(data: &[u8]) {
 
 /// Analyzers: tokens non-empty, in order, on character boundaries inside the text.
 pub fn analyzers(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     for analyzer in [Analyzer::Pattern, Analyzer::Standard] {
         let mut last_end = 0;
         for t in analyzer.tokens(text) {
@@ -64,6 +80,8 @@ pub fn analyzers(data: &[u8]) {
 
 /// The rule loader: a rule, a skip or an error, never a panic.
 pub fn rule_toml(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = crate::rule::load(text, "fuzz.toml");
 }

@@ -8,7 +8,9 @@ fn run(target: &str, check: fn(&[u8])) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
     let mut n = 0;
     for dir in ["corpus", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+            continue;
+        };
         for e in entries.flatten() {
             let data = std::fs::read(e.path()).unwrap();
             check(&data);

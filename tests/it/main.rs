@@ -4,6 +4,7 @@ mod engine_paths;
 mod fragments;
 mod fuzz_seeds;
 mod ingest_forms;
+mod properties;
 mod real_evtx;
 mod scan_cli;
 mod triage_cli;

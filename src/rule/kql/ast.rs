@@ -136,15 +136,22 @@ fn write_unquoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     for (i, c) in text.char_indices() {
         let word_start = i == 0 || text[..i].ends_with(char::is_whitespace);
         let rest = &lower[i..];
+        // A keyword word is escaped wherever it starts a word and ends the value or is followed
+        // by a space: what follows the value in the printed query may be a space too.
         let keyword = word_start
             && ["or", "and", "not"].iter().any(|k| {
-                rest.starts_with(k) && rest[k.len()..].starts_with(|c: char| c.is_whitespace())
+                rest.starts_with(k)
+                    && (rest.len() == k.len()
+                        || rest[k.len()..].starts_with(|c: char| c.is_whitespace()))
             });
         match c {
             '\\' | '(' | ')' | ':' | '<' | '>' | '"' | '*' | '{' | '}' => write!(f, "\\{c}")?,
             '\t' => f.write_str("\\t")?,
             '\r' => f.write_str("\\r")?,
             '\n' => f.write_str("\\n")?,
+            // `\not` would read as a newline escape followed by "ot" (Kibana's grammar tries
+            // escaped whitespace first), so the n of "not" is written as a unicode escape.
+            c if keyword && (c == 'n' || c == 'N') => write!(f, "\\u{:04x}", c as u32)?,
             c if keyword => write!(f, "\\{c}")?,
             c => write!(f, "{c}")?,
         }

@@ -421,6 +421,7 @@ mod tests {
             "not (not a:1)",
             "x >= 3",
             r"f:\or thing",
+            r"f:\u006eot and g:a \and",
         ] {
             let e = parse(q).unwrap();
             let printed = e.to_string();
