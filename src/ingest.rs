@@ -10,6 +10,7 @@ mod files;
 mod json_array;
 mod lines;
 mod record;
+pub mod strict_json;
 
 use crate::event::Event;
 use std::fmt;

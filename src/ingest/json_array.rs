@@ -5,7 +5,6 @@
 use super::{record, IngestReport};
 use crate::event::{Event, SourceRef};
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
-use serde_json::Value;
 use std::fmt;
 use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,7 +25,7 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(value) = seq.next_element::<Value>()? {
+        while let Some(value) = seq.next_element_seed(super::strict_json::seed())? {
             let loc = SourceRef {
                 path: self.path.to_owned(),
                 line: None,

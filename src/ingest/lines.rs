@@ -275,7 +275,7 @@ fn read_lines(
             continue;
         }
         let loc = SourceRef::line(path, line_no);
-        match serde_json::from_str::<serde_json::Value>(trimmed) {
+        match super::strict_json::parse(trimmed) {
             Ok(value) => record::expand(value, loc, report, on_event),
             Err(e) if first_record && e.is_eof() && trimmed.starts_with('{') => {
                 // A pretty-printed document: read the rest and parse it whole.
@@ -301,7 +301,7 @@ fn read_whole(
     report: &mut IngestReport,
     on_event: &mut dyn FnMut(Event),
 ) {
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
+    match super::strict_json::parse_slice(bytes) {
         Ok(value) => {
             let loc = SourceRef {
                 path: path.to_owned(),

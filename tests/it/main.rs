@@ -3,6 +3,7 @@ mod analysis_golden;
 mod engine_paths;
 mod fragments;
 mod fuzz_seeds;
+mod hostile_input;
 mod ingest_forms;
 mod properties;
 mod real_evtx;
