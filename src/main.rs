@@ -38,6 +38,11 @@ struct Cli {
     case: Option<PathBuf>,
 }
 
+/// Prints a message on stderr, made safe for the terminal (it may quote log text or paths).
+fn say(msg: impl std::fmt::Display) {
+    eprintln!("pstriage: {}", pstriage::safe_text::line(&msg.to_string()));
+}
+
 fn default_paths(paths: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
     Ok(if paths.is_empty() {
         vec![sample_data()?]
@@ -141,13 +146,13 @@ fn triage(load: &LoadArgs, args: TriageArgs) -> anyhow::Result<()> {
     if changed > 0 {
         store.save(&book).map_err(|e| anyhow::anyhow!(e))?;
     }
-    eprintln!(
-        "pstriage: {} alert{} selected, {changed} change{} saved to {}",
+    say(format_args!(
+        "{} alert{} selected, {changed} change{} saved to {}",
         chosen.len(),
         if chosen.len() == 1 { "" } else { "s" },
         if changed == 1 { "" } else { "s" },
         store.path.display()
-    );
+    ));
     Ok(())
 }
 
@@ -297,7 +302,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pstriage: error: {e:#}");
+            say(format_args!("error: {e:#}"));
             ExitCode::from(2)
         }
     }
@@ -330,7 +335,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))?;
             let (store, book) = Store::open(&case_dir(case)?);
             if let Some(why) = &store.read_only {
-                eprintln!("pstriage: {why}");
+                say(why);
             }
             let text = match format {
                 ReportFormat::Markdown => pstriage::report::markdown(&ws, &book),
@@ -345,7 +350,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Rules) => {
             let set = session::load_rules(&load_options(&cli.load, Vec::new()))?;
             for s in &set.skipped {
-                eprintln!("pstriage: {s}");
+                say(s);
             }
             for r in &set.rules {
                 println!(
@@ -380,20 +385,20 @@ fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
     for s in &set.skipped {
-        eprintln!("pstriage: {s}");
+        say(s);
     }
     let cancel = AtomicBool::new(false);
     let ds = session::open_dataset(&opts, &mut |_| {}, &cancel)?;
 
     let report = &ds.manifest.report;
     for d in &report.diagnostics {
-        eprintln!("pstriage: {d}");
+        say(d);
     }
     if report.diagnostics_dropped > 0 {
-        eprintln!(
-            "pstriage: … and {} more problems not listed",
+        say(format_args!(
+            "… and {} more problems not listed",
             report.diagnostics_dropped
-        );
+        ));
     }
     let mut alerts = pstriage::detect::run(&ds, &set.rules).context("running the rules")?;
     if reassembled {
@@ -401,19 +406,19 @@ fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<
         let scripts = pstriage::detect::add_split_findings(&ds, &set.rules, &mut alerts)
             .context("reassembling scripts")?;
         let found = alerts.len() - before;
-        eprintln!(
-            "pstriage: {} multi-fragment scripts ({} partial), {found} split-script finding{}",
+        say(format_args!(
+            "{} multi-fragment scripts ({} partial), {found} split-script finding{}",
             scripts.len(),
             scripts.iter().filter(|s| s.is_partial()).count(),
             if found == 1 { "" } else { "s" }
-        );
+        ));
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     output::write(&mut out, format, &alerts, &set.rules).context("writing the alerts")?;
     out.flush().context("writing the alerts")?;
-    eprintln!(
-        "pstriage: {}; index {} ({}); {} alert{} from {} rule{} in {:.2}s",
+    say(format_args!(
+        "{}; index {} ({}); {} alert{} from {} rule{} in {:.2}s",
         report.summary(),
         if ds.reused { "reused" } else { "built" },
         ds.dir.display(),
@@ -422,6 +427,6 @@ fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<
         set.rules.len(),
         if set.rules.len() == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
-    );
+    ));
     Ok(())
 }

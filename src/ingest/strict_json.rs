@@ -94,9 +94,15 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_errors_at_any_depth() {
-        assert!(parse(r#"{"a":1,"a":2}"#).unwrap_err().to_string().contains("duplicate key 'a'"));
+        assert!(parse(r#"{"a":1,"a":2}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate key 'a'"));
         assert!(parse(r#"{"x":{"b":1,"b":1}}"#).is_err());
-        assert_eq!(parse(r#"{"a":[1,{"b":2}],"c":null}"#).unwrap(), serde_json::json!({"a":[1,{"b":2}],"c":null}));
+        assert_eq!(
+            parse(r#"{"a":[1,{"b":2}],"c":null}"#).unwrap(),
+            serde_json::json!({"a":[1,{"b":2}],"c":null})
+        );
     }
 
     #[test]

@@ -14,7 +14,12 @@ fn load(paths: &[PathBuf]) -> (Vec<Event>, IngestReport) {
     let mut report = IngestReport::default();
     let inputs = ingest::resolve(paths, &mut report);
     let mut events = Vec::new();
-    match ingest::ingest(&inputs, &mut |e| events.push(e), &mut |_| {}, &AtomicBool::new(false)) {
+    match ingest::ingest(
+        &inputs,
+        &mut |e| events.push(e),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    ) {
         Ok(r) => {
             report.diagnostics.extend(r.diagnostics.clone());
             report.loaded = r.loaded;
@@ -38,7 +43,10 @@ fn between_good_lines(dir: &Path, name: &str, bad: &[u8]) -> (Vec<Event>, Vec<St
     bytes.extend_from_slice(format!("\n{GOOD}\n").as_bytes());
     let p = write(dir, name, &bytes);
     let (events, report) = load(&[p]);
-    (events, report.diagnostics.iter().map(|d| d.to_string()).collect())
+    (
+        events,
+        report.diagnostics.iter().map(|d| d.to_string()).collect(),
+    )
 }
 
 #[test]
@@ -47,19 +55,45 @@ fn each_bad_record_is_named_and_its_neighbours_load() {
     let deep = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("invalid.ndjson", b"{\"a\": tru".to_vec(), "invalid JSON"),
-        ("utf8.ndjson", b"{\"a\":\"\xff\xfe\"}".to_vec(), "invalid UTF-8"),
+        (
+            "utf8.ndjson",
+            b"{\"a\":\"\xff\xfe\"}".to_vec(),
+            "invalid UTF-8",
+        ),
         ("deep.ndjson", deep.into_bytes(), "recursion limit"),
-        ("dup.ndjson", br#"{"user":{"id":"S-1-5-18"},"user":{"id":"S-1-5-21"}}"#.to_vec(), "duplicate key 'user'"),
-        ("date.ndjson", br#"{"@timestamp":"last tuesday"}"#.to_vec(), "field @timestamp"),
-        ("object.ndjson", br#"{"host":{"name":{"first":"a"}}}"#.to_vec(), "field host.name: expected a value, found an object"),
-        ("seq.ndjson", br#"{"powershell":{"sequence":[1,"x"]}}"#.to_vec(), "field powershell.sequence"),
+        (
+            "dup.ndjson",
+            br#"{"user":{"id":"S-1-5-18"},"user":{"id":"S-1-5-21"}}"#.to_vec(),
+            "duplicate key 'user'",
+        ),
+        (
+            "date.ndjson",
+            br#"{"@timestamp":"last tuesday"}"#.to_vec(),
+            "field @timestamp",
+        ),
+        (
+            "object.ndjson",
+            br#"{"host":{"name":{"first":"a"}}}"#.to_vec(),
+            "field host.name: expected a value, found an object",
+        ),
+        (
+            "seq.ndjson",
+            br#"{"powershell":{"sequence":[1,"x"]}}"#.to_vec(),
+            "field powershell.sequence",
+        ),
         ("scalar.ndjson", b"42".to_vec(), "not a JSON object"),
     ];
     for (name, bad, reason) in cases {
         let (events, diags) = between_good_lines(tmp.path(), name, &bad);
-        assert_eq!(events.len(), 2, "{name}: the good lines around the bad one load");
+        assert_eq!(
+            events.len(),
+            2,
+            "{name}: the good lines around the bad one load"
+        );
         assert!(
-            diags.iter().any(|d| d.contains(&format!("{name}:2: ")) && d.contains(reason)),
+            diags
+                .iter()
+                .any(|d| d.contains(&format!("{name}:2: ")) && d.contains(reason)),
             "{name}: expected '{reason}' at line 2, got {diags:?}"
         );
     }
@@ -68,10 +102,17 @@ fn each_bad_record_is_named_and_its_neighbours_load() {
 #[test]
 fn a_truncated_last_line_is_reported_and_the_rest_loads() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = write(tmp.path(), "cut.ndjson", format!("{GOOD}\n{GOOD}\n{}", &GOOD[..40]).as_bytes());
+    let p = write(
+        tmp.path(),
+        "cut.ndjson",
+        format!("{GOOD}\n{GOOD}\n{}", &GOOD[..40]).as_bytes(),
+    );
     let (events, report) = load(&[p]);
     assert_eq!(events.len(), 2);
-    assert!(report.diagnostics.iter().any(|d| d.to_string().contains("cut.ndjson:3: invalid JSON")));
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.to_string().contains("cut.ndjson:3: invalid JSON")));
 }
 
 #[test]
@@ -86,7 +127,11 @@ fn accepted_odd_values_follow_elasticsearch() {
     let (events, report) = load(&[p]);
     assert_eq!(events.len(), 3, "{:?}", report.diagnostics);
     let f0 = Fields::of_lenient(&events[0].doc);
-    assert_eq!(f0.first("host.name").as_deref(), Some("5"), "numbers index as keywords");
+    assert_eq!(
+        f0.first("host.name").as_deref(),
+        Some("5"),
+        "numbers index as keywords"
+    );
     let f1 = Fields::of_lenient(&events[1].doc);
     assert_eq!(f1.get("host.name").len(), 2);
     assert!(!f1.has("user.id"), "null is no value");
@@ -98,7 +143,8 @@ fn a_record_over_the_size_limit_is_refused_without_holding_it() {
     let p = tmp.path().join("huge.ndjson");
     let mut f = std::fs::File::create(&p).unwrap();
     writeln!(f, "{GOOD}").unwrap();
-    f.write_all(br#"{"powershell":{"file":{"script_block_text":""#).unwrap();
+    f.write_all(br#"{"powershell":{"file":{"script_block_text":""#)
+        .unwrap();
     let chunk = vec![b'A'; 1 << 20];
     for _ in 0..(MAX_RECORD_BYTES >> 20) + 1 {
         f.write_all(&chunk).unwrap();
@@ -108,7 +154,11 @@ fn a_record_over_the_size_limit_is_refused_without_holding_it() {
     drop(f);
     let (events, report) = load(&[p]);
     assert_eq!(events.len(), 2);
-    assert!(report.diagnostics.iter().any(|d| d.to_string().contains("huge.ndjson:2: record of") && d.reason.contains("over the 64 MiB limit")));
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.to_string().contains("huge.ndjson:2: record of")
+            && d.reason.contains("over the 64 MiB limit")));
 }
 
 #[test]
@@ -126,9 +176,19 @@ fn empty_utf16_and_unreadable_files_are_reported() {
     let (events, report) = load(&[empty, wide, broken, good]);
     assert_eq!(events.len(), 1);
     let msgs: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
-    assert!(msgs.iter().any(|m| m.contains("empty.ndjson: empty file")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("wide.json: UTF-16 text")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("dangling.ndjson: cannot read")), "{msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.contains("empty.ndjson: empty file")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("wide.json: UTF-16 text")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("dangling.ndjson: cannot read")),
+        "{msgs:?}"
+    );
 }
 
 #[test]
@@ -140,18 +200,31 @@ fn symlink_loops_are_walked_once() {
     std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
     let (events, report) = load(&[dir]);
     assert_eq!(events.len(), 1);
-    assert!(report.diagnostics.iter().any(|d| d.reason.contains("already visited")));
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.reason.contains("already visited")));
 }
 
 #[test]
 fn a_file_that_shrinks_while_being_read_loads_what_is_there() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = write(tmp.path(), "live.ndjson", format!("{GOOD}\n{GOOD}\n{GOOD}\n").as_bytes());
+    let p = write(
+        tmp.path(),
+        "live.ndjson",
+        format!("{GOOD}\n{GOOD}\n{GOOD}\n").as_bytes(),
+    );
     let mut report = IngestReport::default();
     let inputs = ingest::resolve(std::slice::from_ref(&p), &mut report);
     // The log rotates between listing and reading.
     std::fs::write(&p, format!("{GOOD}\n").as_bytes()).unwrap();
     let mut n = 0;
-    let r = ingest::ingest(&inputs, &mut |_| n += 1, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let r = ingest::ingest(
+        &inputs,
+        &mut |_| n += 1,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     assert_eq!((n, r.loaded), (1, 1));
 }

@@ -8,5 +8,6 @@ mod ingest_forms;
 mod properties;
 mod real_evtx;
 mod scan_cli;
+mod terminal_safety;
 mod triage_cli;
 mod tui;
