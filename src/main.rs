@@ -390,6 +390,9 @@ fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<
     let cancel = AtomicBool::new(false);
     let ds = session::open_dataset(&opts, &mut |_| {}, &cancel)?;
 
+    if let Some(why) = &ds.rebuilt_because {
+        say(why);
+    }
     let report = &ds.manifest.report;
     for d in &report.diagnostics {
         say(d);

@@ -74,6 +74,8 @@ pub struct Dataset {
     pub dir: PathBuf,
     /// True when an existing index was reused (nothing was re-read).
     pub reused: bool,
+    /// Why an existing index for these inputs was not used and had to be rebuilt.
+    pub rebuilt_because: Option<String>,
     pub analyzer: Analyzer,
 }
 
@@ -116,11 +118,22 @@ pub fn open_or_build(
             root.join("index").join(&key)
         }
     };
+    let mut rebuilt_because = None;
     if let Some(manifest) = read_manifest(&dir).filter(|m| m.key == key) {
-        if let Ok(ds) = open_existing(&dir, manifest, opts.analyzer) {
-            return Ok(ds);
+        match open_existing(&dir, manifest, opts.analyzer) {
+            Ok(ds) => return Ok(ds),
+            Err(e) => {
+                rebuilt_because = Some(format!(
+                    "the index in {} is damaged ({e}); rebuilt from the exports",
+                    dir.display()
+                ))
+            }
         }
-        // Damaged: fall through and rebuild.
+    } else if dir.join("meta.json").exists() {
+        rebuilt_because = Some(format!(
+            "the index in {} is stale or incomplete; rebuilt from the exports",
+            dir.display()
+        ));
     }
     if inputs.is_empty() {
         return Err(OpenError::Ingest(IngestError::NoInput(report.diagnostics)));
@@ -148,6 +161,7 @@ pub fn open_or_build(
         manifest,
         dir,
         reused: false,
+        rebuilt_because,
         analyzer: opts.analyzer,
     })
 }
@@ -160,6 +174,14 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
 fn open_existing(dir: &Path, manifest: Manifest, analyzer: Analyzer) -> Result<Dataset, OpenError> {
     let index = Index::open_in_dir(dir)?;
     register(&index, analyzer);
+    // Every file's checksum: a damaged segment is found here, not halfway through a scan.
+    let bad = index.validate_checksum()?;
+    if !bad.is_empty() {
+        let names: Vec<String> = bad.iter().map(|p| p.display().to_string()).collect();
+        return Err(OpenError::Index(tantivy::TantivyError::InvalidArgument(
+            format!("checksum mismatch in {}", names.join(", ")),
+        )));
+    }
     let fields = fields_of(&index.schema())?;
     let reader: IndexReader = index
         .reader_builder()
@@ -177,6 +199,7 @@ fn open_existing(dir: &Path, manifest: Manifest, analyzer: Analyzer) -> Result<D
         manifest,
         dir: dir.to_path_buf(),
         reused: true,
+        rebuilt_because: None,
         analyzer,
     })
 }
