@@ -26,17 +26,42 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
         for addr in candidates {
             let event = ds.event(&searcher, addr)?;
             if let Some(a) = alert::check(rule, i, &event, ds.analyzer) {
-                alerts.push((addr, a));
+                alerts.push(a);
             }
         }
     }
-    alerts.sort_by(|(aa, a), (ab, b)| {
-        a.time_ms
-            .cmp(&b.time_ms)
-            .then(aa.cmp(ab))
-            .then(a.rule.cmp(&b.rule))
-    });
-    Ok(alerts.into_iter().map(|(_, a)| a).collect())
+    sort(&mut alerts);
+    Ok(alerts)
+}
+
+/// The order alerts are reported in: time, then reading order, then rule.
+pub fn sort(alerts: &mut [Alert]) {
+    alerts.sort_by_key(|a| (a.time_ms, a.event.source.ord, a.rule));
+}
+
+/// Alerts of `rules` while reading `inputs`, without an index (`scan --stream`): the same
+/// evaluator, so the same alerts as the indexed path.
+pub fn stream(
+    inputs: &[crate::ingest::InputFile],
+    rules: &[Rule],
+    analyzer: crate::analysis::Analyzer,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<(Vec<Alert>, crate::ingest::IngestReport), crate::ingest::IngestError> {
+    let mut alerts = Vec::new();
+    let report = crate::ingest::ingest(
+        inputs,
+        &mut |ev| {
+            for (i, rule) in rules.iter().enumerate() {
+                if let Some(a) = alert::check(rule, i, &ev, analyzer) {
+                    alerts.push(a);
+                }
+            }
+        },
+        &mut |_| {},
+        cancel,
+    )?;
+    sort(&mut alerts);
+    Ok((alerts, report))
 }
 
 /// The multi-fragment scripts of `ds`, reassembled.
@@ -114,6 +139,6 @@ pub fn add_split_findings(
     let all = scripts(ds)?;
     let split = split_findings(&all, rules, alerts, ds);
     alerts.extend(split);
-    alerts.sort_by_key(|a| a.time_ms);
+    sort(alerts);
     Ok(all)
 }

@@ -21,6 +21,10 @@ pub struct SourceRef {
     /// EVTX record id.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub record: Option<u64>,
+    /// Position in the whole load (0-based, in reading order): orders alerts with equal times
+    /// the same way whether they come from the index or from streaming.
+    #[serde(skip)]
+    pub ord: u64,
 }
 
 impl SourceRef {

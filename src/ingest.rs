@@ -150,7 +150,8 @@ pub fn ingest(
         progress(&state);
         let base_bytes = state.bytes_done;
         let loaded_before = report.loaded;
-        let ok = lines::read_file(input, &mut report, cancel, &mut |ev, bytes| {
+        let ok = lines::read_file(input, &mut report, cancel, &mut |mut ev, bytes| {
+            ev.source.ord = state.events;
             state.events += 1;
             state.bytes_done = base_bytes + bytes;
             state.elapsed_ms = started.elapsed().as_millis() as u64;

@@ -212,6 +212,10 @@ Exit status: 0 when the scan completed (skipped records included), 2 on a fatal 
         /// pstriage.kind "split_script"). Without it, scan is Elastic-exact.
         #[arg(long)]
         reassembled: bool,
+        /// Evaluate the rules while reading, without building an index: for pipelines that only
+        /// want the alerts. Same alerts as the indexed scan.
+        #[arg(long, conflicts_with = "reassembled")]
+        stream: bool,
         /// Export files or directories (recursed).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -324,8 +328,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Scan {
             format,
             reassembled,
+            stream,
             paths,
-        }) => scan(load_options(&cli.load, paths), format, reassembled),
+        }) => {
+            let opts = load_options(&cli.load, paths);
+            if stream {
+                scan_stream(opts, format)
+            } else {
+                scan(opts, format, reassembled)
+            }
+        }
         Some(Command::Report {
             format,
             case,
@@ -379,6 +391,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             pstriage::tui::run(load_options(&cli.load, paths), &case_dir)
         }
     }
+}
+
+/// `scan --stream`: rules evaluated while reading, no index.
+fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let set = session::load_rules(&opts)?;
+    for s in &set.skipped {
+        say(s);
+    }
+    let mut report = pstriage::ingest::IngestReport::default();
+    let inputs = pstriage::ingest::resolve(&opts.paths, &mut report);
+    let (alerts, loaded) =
+        pstriage::detect::stream(&inputs, &set.rules, opts.analyzer, &AtomicBool::new(false))?;
+    for d in report.diagnostics.iter().chain(&loaded.diagnostics) {
+        say(d);
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    output::write(&mut out, format, &alerts, &set.rules).context("writing the alerts")?;
+    out.flush().context("writing the alerts")?;
+    say(format_args!(
+        "{}; streamed (no index); {} alert{} from {} rules in {:.2}s",
+        loaded.summary(),
+        alerts.len(),
+        if alerts.len() == 1 { "" } else { "s" },
+        set.rules.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }
 
 fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<()> {

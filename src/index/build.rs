@@ -50,7 +50,7 @@ pub fn build(
             if failure.is_some() {
                 return;
             }
-            if let Err(e) = writer.add_document(to_document(&ev, &fields, ord)) {
+            if let Err(e) = writer.add_document(to_document(&ev, &fields, ev.source.ord)) {
                 failure = Some(e);
             }
             ord += 1;

@@ -269,6 +269,7 @@ impl Dataset {
                 line: num(f.src_line),
                 index: num(f.src_index),
                 record: num(f.src_record),
+                ord: num(f.ord).unwrap_or(0),
             },
         })
     }

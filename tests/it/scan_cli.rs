@@ -237,3 +237,23 @@ fn no_public_real_world_export_raises_the_seed_rule() {
         "the real-data README says no file triggers the seed rule: {seed:?}"
     );
 }
+
+#[test]
+fn streaming_gives_the_same_alerts_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = ["sample-data", "tests/data/fragments", "tests/data/inputs"];
+    let mut indexed = vec!["scan", "--format", "ndjson"];
+    indexed.extend(inputs);
+    let mut streamed = vec!["scan", "--stream", "--format", "ndjson"];
+    streamed.extend(inputs);
+    let a = pstriage(&indexed, &tmp.path().join("a"));
+    let b = pstriage(&streamed, &tmp.path().join("b"));
+    assert!(a.status.success() && b.status.success());
+    assert!(!a.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout)
+    );
+    assert!(String::from_utf8_lossy(&b.stderr).contains("streamed (no index)"));
+    assert!(!tmp.path().join("b").exists(), "--stream builds no index");
+}

@@ -1,0 +1,245 @@
+//! The pipeline benchmarks, one command, one table:
+//!
+//!     cargo bench --bench pipeline                  # 100 MB quick mode
+//!     PSTRIAGE_BENCH_MB=1000 cargo bench --bench pipeline   # the 1 GB run
+//!
+//! Generates (once, cached under target/) a deterministic corpus, then measures, on the same
+//! file and in the same run: the baselines (read the file, parse every line with serde_json and
+//! nothing else, `rg -c` for the 19 API names), cold `scan` (ingest + index + rules, with peak
+//! RSS), warm `scan` (saved index), `scan --stream`, rule evaluation alone on the open index,
+//! and open-to-first-frame from the saved index. Ratios to the parse-only floor are the
+//! headline. See benches/README.md for the latest table.
+
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use std::io::{BufRead, BufReader, BufWriter, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+const API_NAMES: &[&str] = &[
+    "VirtualAlloc",
+    "VirtualAllocEx",
+    "VirtualProtect",
+    "LdrLoadDll",
+    "LoadLibrary",
+    "LoadLibraryA",
+    "LoadLibraryEx",
+    "GetProcAddress",
+    "OpenProcess",
+    "OpenProcessToken",
+    "AdjustTokenPrivileges",
+    "WriteProcessMemory",
+    "CreateRemoteThread",
+    "NtCreateThreadEx",
+    "CreateThread",
+    "QueueUserAPC",
+    "SuspendThread",
+    "ResumeThread",
+    "GetDelegateForFunctionPointer",
+];
+
+fn corpus(mb: u64) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus");
+    std::fs::create_dir_all(&dir).expect("corpus dir");
+    let path = dir.join(format!("corpus-{mb}mb-seed4104.ndjson"));
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let mut w = BufWriter::new(std::fs::File::create(&tmp).expect("corpus file"));
+        let n = corpus::write(&mut w, 4104, mb * 1_000_000).expect("corpus written");
+        drop(w);
+        std::fs::rename(&tmp, &path).expect("corpus renamed");
+        eprintln!("generated {} ({n} events)", path.display());
+    }
+    path
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let v = f();
+    (v, t.elapsed())
+}
+
+/// Runs the release binary, returning wall time and peak RSS (KB) from /usr/bin/time when present.
+fn run_bin(args: &[&str], index: &Path, file: &Path) -> (Duration, Option<u64>, String) {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/pstriage");
+    let gnu_time = Path::new("/usr/bin/time").exists();
+    let mut cmd = if gnu_time {
+        let mut c = Command::new("/usr/bin/time");
+        c.arg("-f").arg("%M").arg(&bin);
+        c
+    } else {
+        Command::new(&bin)
+    };
+    cmd.args(args)
+        .arg("--index")
+        .arg(index)
+        .arg(file)
+        .stdout(std::process::Stdio::null());
+    let t = Instant::now();
+    let out = cmd
+        .output()
+        .expect("pstriage runs (build it with cargo build --release)");
+    let took = t.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let rss = gnu_time
+        .then(|| stderr.lines().last().and_then(|l| l.trim().parse().ok()))
+        .flatten();
+    (took, rss, stderr)
+}
+
+fn main() {
+    let mb: u64 = std::env::var("PSTRIAGE_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let file = corpus(mb);
+    let size = std::fs::metadata(&file).expect("corpus").len();
+    let mbs = |d: Duration| size as f64 / 1e6 / secs(d);
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+
+    // Baselines.
+    let (_, read) = time(|| {
+        let mut f = std::fs::File::open(&file).expect("open");
+        let mut buf = vec![0u8; 1 << 20];
+        while f.read(&mut buf).expect("read") > 0 {}
+    });
+    let (events, parse) = time(|| {
+        let r = BufReader::with_capacity(1 << 20, std::fs::File::open(&file).expect("open"));
+        let mut n = 0u64;
+        for line in r.lines() {
+            let v: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
+            std::hint::black_box(&v);
+            n += 1;
+        }
+        n
+    });
+    let rg_time = {
+        let t = Instant::now();
+        let out = Command::new("rg")
+            .arg("-c")
+            .arg(format!("\\b({})\\b", API_NAMES.join("|")))
+            .arg(&file)
+            .output();
+        out.ok().filter(|o| o.status.success()).map(|_| t.elapsed())
+    };
+    let ratio = |d: Duration| format!("{:.2}× parse", secs(d) / secs(parse));
+    rows.push((
+        "read file (baseline)".into(),
+        format!("{:.3} s · {:.0} MB/s", secs(read), mbs(read)),
+        ratio(read),
+    ));
+    rows.push((
+        "serde_json parse only (floor)".into(),
+        format!(
+            "{:.3} s · {:.0} MB/s · {:.0} events/s",
+            secs(parse),
+            mbs(parse),
+            events as f64 / secs(parse)
+        ),
+        "1.00× parse".into(),
+    ));
+    if let Some(d) = rg_time {
+        rows.push((
+            "rg -c for the 19 API names".into(),
+            format!("{:.3} s · {:.0} MB/s", secs(d), mbs(d)),
+            ratio(d),
+        ));
+    }
+
+    // Cold scan, warm scan, streaming scan (the release binary).
+    let tmp = tempfile::tempdir().expect("temp");
+    let index = tmp.path().join("idx");
+    let (cold, rss, err) = run_bin(&["scan"], &index, &file);
+    assert!(err.contains("index built"), "{err}");
+    rows.push((
+        "cold scan (ingest + index + rules)".into(),
+        format!(
+            "{:.3} s · {:.0} MB/s · {:.0} events/s · peak RSS {}",
+            secs(cold),
+            mbs(cold),
+            events as f64 / secs(cold),
+            rss.map(|k| format!("{} MB", k / 1024))
+                .unwrap_or_else(|| "?".into())
+        ),
+        ratio(cold),
+    ));
+    let (warm, _, err) = run_bin(&["scan"], &index, &file);
+    assert!(err.contains("index reused"), "{err}");
+    rows.push((
+        "warm scan (saved index)".into(),
+        format!("{:.3} s", secs(warm)),
+        ratio(warm),
+    ));
+    let (stream, srss, _) = run_bin(&["scan", "--stream"], &tmp.path().join("unused"), &file);
+    rows.push((
+        "scan --stream (no index)".into(),
+        format!(
+            "{:.3} s · {:.0} MB/s · peak RSS {}",
+            secs(stream),
+            mbs(stream),
+            srss.map(|k| format!("{} MB", k / 1024))
+                .unwrap_or_else(|| "?".into())
+        ),
+        ratio(stream),
+    ));
+
+    // Rule evaluation alone on the open index, and open-to-first-frame.
+    let opts = pstriage::session::LoadOptions {
+        paths: vec![file.clone()],
+        index_dir: Some(index.clone()),
+        ..Default::default()
+    };
+    let ds =
+        pstriage::session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).expect("open");
+    let rules = pstriage::rule::bundled();
+    for (i, r) in rules.iter().enumerate() {
+        let (alerts, d) =
+            time(|| pstriage::detect::run(&ds, std::slice::from_ref(r)).expect("rule runs"));
+        let per_m = secs(d) * 1e6 / events as f64 * 1000.0;
+        rows.push((
+            format!("rule {} alone", i + 1),
+            format!(
+                "{:.3} s ({:.0} ms per 1M events) · {} alerts · {}",
+                secs(d),
+                per_m,
+                alerts.len(),
+                r.meta.name
+            ),
+            String::new(),
+        ));
+    }
+    drop(ds);
+    let (_, first_frame) = time(|| {
+        let ws = pstriage::session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))
+            .expect("workspace");
+        let mut app = pstriage::tui::app::App::new(pstriage::triage::Book::default(), None, false);
+        app.update(pstriage::tui::app::Msg::Resize(120, 40));
+        app.update(pstriage::tui::app::Msg::Loaded(Box::new(ws)));
+        let mut t =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("backend");
+        t.draw(|f| pstriage::tui::views::render(&app, f))
+            .expect("draw");
+    });
+    rows.push((
+        "open to first frame (saved index)".into(),
+        format!("{:.3} s", secs(first_frame)),
+        String::new(),
+    ));
+
+    println!(
+        "\ncorpus: {} ({:.1} MB, {events} events)\n",
+        file.display(),
+        size as f64 / 1e6
+    );
+    println!("| measure | result | ratio |\n|---|---|---|");
+    for (a, b, c) in rows {
+        println!("| {a} | {b} | {c} |");
+    }
+}
