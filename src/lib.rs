@@ -14,6 +14,7 @@ pub mod reassembly;
 pub mod report;
 pub mod rule;
 pub mod safe_text;
+pub mod schedule;
 pub mod session;
 pub mod timeline;
 pub mod triage;

@@ -393,6 +393,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Elastic caps each run at max_signals new alerts: say when a burst would have been cut.
+fn warn_max_signals(alerts: &[pstriage::alert::Alert], rules: &[pstriage::rule::Rule]) {
+    for (i, matches, dropped) in pstriage::schedule::max_signals_overflow(alerts, rules) {
+        let m = &rules[i].meta;
+        say(format_args!(
+            "rule '{}': {matches} matches, but Elastic would have raised only {} of them: bursts of more than {} \
+             new alerts in one {} run are cut (runs assumed aligned to the clock); all {matches} are listed",
+            m.name,
+            matches - dropped,
+            m.max_signals,
+            m.interval
+        ));
+    }
+}
+
 /// `scan --stream`: rules evaluated while reading, no index.
 fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -407,6 +422,7 @@ fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
     for d in report.diagnostics.iter().chain(&loaded.diagnostics) {
         say(d);
     }
+    warn_max_signals(&alerts, &set.rules);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     output::write(&mut out, format, &alerts, &set.rules).context("writing the alerts")?;
@@ -457,6 +473,7 @@ fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<
             if found == 1 { "" } else { "s" }
         ));
     }
+    warn_max_signals(&alerts, &set.rules);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     output::write(&mut out, format, &alerts, &set.rules).context("writing the alerts")?;

@@ -257,3 +257,29 @@ fn streaming_gives_the_same_alerts_byte_for_byte() {
     assert!(String::from_utf8_lossy(&b.stderr).contains("streamed (no index)"));
     assert!(!tmp.path().join("b").exists(), "--stream builds no index");
 }
+
+#[test]
+fn a_burst_over_max_signals_is_flagged_but_fully_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("burst.ndjson");
+    let mut text = String::new();
+    for i in 0..350 {
+        // 350 injections between 10:51:30 and 10:51:31: the 10:55 and 11:00 runs see them.
+        text.push_str(&format!(
+            "{{\"@timestamp\":\"2024-05-21T10:51:30.{:03}Z\",\"event\":{{\"category\":\"process\"}},\"host\":{{\"name\":\"h{i}\",\"os\":{{\"type\":\"windows\"}}}},\"powershell\":{{\"file\":{{\"script_block_text\":\"[K]::OpenProcess({i}); [K]::CreateRemoteThread(0)\"}}}}}}\n",
+            i % 1000
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = pstriage(
+        &["scan", "--format", "ndjson", path.to_str().unwrap()],
+        &tmp.path().join("idx"),
+    );
+    assert!(out.status.success());
+    assert_eq!(alerts(&out).len(), 350);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("350 matches, but Elastic would have raised only 200 of them"),
+        "{err}"
+    );
+}
