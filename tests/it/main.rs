@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 mod analysis_golden;
+mod architecture;
 mod durability;
 mod engine_paths;
 mod fragments;

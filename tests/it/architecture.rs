@@ -1,0 +1,87 @@
+//! The rules of the house, checked: only `tui` touches ratatui/crossterm; the pure modules
+//! touch no files, threads, terminal or index.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn code_of(path: &Path) -> String {
+    // Ignore comments: a module header may name what it must not use.
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn only_the_tui_uses_the_terminal_libraries() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        if rel == "tui.rs" || rel.starts_with("tui/") || rel == "main.rs" {
+            continue;
+        }
+        let code = code_of(&f);
+        for lib in ["ratatui", "crossterm"] {
+            assert!(!code.contains(lib), "{rel} uses {lib}: only src/tui may");
+        }
+    }
+}
+
+#[test]
+fn pure_modules_stay_pure() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let pure = [
+        "analysis.rs",
+        "analysis/",
+        "rule.rs",
+        "rule/",
+        "timeline.rs",
+        "highlight.rs",
+        "nearmiss.rs",
+        "safe_text.rs",
+        "reassembly.rs",
+        "schedule.rs",
+        "report.rs",
+        "ecs.rs",
+        "ecs/",
+    ];
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut checked = 0;
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        if !pure
+            .iter()
+            .any(|p| rel == *p || (p.ends_with('/') && rel.starts_with(p)))
+        {
+            continue;
+        }
+        checked += 1;
+        let code = code_of(&f);
+        for banned in [
+            "std::fs",
+            "std::thread",
+            "std::net",
+            "std::process",
+            "tantivy",
+            "File::",
+        ] {
+            assert!(!code.contains(banned), "{rel} is pure but uses {banned}");
+        }
+    }
+    assert!(checked >= 15, "checked {checked} files");
+}
