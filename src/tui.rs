@@ -52,8 +52,17 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
 
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // The loader's panics are caught and shown as an error screen; any other thread's panic
+        // ends the program, so the terminal is given back first.
+        let thread = std::thread::current();
+        if thread.name() == Some(LOADER_THREAD) {
+            return;
+        }
         restore_terminal();
         previous_hook(info);
+        if thread.name() != Some("main") {
+            std::process::exit(101);
+        }
     }));
     enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
@@ -92,6 +101,8 @@ fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result
             Err(_) => return,
         }
     });
+    // Only the loader and the input thread hold senders now: if input dies, the loop ends.
+    drop(tx);
 
     loop {
         terminal.draw(|f| views::render(app, f))?;
@@ -117,8 +128,12 @@ fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result
     Ok(())
 }
 
+/// Name of the worker thread that loads the data.
+const LOADER_THREAD: &str = "pstriage-loader";
+
 fn spawn_loader(opts: LoadOptions, tx: mpsc::Sender<Msg>, cancel: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
+    let builder = std::thread::Builder::new().name(LOADER_THREAD.into());
+    let spawned = builder.spawn(move || {
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&opts, &tx, &cancel)));
         let msg = match outcome {
@@ -130,6 +145,9 @@ fn spawn_loader(opts: LoadOptions, tx: mpsc::Sender<Msg>, cancel: Arc<AtomicBool
         };
         let _ = tx.send(msg);
     });
+    if let Err(e) = spawned {
+        eprintln!("pstriage: cannot start the loader thread: {e}");
+    }
 }
 
 fn load(
