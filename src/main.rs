@@ -422,17 +422,30 @@ fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
     for d in report.diagnostics.iter().chain(&loaded.diagnostics) {
         say(d);
     }
-    warn_max_signals(&alerts, &set.rules);
+    let how = format!("{}; streamed (no index)", loaded.summary());
+    finish(&alerts, &set.rules, format, &how, started)
+}
+
+/// What every scan ends with: the max_signals warning, the alerts on stdout, a summary line.
+fn finish(
+    alerts: &[pstriage::alert::Alert],
+    rules: &[pstriage::rule::Rule],
+    format: Format,
+    how: &str,
+    started: Instant,
+) -> anyhow::Result<()> {
+    warn_max_signals(alerts, rules);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    output::write(&mut out, format, &alerts, &set.rules).context("writing the alerts")?;
+    output::write(&mut out, format, alerts, rules).context("writing the alerts")?;
     out.flush().context("writing the alerts")?;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     say(format_args!(
-        "{}; streamed (no index); {} alert{} from {} rules in {:.2}s",
-        loaded.summary(),
+        "{how}; {} alert{} from {} rule{} in {:.2}s",
         alerts.len(),
-        if alerts.len() == 1 { "" } else { "s" },
-        set.rules.len(),
+        plural(alerts.len()),
+        rules.len(),
+        plural(rules.len()),
         started.elapsed().as_secs_f64()
     ));
     Ok(())
@@ -473,21 +486,11 @@ fn scan(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<
             if found == 1 { "" } else { "s" }
         ));
     }
-    warn_max_signals(&alerts, &set.rules);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    output::write(&mut out, format, &alerts, &set.rules).context("writing the alerts")?;
-    out.flush().context("writing the alerts")?;
-    say(format_args!(
-        "{}; index {} ({}); {} alert{} from {} rule{} in {:.2}s",
+    let how = format!(
+        "{}; index {} ({})",
         report.summary(),
         if ds.reused { "reused" } else { "built" },
-        ds.dir.display(),
-        alerts.len(),
-        if alerts.len() == 1 { "" } else { "s" },
-        set.rules.len(),
-        if set.rules.len() == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64()
-    ));
-    Ok(())
+        ds.dir.display()
+    );
+    finish(&alerts, &set.rules, format, &how, started)
 }

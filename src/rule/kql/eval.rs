@@ -114,6 +114,23 @@ fn node(label: &str, held: bool, children: Vec<Explanation>) -> Explanation {
     }
 }
 
+fn leaf(
+    expr: &Expr,
+    held: bool,
+    field: Option<&str>,
+    value: &Literal,
+    hits: Vec<Hit>,
+) -> Explanation {
+    Explanation {
+        held,
+        label: expr.to_string(),
+        children: Vec::new(),
+        field: field.map(str::to_owned),
+        value: Some(value.text.clone()),
+        hits,
+    }
+}
+
 /// The analyzer a text field is indexed with: script-block text uses the mapping's analyzer,
 /// every other text field the standard one.
 pub fn text_analyzer(field: &str, active: Analyzer) -> Analyzer {
@@ -145,15 +162,7 @@ impl Ctx<'_, '_> {
                 value,
             } => {
                 let (held, hits) = self.match_field(field, value);
-                let (field, value) = (Some(field.clone()), Some(value.text.clone()));
-                Explanation {
-                    held,
-                    label: expr.to_string(),
-                    children: Vec::new(),
-                    field,
-                    value,
-                    hits,
-                }
+                leaf(expr, held, Some(field), value, hits)
             }
             Expr::Match { field: None, value } => {
                 let names: Vec<String> = self.fields.iter().map(|(k, _)| k.to_owned()).collect();
@@ -164,27 +173,11 @@ impl Ctx<'_, '_> {
                     held |= h;
                     hits.append(&mut found);
                 }
-                let value = Some(value.text.clone());
-                Explanation {
-                    held,
-                    label: expr.to_string(),
-                    children: Vec::new(),
-                    field: None,
-                    value,
-                    hits,
-                }
+                leaf(expr, held, None, value, hits)
             }
             Expr::Range { field, op, value } => {
                 let held = self.range(field, *op, value);
-                let (field, value) = (Some(field.clone()), Some(value.text.clone()));
-                Explanation {
-                    held,
-                    label: expr.to_string(),
-                    children: Vec::new(),
-                    field,
-                    value,
-                    hits: Vec::new(),
-                }
+                leaf(expr, held, Some(field), value, Vec::new())
             }
         }
     }
