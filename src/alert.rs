@@ -4,7 +4,7 @@
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::{hex, Event};
-use crate::rule::kql::{evaluate, Explanation, Hit};
+use crate::rule::kql::{evaluate, matches, DocTokens, Explanation, Hit};
 use crate::rule::Rule;
 use sha2::{Digest, Sha256};
 
@@ -66,7 +66,35 @@ pub fn alert_id(rule_id: &str, event: &Event) -> String {
 /// Evaluates `rule` on `event`; `Some(alert)` when it matches.
 pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Option<Alert> {
     let fields = Fields::of_lenient(&event.doc);
-    let explanation = evaluate(&rule.expr, &fields, analyzer);
+    let mut tokens = DocTokens::new(&fields, analyzer);
+    if !matches(&rule.plan, &mut tokens) {
+        return None;
+    }
+    explain(rule, rule_index, event, &fields, analyzer)
+}
+
+/// Evaluates every rule on `event`, tokenizing its text once for all of them.
+pub fn check_all(rules: &[Rule], event: &Event, analyzer: Analyzer) -> Vec<Alert> {
+    let fields = Fields::of_lenient(&event.doc);
+    let mut tokens = DocTokens::new(&fields, analyzer);
+    let mut out = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if matches(&rule.plan, &mut tokens) {
+            out.extend(explain(rule, i, event, &fields, analyzer));
+        }
+    }
+    out
+}
+
+/// The full alert of a rule known to match: explanation, hits, terms, reason.
+fn explain(
+    rule: &Rule,
+    rule_index: usize,
+    event: &Event,
+    fields: &Fields<'_>,
+    analyzer: Analyzer,
+) -> Option<Alert> {
+    let explanation = evaluate(&rule.expr, fields, analyzer);
     if !explanation.held {
         return None;
     }
@@ -93,7 +121,7 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
         user: fields
             .first(ecs::names::USER_NAME)
             .or_else(|| fields.first(ecs::names::USER_ID)),
-        reason: reason(rule, &fields),
+        reason: reason(rule, fields),
         matched_terms,
         hits,
         explanation,

@@ -50,13 +50,7 @@ pub fn stream(
     let mut alerts = Vec::new();
     let report = crate::ingest::ingest(
         inputs,
-        &mut |ev| {
-            for (i, rule) in rules.iter().enumerate() {
-                if let Some(a) = alert::check(rule, i, &ev, analyzer) {
-                    alerts.push(a);
-                }
-            }
-        },
+        &mut |ev| alerts.extend(alert::check_all(rules, &ev, analyzer)),
         &mut |_| {},
         cancel,
     )?;

@@ -28,6 +28,9 @@ pub struct Rule {
     pub origin: String,
     #[serde(skip)]
     pub expr: Expr,
+    /// The query prepared for fast yes/no checks.
+    #[serde(skip)]
+    pub plan: kql::Plan,
 }
 
 /// The `[rule]` table, as far as pstriage uses it (unknown keys are ignored).
@@ -167,10 +170,12 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
         name: meta.name.clone(),
         source,
     })?;
+    let plan = kql::Plan::new(&expr);
     Ok(Loaded::Rule(Box::new(Rule {
         meta,
         origin: origin.to_owned(),
         expr,
+        plan,
     })))
 }
 

@@ -8,7 +8,9 @@ mod ast;
 mod eval;
 mod lexer;
 mod parser;
+mod plan;
 
 pub use ast::{Expr, Literal, Piece, RangeOp};
 pub use eval::{evaluate, Explanation, Hit};
 pub use parser::{parse, KqlError};
+pub use plan::{matches, DocTokens, Plan};

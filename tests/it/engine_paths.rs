@@ -68,6 +68,23 @@ fn check(analyzer: Analyzer) {
             .filter(|(_, e)| evaluate(&expr, &Fields::of_lenient(&e.doc), analyzer).held)
             .map(|(a, _)| *a)
             .collect();
+        // The prepared fast path answers exactly like the evaluator.
+        let plan = pstriage::rule::kql::Plan::new(&expr);
+        let by_plan: BTreeSet<_> = events
+            .iter()
+            .filter(|(_, e)| {
+                let f = Fields::of_lenient(&e.doc);
+                pstriage::rule::kql::matches(
+                    &plan,
+                    &mut pstriage::rule::kql::DocTokens::new(&f, analyzer),
+                )
+            })
+            .map(|(a, _)| *a)
+            .collect();
+        assert_eq!(
+            by_plan, by_evaluator,
+            "{analyzer}: plan differs from the evaluator on {q}"
+        );
         let compiled = compile(&expr, &ds.fields, analyzer);
         let candidates: BTreeSet<_> = searcher
             .search(&*compiled.query, &DocSetCollector)

@@ -189,6 +189,12 @@ proptest! {
             queries.push(normalized(extra.clone()));
             for q in &queries {
                 let by_eval: BTreeSet<_> = events.iter().filter(|(_, e)| evaluate(q, &Fields::of_lenient(&e.doc), analyzer).held).map(|(a, _)| *a).collect();
+                let plan = pstriage::rule::kql::Plan::new(q);
+                let by_plan: BTreeSet<_> = events.iter().filter(|(_, e)| {
+                    let f = Fields::of_lenient(&e.doc);
+                    pstriage::rule::kql::matches(&plan, &mut pstriage::rule::kql::DocTokens::new(&f, analyzer))
+                }).map(|(a, _)| *a).collect();
+                prop_assert_eq!(&by_plan, &by_eval, "{}: plan differs: {}", analyzer, q);
                 let compiled = compile(q, &ds.fields, analyzer);
                 let cands: BTreeSet<_> = searcher.search(&*compiled.query, &DocSetCollector).unwrap().into_iter().collect();
                 prop_assert!(by_eval.is_subset(&cands), "{}: candidates miss matches of {}", analyzer, q);

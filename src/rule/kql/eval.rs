@@ -96,6 +96,24 @@ pub fn evaluate(expr: &Expr, fields: &Fields<'_>, analyzer: Analyzer) -> Explana
     ctx.eval(expr)
 }
 
+/// The evaluator for callers that only need whether one clause holds (the fast path of
+/// `plan` uses it for the clauses it does not prepare).
+pub(super) struct Explainer<'f, 'a>(Ctx<'f, 'a>);
+
+impl<'f, 'a> Explainer<'f, 'a> {
+    pub(super) fn new(fields: &'f Fields<'a>, analyzer: Analyzer) -> Self {
+        Explainer(Ctx {
+            fields,
+            analyzer,
+            tokens: HashMap::new(),
+        })
+    }
+
+    pub(super) fn held(&mut self, expr: &Expr) -> bool {
+        self.0.eval(expr).held
+    }
+}
+
 struct Ctx<'f, 'a> {
     fields: &'f Fields<'a>,
     analyzer: Analyzer,
