@@ -83,15 +83,12 @@ pub fn scripts(ds: &Dataset) -> tantivy::Result<Vec<Script>> {
     Ok(reassembly::reassemble(events))
 }
 
-/// Split-script findings: rules that match a reassembled script while none of its fragments
-/// raised that rule's alert (`alerts` are the Elastic alerts of the same run).
-pub fn split_findings(
-    scripts: &[Script],
-    rules: &[Rule],
-    alerts: &[Alert],
-    ds: &Dataset,
-) -> Vec<Alert> {
-    let alerted: HashSet<(usize, String, String)> = alerts
+/// (rule, host, script block id) of every alert: which scripts already alerted, per rule.
+pub type AlertedScripts = HashSet<(usize, String, String)>;
+
+/// The scripts `alerts` came from.
+pub fn alerted_scripts(alerts: &[Alert]) -> AlertedScripts {
+    alerts
         .iter()
         .filter_map(|a| {
             let f = ecs::Fields::of_lenient(&a.event.doc);
@@ -101,7 +98,27 @@ pub fn split_findings(
                 f.first(ecs::names::SCRIPT_BLOCK_ID)?,
             ))
         })
-        .collect();
+        .collect()
+}
+
+/// Split-script findings: rules that match a reassembled script while none of its fragments
+/// raised that rule's alert (`alerts` are the Elastic alerts of the same run).
+pub fn split_findings(
+    scripts: &[Script],
+    rules: &[Rule],
+    alerts: &[Alert],
+    ds: &Dataset,
+) -> Vec<Alert> {
+    split_findings_from(scripts, rules, &alerted_scripts(alerts), ds.analyzer)
+}
+
+/// `split_findings` given the scripts that already alerted.
+pub fn split_findings_from(
+    scripts: &[Script],
+    rules: &[Rule],
+    alerted: &AlertedScripts,
+    analyzer: crate::analysis::Analyzer,
+) -> Vec<Alert> {
     let mut out = Vec::new();
     for s in scripts.iter().filter(|s| s.fragments.len() > 1) {
         let Some(whole) = s.as_event() else { continue };
@@ -109,7 +126,7 @@ pub fn split_findings(
             if alerted.contains(&(i, s.host.clone(), s.script_block_id.clone())) {
                 continue;
             }
-            if let Some(mut a) = alert::check(rule, i, &whole, ds.analyzer) {
+            if let Some(mut a) = alert::check(rule, i, &whole, analyzer) {
                 a.kind = AlertKind::SplitScript {
                     script_block_id: s.script_block_id.clone(),
                     fragments: s.fragments.len(),

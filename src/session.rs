@@ -113,7 +113,23 @@ pub fn load_workspace(
     let ds = open_dataset(opts, progress, cancel)?;
     let mut ws = Workspace::build(&ds, rules.rules)?;
     ws.diagnostics.extend(rules.skipped);
+    let (scripts, split) = ws.reassemble(&ds)?;
+    ws.merge_scripts(scripts, split);
     Ok(ws)
+}
+
+/// The first phase of `load_workspace` (what the first frame needs), with the dataset for
+/// the second (`Workspace::reassemble`).
+pub fn load_first_phase(
+    opts: &LoadOptions,
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<(Workspace, Dataset), LoadError> {
+    let rules = load_rules(opts)?;
+    let ds = open_dataset(opts, progress, cancel)?;
+    let mut ws = Workspace::build(&ds, rules.rules)?;
+    ws.diagnostics.extend(rules.skipped);
+    Ok((ws, ds))
 }
 
 /// Resolves the input paths and opens (or builds) their index.

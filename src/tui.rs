@@ -9,7 +9,6 @@ pub mod views;
 
 use crate::session::{self, LoadOptions};
 use crate::triage::store::Store;
-use crate::workspace::Workspace;
 use app::{App, Effect, Msg};
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use crossterm::execute;
@@ -137,7 +136,7 @@ fn spawn_loader(opts: LoadOptions, tx: mpsc::Sender<Msg>, cancel: Arc<AtomicBool
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&opts, &tx, &cancel)));
         let msg = match outcome {
-            Ok(Ok(ws)) => Msg::Loaded(Box::new(ws)),
+            Ok(Ok(())) => return,
             Ok(Err(e)) => Msg::Failed(format!("{e:#}")),
             Err(_) => Msg::Failed(
                 "the loader crashed; please report this with the input that caused it".into(),
@@ -150,13 +149,16 @@ fn spawn_loader(opts: LoadOptions, tx: mpsc::Sender<Msg>, cancel: Arc<AtomicBool
     }
 }
 
-fn load(
-    opts: &LoadOptions,
-    tx: &mpsc::Sender<Msg>,
-    cancel: &AtomicBool,
-) -> anyhow::Result<Workspace> {
+/// Loads in two phases: what the first frame needs, then the reassembled scripts and the
+/// split-script findings, which can take a while on big exports.
+fn load(opts: &LoadOptions, tx: &mpsc::Sender<Msg>, cancel: &AtomicBool) -> anyhow::Result<()> {
     let mut progress = |p: &crate::ingest::Progress| {
         let _ = tx.send(Msg::Progress(p.clone()));
     };
-    Ok(session::load_workspace(opts, &mut progress, cancel)?)
+    let (ws, ds) = session::load_first_phase(opts, &mut progress, cancel)?;
+    let second = ws.reassemble_later();
+    let _ = tx.send(Msg::Loaded(Box::new(ws)));
+    let (scripts, split) = second.run(&ds)?;
+    let _ = tx.send(Msg::Scripts(scripts, split));
+    Ok(())
 }

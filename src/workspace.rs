@@ -8,6 +8,25 @@ use crate::rule::{guide, Rule};
 use std::collections::HashMap;
 use tantivy::collector::DocSetCollector;
 
+/// The second loading phase, detached from the workspace.
+pub struct Reassembly {
+    rules: Vec<Rule>,
+    alerted: crate::detect::AlertedScripts,
+}
+
+impl Reassembly {
+    /// Reassembles the scripts of `ds` and finds the split-script findings.
+    pub fn run(
+        &self,
+        ds: &Dataset,
+    ) -> tantivy::Result<(Vec<crate::reassembly::Script>, Vec<Alert>)> {
+        let scripts = crate::detect::scripts(ds)?;
+        let split =
+            crate::detect::split_findings_from(&scripts, &self.rules, &self.alerted, ds.analyzer);
+        Ok((scripts, split))
+    }
+}
+
 /// A loaded case.
 pub struct Workspace {
     /// How script text was analyzed (near misses use the same tokens).
@@ -31,10 +50,34 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Runs the rules and gathers the facts.
+    /// The slower second phase: reassembles multi-fragment scripts and finds the split-script
+    /// findings (the TUI shows the first frame before this is done).
+    pub fn reassemble(
+        &self,
+        ds: &Dataset,
+    ) -> tantivy::Result<(Vec<crate::reassembly::Script>, Vec<Alert>)> {
+        self.reassemble_later().run(ds)
+    }
+
+    /// What the second phase needs, taken before the workspace is handed to the screen.
+    pub fn reassemble_later(&self) -> Reassembly {
+        Reassembly {
+            rules: self.rules.clone(),
+            alerted: crate::detect::alerted_scripts(&self.alerts),
+        }
+    }
+
+    /// Adds the second phase's results.
+    pub fn merge_scripts(&mut self, scripts: Vec<crate::reassembly::Script>, split: Vec<Alert>) {
+        self.scripts = scripts;
+        self.alerts.extend(split);
+        crate::detect::sort(&mut self.alerts);
+    }
+
+    /// Runs the rules and gathers the facts (without the split-script phase).
     pub fn build(ds: &Dataset, rules: Vec<Rule>) -> tantivy::Result<Workspace> {
-        let mut alerts = crate::detect::run(ds, &rules)?;
-        let scripts = crate::detect::add_split_findings(ds, &rules, &mut alerts)?;
+        let alerts = crate::detect::run(ds, &rules)?;
+        let scripts = Vec::new();
         let guides = rules
             .iter()
             .map(|r| guide::parse(r.meta.note.as_deref().unwrap_or("")))

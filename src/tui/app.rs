@@ -15,6 +15,8 @@ pub enum Msg {
     Resize(u16, u16),
     Progress(Progress),
     Loaded(Box<Workspace>),
+    /// The second loading phase: reassembled scripts and split-script findings.
+    Scripts(Vec<crate::reassembly::Script>, Vec<crate::alert::Alert>),
     Failed(String),
     /// Result of a save: `None` when it worked.
     Saved(Option<String>),
@@ -294,6 +296,27 @@ impl App {
             Msg::Loaded(ws) => {
                 self.phase = Phase::Ready(ws);
                 self.refresh_rows();
+                self.recount();
+                Vec::new()
+            }
+            Msg::Scripts(scripts, split) => {
+                let keep = self
+                    .current()
+                    .and_then(|i| self.workspace().map(|w| w.alerts[i].id.clone()));
+                if let Phase::Ready(ws) = &mut self.phase {
+                    ws.merge_scripts(scripts, split);
+                }
+                // Indices moved: find the selected alert again by its id.
+                self.derived = None;
+                self.rows.clear();
+                self.refresh_rows();
+                if let (Some(id), Some(ws)) = (keep, self.workspace()) {
+                    if let Some(pos) = self.rows.iter().position(|&r| ws.alerts[r].id == id) {
+                        self.selected = pos;
+                    }
+                }
+                self.derived = None;
+                self.rederive();
                 self.recount();
                 Vec::new()
             }

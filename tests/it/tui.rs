@@ -296,3 +296,37 @@ fn a_switches_a_fragment_alert_to_the_whole_script_and_back() {
     app.update(key('a'));
     assert!(screen(&app, 120, 40).contains("fragment 2 of 2"));
 }
+
+#[test]
+fn the_second_loading_phase_adds_split_findings_and_keeps_the_selection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        paths: vec![PathBuf::from("sample-data")],
+        index_dir: Some(tmp.path().join("idx")),
+        ..LoadOptions::default()
+    };
+    let (ws, ds) = session::load_first_phase(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let later = ws.reassemble_later();
+    let mut app = App::new(Book::default(), None, false);
+    app.update(Msg::Resize(120, 40));
+    app.update(Msg::Loaded(Box::new(ws)));
+    assert_eq!(
+        app.rows.len(),
+        11,
+        "the first frame shows the Elastic alerts"
+    );
+    for _ in 0..4 {
+        app.update(key('j'));
+    }
+    let before = app.workspace().unwrap().alerts[app.current().unwrap()]
+        .id
+        .clone();
+    let (scripts, split) = later.run(&ds).unwrap();
+    app.update(Msg::Scripts(scripts, split));
+    assert_eq!(app.rows.len(), 12);
+    assert_eq!(
+        app.workspace().unwrap().alerts[app.current().unwrap()].id,
+        before,
+        "the selection stays on its alert"
+    );
+}
