@@ -40,22 +40,61 @@ pub fn sort(alerts: &mut [Alert]) {
 }
 
 /// Alerts of `rules` while reading `inputs`, without an index (`scan --stream`): the same
-/// evaluator, so the same alerts as the indexed path.
+/// evaluator, so the same alerts as the indexed path. Reading and parsing stay on this thread;
+/// batches of events are checked on two worker threads.
 pub fn stream(
     inputs: &[crate::ingest::InputFile],
     rules: &[Rule],
     analyzer: crate::analysis::Analyzer,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<(Vec<Alert>, crate::ingest::IngestReport), crate::ingest::IngestError> {
-    let mut alerts = Vec::new();
-    let report = crate::ingest::ingest(
-        inputs,
-        &mut |ev| alerts.extend(alert::check_all(rules, &ev, analyzer)),
-        &mut |_| {},
-        cancel,
-    )?;
-    sort(&mut alerts);
-    Ok((alerts, report))
+    const BATCH: usize = 256;
+    const WORKERS: usize = 2;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::event::Event>>(WORKERS * 4);
+    let rx = std::sync::Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut found = Vec::new();
+                    loop {
+                        let batch = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(batch) = batch else { break };
+                        for ev in &batch {
+                            found.extend(alert::check_all(rules, ev, analyzer));
+                        }
+                    }
+                    found
+                })
+            })
+            .collect();
+        let mut batch = Vec::with_capacity(BATCH);
+        let result = crate::ingest::ingest(
+            inputs,
+            &mut |ev| {
+                batch.push(ev);
+                if batch.len() == BATCH {
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
+            },
+            &mut |_| {},
+            cancel,
+        );
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        // A worker's panic is a bug: pass it on rather than return fewer alerts.
+        let mut alerts: Vec<Alert> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        sort(&mut alerts);
+        result.map(|report| (alerts, report))
+    })
 }
 
 /// The multi-fragment scripts of `ds`, reassembled.

@@ -99,7 +99,10 @@ fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
                     }
                 }
             }
-            _ => {
+            // Dates are decided by the evaluator (their queries compile to "all documents"), so
+            // they stay out of the term index, where each timestamp would be a unique term.
+            FieldType::Date => {}
+            FieldType::Keyword | FieldType::Long => {
                 for v in values {
                     let s = leaf_as_keyword(v);
                     if s.chars().count() <= KEYWORD_IGNORE_ABOVE {

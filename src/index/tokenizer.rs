@@ -1,8 +1,10 @@
 //! The tantivy tokenizer for script-block text: our `analysis` tokens, with one twist for
 //! speed — a token longer than [`LONG_TOKEN_BYTES`] (a base64 blob is one token of many KB
-//! under the pattern analyzer) is indexed as a marked prefix instead of whole. A query value
-//! that yields such a token searches the same prefix, which finds a superset of the documents;
-//! the evaluator then confirms each against the real text, so results stay exact.
+//! under the pattern analyzer, and every blob is unique) is indexed as one shared marker term
+//! at its position instead of whole: unique long terms were most of the cost of building the
+//! term dictionary. A query value that yields such a token searches the marker, which finds a
+//! superset of the documents (every document with some long token there); the evaluator then
+//! confirms each against the real text, so results stay exact.
 
 use crate::analysis::Analyzer;
 use std::borrow::Cow;
@@ -14,19 +16,16 @@ pub const LONG_TOKEN_BYTES: usize = 64;
 /// Marks a prefix term; no analyzer ever produces this character.
 const LONG_MARK: char = '\u{1}';
 
+/// The marker term every long token is indexed under.
+const LONG_TERM: &str = "\u{1}long";
+
 /// The term under which a token is indexed.
 pub fn index_term(token: &str) -> Cow<'_, str> {
     if token.len() <= LONG_TOKEN_BYTES {
-        return Cow::Borrowed(token);
+        Cow::Borrowed(token)
+    } else {
+        Cow::Borrowed(LONG_TERM)
     }
-    let mut cut = LONG_TOKEN_BYTES / 2;
-    while !token.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let mut s = String::with_capacity(cut + 1);
-    s.push(LONG_MARK);
-    s.push_str(&token[..cut]);
-    Cow::Owned(s)
 }
 
 /// True when `term` is a prefix stand-in (the match it finds must be confirmed).
@@ -97,14 +96,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_tokens_become_marked_prefixes() {
+    fn long_tokens_share_one_marker_term() {
         assert_eq!(index_term("virtualalloc"), "virtualalloc");
+        let exactly = "a".repeat(LONG_TOKEN_BYTES);
+        assert_eq!(index_term(&exactly), exactly.as_str());
         let long = "a".repeat(200);
-        let t = index_term(&long);
-        assert!(is_prefix_term(&t));
-        assert_eq!(t.len(), 1 + LONG_TOKEN_BYTES / 2);
-        // Multi-byte characters are never cut in half.
-        let wide = "é".repeat(100);
-        assert!(index_term(&wide).chars().skip(1).all(|c| c == 'é'));
+        assert!(is_prefix_term(&index_term(&long)));
+        assert_eq!(index_term(&long), index_term(&"é".repeat(100)));
     }
 }
