@@ -136,14 +136,15 @@ fn write_unquoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     for (i, c) in text.char_indices() {
         let word_start = i == 0 || text[..i].ends_with(char::is_whitespace);
         let rest = &lower[i..];
-        // A keyword word is escaped wherever it starts a word and ends the value or is followed
-        // by a space: what follows the value in the printed query may be a space too.
-        let keyword = word_start
-            && ["or", "and", "not"].iter().any(|k| {
-                rest.starts_with(k)
-                    && (rest.len() == k.len()
-                        || rest[k.len()..].starts_with(|c: char| c.is_whitespace()))
-            });
+        // Kibana's grammar stops an unquoted value before `or`/`and` that follow a space, and
+        // before `not` followed by a space *anywhere* (even inside a word: "cannot x"). What
+        // follows the value in the printed query may be a space, so the end counts too.
+        let ends_word = |k: &str| {
+            rest.starts_with(k)
+                && (rest.len() == k.len()
+                    || rest[k.len()..].starts_with(|c: char| c.is_whitespace()))
+        };
+        let keyword = (word_start && (ends_word("or") || ends_word("and"))) || ends_word("not");
         match c {
             '\\' | '(' | ')' | ':' | '<' | '>' | '"' | '*' | '{' | '}' => write!(f, "\\{c}")?,
             '\t' => f.write_str("\\t")?,
