@@ -113,8 +113,8 @@ pub fn load_workspace(
     let ds = open_dataset(opts, progress, cancel)?;
     let mut ws = Workspace::build(&ds, rules.rules)?;
     ws.diagnostics.extend(rules.skipped);
-    let (scripts, split) = ws.reassemble(&ds)?;
-    ws.merge_scripts(scripts, split);
+    let second = ws.second_phase().run(&ds)?;
+    ws.merge(second);
     Ok(ws)
 }
 

@@ -156,9 +156,9 @@ fn load(opts: &LoadOptions, tx: &mpsc::Sender<Msg>, cancel: &AtomicBool) -> anyh
         let _ = tx.send(Msg::Progress(p.clone()));
     };
     let (ws, ds) = session::load_first_phase(opts, &mut progress, cancel)?;
-    let second = ws.reassemble_later();
+    let second = ws.second_phase();
     let _ = tx.send(Msg::Loaded(Box::new(ws)));
-    let (scripts, split) = second.run(&ds)?;
-    let _ = tx.send(Msg::Scripts(scripts, split));
+    let result = second.run(&ds)?;
+    let _ = tx.send(Msg::SecondPhase(Box::new(result)));
     Ok(())
 }

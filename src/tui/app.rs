@@ -15,8 +15,8 @@ pub enum Msg {
     Resize(u16, u16),
     Progress(Progress),
     Loaded(Box<Workspace>),
-    /// The second loading phase: reassembled scripts and split-script findings.
-    Scripts(Vec<crate::reassembly::Script>, Vec<crate::alert::Alert>),
+    /// The second loading phase: reassembled scripts, split-script findings, event times.
+    SecondPhase(Box<crate::workspace::SecondPhaseResult>),
     Failed(String),
     /// Result of a save: `None` when it worked.
     Saved(Option<String>),
@@ -299,12 +299,12 @@ impl App {
                 self.recount();
                 Vec::new()
             }
-            Msg::Scripts(scripts, split) => {
+            Msg::SecondPhase(result) => {
                 let keep = self
                     .current()
                     .and_then(|i| self.workspace().map(|w| w.alerts[i].id.clone()));
                 if let Phase::Ready(ws) = &mut self.phase {
-                    ws.merge_scripts(scripts, split);
+                    ws.merge(*result);
                 }
                 // Indices moved: find the selected alert again by its id.
                 self.derived = None;

@@ -162,7 +162,11 @@ fn render_header(
             Span::styled(" pstriage ", theme.title()),
             Span::raw(format!(
                 "{} files · {} events · {} hosts · {range}",
-                ws.files, ws.events, ws.hosts
+                ws.files,
+                ws.events,
+                ws.hosts
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "…".into())
             )),
         ]),
         Line::from(vec![

@@ -306,7 +306,7 @@ fn the_second_loading_phase_adds_split_findings_and_keeps_the_selection() {
         ..LoadOptions::default()
     };
     let (ws, ds) = session::load_first_phase(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    let later = ws.reassemble_later();
+    let later = ws.second_phase();
     let mut app = App::new(Book::default(), None, false);
     app.update(Msg::Resize(120, 40));
     app.update(Msg::Loaded(Box::new(ws)));
@@ -321,8 +321,7 @@ fn the_second_loading_phase_adds_split_findings_and_keeps_the_selection() {
     let before = app.workspace().unwrap().alerts[app.current().unwrap()]
         .id
         .clone();
-    let (scripts, split) = later.run(&ds).unwrap();
-    app.update(Msg::Scripts(scripts, split));
+    app.update(Msg::SecondPhase(Box::new(later.run(&ds).unwrap())));
     assert_eq!(app.rows.len(), 12);
     assert_eq!(
         app.workspace().unwrap().alerts[app.current().unwrap()].id,

@@ -43,6 +43,13 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         );
         return;
     };
+    if !ws.complete {
+        f.render_widget(
+            Paragraph::new(" counting this host's events over the 48 hours… (the rest of the case is usable meanwhile)"),
+            area,
+        );
+        return;
+    }
     let times = if app.timeline_user {
         ws.user_times.get(&who)
     } else {
