@@ -329,3 +329,21 @@ fn the_second_loading_phase_adds_split_findings_and_keeps_the_selection() {
         "the selection stays on its alert"
     );
 }
+
+#[test]
+fn mouse_wheel_moves_and_a_click_selects_a_row() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let (mut app, _tmp) = ready_app();
+    let mouse = |kind, row| Msg::Mouse(MouseEvent { kind, column: 10, row, modifiers: KeyModifiers::NONE });
+    app.update(mouse(MouseEventKind::ScrollDown, 5));
+    app.update(mouse(MouseEventKind::ScrollDown, 5));
+    assert_eq!(app.selected, 2);
+    // Rows: header (2 lines), the list's border, its column titles, then alert 1 on row 4.
+    app.update(mouse(MouseEventKind::Down(MouseButton::Left), 4 + 5));
+    assert_eq!(app.selected, 5);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("Alerts 6/12"), "{s}");
+    // A click below the list focuses the detail pane.
+    app.update(mouse(MouseEventKind::Down(MouseButton::Left), 30));
+    assert!(app.detail_focus);
+}
