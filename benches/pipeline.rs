@@ -7,11 +7,13 @@
 //! file and in the same run: the baselines (read the file, parse every line with serde_json and
 //! nothing else, `rg -c` for the 19 API names), cold `scan` (ingest + index + rules, with peak
 //! RSS), warm `scan` (saved index), `scan --stream`, rule evaluation alone on the open index,
-//! and open-to-first-frame from the saved index. Ratios to the parse-only floor are the
+//! open-to-first-frame from the saved index, and a TUI key press on 100,000 alerts. Ratios to the parse-only floor are the
 //! headline. See benches/README.md for the latest table.
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/frame.rs"]
+mod frame;
 
 use std::io::{BufRead, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
@@ -231,6 +233,19 @@ fn main() {
         "open to first frame (saved index)".into(),
         format!("{:.3} s", secs(first_frame)),
         String::new(),
+    ));
+
+    let f = frame::measure();
+    rows.push((
+        format!(
+            "TUI key press on {} alerts (update + render, 120×40)",
+            frame::ALERTS
+        ),
+        format!("median {:.2?} · p99 {:.2?}", f.key_median, f.key_p99),
+        format!(
+            "render alone: median {:.2?} · p99 {:.2?}",
+            f.render_median, f.render_p99
+        ),
     ));
 
     println!(

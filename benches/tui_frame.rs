@@ -1,90 +1,24 @@
-//! Frame time of one key press on 100,000 alerts: `App::update` + `views::render` on ratatui's
-//! headless TestBackend at 120×40. Prints median and p99 beside a baseline measured in the same
-//! run (rendering the same screen with no key handling), so noisy machines still compare.
+//! Frame time of one key press on 100,000 alerts (see `common/frame.rs`).
 //!
 //!     cargo bench --bench tui_frame
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pstriage::session::{self, LoadOptions};
-use pstriage::triage::Book;
-use pstriage::tui::app::{App, Msg};
-use pstriage::tui::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
-
-const ALERTS: usize = 100_000;
-const PRESSES: usize = 2_000;
-
-fn percentile(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
+#[path = "common/frame.rs"]
+mod frame;
 
 fn main() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let opts = LoadOptions {
-        paths: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data")],
-        index_dir: Some(tmp.path().join("idx")),
-        ..LoadOptions::default()
-    };
-    let mut ws =
-        session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).expect("sample loads");
-    let seed = ws.alerts.clone();
-    ws.alerts = (0..ALERTS)
-        .map(|i| {
-            let mut a = seed[i % seed.len()].clone();
-            a.id = format!("{:032x}", i);
-            a.time_ms = a.time_ms.map(|t| t + i as i64 * 1_000);
-            a
-        })
-        .collect();
-    let mut book = Book::default();
-    for i in (0..ALERTS).step_by(3) {
-        book.apply(
-            &format!("{:032x}", i),
-            &pstriage::triage::Action::SetStatus(pstriage::triage::Status::Acknowledged),
-            0,
-        );
-    }
-    let mut app = App::new(book, None, false);
-    app.update(Msg::Resize(120, 40));
-    app.update(Msg::Loaded(Box::new(ws)));
-    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("backend");
-
-    let mut baseline = Vec::with_capacity(PRESSES);
-    for _ in 0..PRESSES {
-        let t = Instant::now();
-        term.draw(|f| views::render(&app, f)).expect("draw");
-        baseline.push(t.elapsed());
-    }
-    let mut frames = Vec::with_capacity(PRESSES);
-    for n in 0..PRESSES {
-        let code = if n % 50 < 40 {
-            KeyCode::Char('j')
-        } else {
-            KeyCode::Char('k')
-        };
-        let t = Instant::now();
-        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE), 0));
-        term.draw(|f| views::render(&app, f)).expect("draw");
-        frames.push(t.elapsed());
-    }
-    let (bm, b99) = (
-        percentile(&mut baseline, 0.5),
-        percentile(&mut baseline, 0.99),
-    );
-    let (fm, f99) = (percentile(&mut frames, 0.5), percentile(&mut frames, 0.99));
-    println!("tui frame on {ALERTS} alerts, 120x40, {PRESSES} presses");
-    println!("| measure | median | p99 |");
-    println!("|---|---|---|");
-    println!("| render only (baseline) | {bm:.2?} | {b99:.2?} |");
-    println!("| key press: update + render | {fm:.2?} | {f99:.2?} |");
+    let f = frame::measure();
     println!(
-        "ratio to baseline: median {:.2}x, p99 {:.2}x",
-        fm.as_secs_f64() / bm.as_secs_f64(),
-        f99.as_secs_f64() / b99.as_secs_f64()
+        "tui frame on {} alerts, 120x40, {} presses",
+        frame::ALERTS,
+        frame::PRESSES
+    );
+    println!("| measure | median | p99 |\n|---|---|---|");
+    println!(
+        "| render only (baseline) | {:.2?} | {:.2?} |",
+        f.render_median, f.render_p99
+    );
+    println!(
+        "| key press: update + render | {:.2?} | {:.2?} |",
+        f.key_median, f.key_p99
     );
 }

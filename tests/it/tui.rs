@@ -334,7 +334,14 @@ fn the_second_loading_phase_adds_split_findings_and_keeps_the_selection() {
 fn mouse_wheel_moves_and_a_click_selects_a_row() {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let (mut app, _tmp) = ready_app();
-    let mouse = |kind, row| Msg::Mouse(MouseEvent { kind, column: 10, row, modifiers: KeyModifiers::NONE });
+    let mouse = |kind, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
     app.update(mouse(MouseEventKind::ScrollDown, 5));
     app.update(mouse(MouseEventKind::ScrollDown, 5));
     assert_eq!(app.selected, 2);
