@@ -11,7 +11,7 @@ use super::tokenizer::{index_term, is_prefix_term};
 use crate::analysis::Analyzer;
 use crate::ecs::{self, field_type, source_field, FieldType, KEYWORD_IGNORE_ABOVE};
 use crate::rule::kql::{Expr, Literal};
-use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
@@ -130,10 +130,19 @@ fn script_leaf(value: &Literal, f: &SchemaFields, analyzer: Analyzer) -> Compile
         .collect();
     let any_prefix = tokens.iter().any(|t| is_prefix_term(&index_term(t)));
     if value.quoted && terms.len() > 1 {
-        // Phrases are confirmed by the evaluator: tantivy puts values of one field only one
-        // position apart, so a phrase could span two array elements here.
+        // The index keeps no positions: a phrase finds the documents holding all its terms,
+        // and the evaluator confirms that they are adjacent, in order, in one array element.
+        let all: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|t| {
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                )
+            })
+            .collect();
         return Compiled {
-            query: Box::new(PhraseQuery::new(terms)),
+            query: Box::new(BooleanQuery::new(all)),
             exact: false,
         };
     }

@@ -8,7 +8,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever the schema or the indexing of a field changes: old indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name under which the script tokenizer is registered.
 pub(super) const SCRIPT_TOKENIZER: &str = "pstriage_script";
@@ -40,7 +40,9 @@ pub(super) fn build_schema() -> (Schema, Fields) {
     let script_opts = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(SCRIPT_TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            // Document ids only: phrases are confirmed by the evaluator anyway, so positions
+            // (and frequencies; nothing is scored) would only slow the build down.
+            .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
         script: b.add_text_field("script", script_opts),
