@@ -10,8 +10,10 @@ use crate::analysis::Analyzer;
 use std::borrow::Cow;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-/// Tokens longer than this many bytes are indexed by prefix.
-pub const LONG_TOKEN_BYTES: usize = 64;
+/// Tokens longer than this many bytes share the marker term. Every API name the bundled rules
+/// look for is shorter (the longest, `getdelegateforfunctionpointer`, has 29), so their
+/// searches stay exact; random-looking tokens (encoded data) are mostly longer.
+pub const LONG_TOKEN_BYTES: usize = 32;
 
 /// Marks a prefix term; no analyzer ever produces this character.
 const LONG_MARK: char = '\u{1}';
