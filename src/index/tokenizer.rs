@@ -38,6 +38,8 @@ pub fn is_prefix_term(term: &str) -> bool {
 #[derive(Clone)]
 pub(super) struct ScriptTokenizer {
     pub analyzer: Analyzer,
+    /// Reused across documents: token strings keep their capacity, so a document's tokens cost
+    /// no allocation once the buffer has grown.
     tokens: Vec<Token>,
 }
 
@@ -51,7 +53,7 @@ impl ScriptTokenizer {
 }
 
 pub(super) struct ScriptTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
 }
 
@@ -59,20 +61,23 @@ impl Tokenizer for ScriptTokenizer {
     type TokenStream<'a> = ScriptTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ScriptTokenStream<'a> {
-        self.tokens.clear();
         let tokens = &mut self.tokens;
+        let mut len = 0;
         self.analyzer.for_each_token(text, |t, start, end| {
-            let position = tokens.len();
-            tokens.push(Token {
-                offset_from: start,
-                offset_to: end,
-                position,
-                text: index_term(t).into_owned(),
-                position_length: 1,
-            });
+            if len == tokens.len() {
+                tokens.push(Token::default());
+            }
+            let slot = &mut tokens[len];
+            slot.offset_from = start;
+            slot.offset_to = end;
+            slot.position = len;
+            slot.position_length = 1;
+            slot.text.clear();
+            slot.text.push_str(&index_term(t));
+            len += 1;
         });
         ScriptTokenStream {
-            tokens: &mut self.tokens,
+            tokens: &mut self.tokens[..len],
             next: 0,
         }
     }
