@@ -87,6 +87,10 @@ pub struct App {
     pub read_only: Option<String>,
     /// Indices into `alerts`, filtered and sorted.
     pub rows: Vec<usize>,
+    /// One row per (rule, host, script) instead of one per fragment alert.
+    pub grouped: bool,
+    /// With `grouped`: how many alerts each visible row stands for (parallel to `rows`).
+    pub group_sizes: Vec<usize>,
     pub selected: usize,
     pub sort: SortKey,
     pub status_filter: Option<Status>,
@@ -122,6 +126,8 @@ impl App {
             book,
             read_only,
             rows: Vec::new(),
+            grouped: false,
+            group_sizes: Vec::new(),
             selected: 0,
             sort: SortKey::Time,
             status_filter: None,
@@ -200,7 +206,14 @@ impl App {
                     .then(ws.alerts[a].time_ms.cmp(&ws.alerts[b].time_ms))
             }),
         }
+        let n = rows.len();
+        let (rows, sizes) = if self.grouped {
+            group_by_script(ws, rows)
+        } else {
+            (rows, vec![1; n])
+        };
         self.rows = rows;
+        self.group_sizes = sizes;
         self.selected = keep
             .and_then(|k| self.rows.iter().position(|&r| r == k))
             .unwrap_or(0);
@@ -621,6 +634,10 @@ impl App {
                 }
             }
             Act::Wrap => self.wrap = !self.wrap,
+            Act::Group => {
+                self.grouped = !self.grouped;
+                self.refresh_rows();
+            }
             Act::WholeScript => {
                 self.whole_script = !self.whole_script;
                 self.scroll = 0;
@@ -672,6 +689,38 @@ impl App {
             .unwrap_or(0)
             .saturating_sub(2)
     }
+}
+
+/// Keeps the first row of each (rule, host, script block id) and counts the rows it stands for;
+/// alerts without a script block id stay alone.
+fn group_by_script(ws: &Workspace, rows: Vec<usize>) -> (Vec<usize>, Vec<usize>) {
+    let mut first: std::collections::HashMap<(usize, String, String), usize> =
+        std::collections::HashMap::new();
+    let mut out: Vec<usize> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    for i in rows {
+        let a = &ws.alerts[i];
+        let id =
+            crate::ecs::Fields::of_lenient(&a.event.doc).first(crate::ecs::names::SCRIPT_BLOCK_ID);
+        match id {
+            Some(id) => {
+                let key = (a.rule, a.host.clone().unwrap_or_default(), id);
+                match first.get(&key) {
+                    Some(&pos) => sizes[pos] += 1,
+                    None => {
+                        first.insert(key, out.len());
+                        out.push(i);
+                        sizes.push(1);
+                    }
+                }
+            }
+            None => {
+                out.push(i);
+                sizes.push(1);
+            }
+        }
+    }
+    (out, sizes)
 }
 
 /// What free-text search looks at for alert `i`.

@@ -27,6 +27,7 @@ pub enum Act {
     PrevMark,
     Wrap,
     WholeScript,
+    Group,
     Left,
     Right,
     HostUser,
@@ -223,6 +224,7 @@ pub fn lookup(key: KeyEvent, scope: Scope) -> Option<Act> {
         KeyCode::Char('f') => Act::FilterStatus,
         KeyCode::Char('o') => Act::Sort,
         KeyCode::Char('s') => Act::StatusNext,
+        KeyCode::Char('m') => Act::Group,
         KeyCode::Char('c') => Act::Close,
         KeyCode::Char('B') => Act::Bulk,
         KeyCode::Char('e') => Act::EditNote,
@@ -269,7 +271,7 @@ mod tests {
 
     #[test]
     fn every_lookup_result_is_in_the_table() {
-        for c in "jkgGqfo/scBe nNwahlu?12345".chars() {
+        for c in "jkgGqfo/scBme nNwahlu?12345".chars() {
             let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
             for scope in [
                 Scope::Everywhere,

@@ -284,7 +284,13 @@ fn render_list(
                     ),
                 }),
                 Cell::from(format!("{}/{}", short_severity(&r.severity), r.risk_score)),
-                Cell::from(safe_text::line(&a.matched_terms.join(" ")).into_owned()),
+                Cell::from(match app.group_sizes.get(pos).copied().unwrap_or(1) {
+                    1 => safe_text::line(&a.matched_terms.join(" ")).into_owned(),
+                    n => format!(
+                        "×{n} fragments · {}",
+                        safe_text::line(&a.matched_terms.join(" "))
+                    ),
+                }),
                 Cell::from(Span::styled(
                     short_status(status),
                     status_style(theme, status),

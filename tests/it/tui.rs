@@ -354,3 +354,33 @@ fn mouse_wheel_moves_and_a_click_selects_a_row() {
     app.update(mouse(MouseEventKind::Down(MouseButton::Left), 30));
     assert!(app.detail_focus);
 }
+
+#[test]
+fn m_merges_the_alerts_of_one_script_into_one_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("frags.ndjson");
+    let inj = "[K]::OpenProcess(1); [K]::CreateRemoteThread(2)";
+    let mut text = String::new();
+    for seq in 1..=3 {
+        let script = if seq == 2 { "padding" } else { inj };
+        text.push_str(&format!(
+            "{{\"@timestamp\":\"2024-05-21T10:00:0{seq}Z\",\"event\":{{\"category\":\"process\"}},\"host\":{{\"name\":\"h\",\"os\":{{\"type\":\"windows\"}}}},\"powershell\":{{\"sequence\":{seq},\"total\":3,\"file\":{{\"script_block_id\":\"s1\",\"script_block_text\":\"{script}\"}}}}}}\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let opts = LoadOptions {
+        paths: vec![path],
+        index_dir: Some(tmp.path().join("idx")),
+        ..LoadOptions::default()
+    };
+    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let mut app = App::new(Book::default(), None, false);
+    app.update(Msg::Resize(120, 40));
+    app.update(Msg::Loaded(Box::new(ws)));
+    assert_eq!(app.rows.len(), 2, "fragments 1 and 3 alert on their own");
+    app.update(key('m'));
+    assert_eq!(app.rows.len(), 1);
+    assert!(screen(&app, 120, 40).contains("×2 fragments"));
+    app.update(key('m'));
+    assert_eq!(app.rows.len(), 2);
+}
