@@ -139,6 +139,13 @@ pub const KEYMAP: &[Binding] = &[
         true,
     ),
     b(
+        "m",
+        Act::Group,
+        Scope::Everywhere,
+        "merge alerts of one script into one row (on/off)",
+        false,
+    ),
+    b(
         "s",
         Act::StatusNext,
         Scope::Everywhere,
