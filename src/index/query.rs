@@ -132,31 +132,27 @@ fn script_leaf(value: &Literal, f: &SchemaFields, analyzer: Analyzer) -> Compile
     if value.quoted && terms.len() > 1 {
         // The index keeps no positions: a phrase finds the documents holding all its terms,
         // and the evaluator confirms that they are adjacent, in order, in one array element.
-        let all: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|t| {
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
-                )
-            })
-            .collect();
         return Compiled {
-            query: Box::new(BooleanQuery::new(all)),
+            query: terms_query(terms, Occur::Must),
             exact: false,
         };
     }
-    let should: Vec<(Occur, Box<dyn Query>)> = terms
+    Compiled {
+        query: terms_query(terms, Occur::Should),
+        exact: !any_prefix,
+    }
+}
+
+/// All (`Must`) or any (`Should`) of `terms`.
+fn terms_query(terms: Vec<Term>, occur: Occur) -> Box<dyn Query> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
         .into_iter()
         .map(|t| {
             (
-                Occur::Should,
+                occur,
                 Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
             )
         })
         .collect();
-    Compiled {
-        query: Box::new(BooleanQuery::new(should)),
-        exact: !any_prefix,
-    }
+    Box::new(BooleanQuery::new(clauses))
 }

@@ -11,24 +11,7 @@ use std::sync::atomic::AtomicBool;
 const GOOD: &str = r#"{"@timestamp":"2024-05-21T10:00:00Z","host":{"name":"good"},"powershell":{"file":{"script_block_text":"Get-Date"}}}"#;
 
 fn load(paths: &[PathBuf]) -> (Vec<Event>, IngestReport) {
-    let mut report = IngestReport::default();
-    let inputs = ingest::resolve(paths, &mut report);
-    let mut events = Vec::new();
-    match ingest::ingest(
-        &inputs,
-        &mut |e| events.push(e),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    ) {
-        Ok(r) => {
-            report.diagnostics.extend(r.diagnostics.clone());
-            report.loaded = r.loaded;
-            report.skipped = r.skipped;
-        }
-        Err(ingest::IngestError::NoInput(d)) => report.diagnostics = d,
-        Err(e) => panic!("{e}"),
-    }
-    (events, report)
+    crate::support::load(paths)
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

@@ -4,7 +4,6 @@
 use pstriage::event::Event;
 use pstriage::ingest::{self, IngestReport};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,17 +12,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn load(name: &str) -> (Vec<Event>, IngestReport) {
-    let mut report = IngestReport::default();
-    let inputs = ingest::resolve(&[data(name)], &mut report);
-    let mut events = Vec::new();
-    let r = ingest::ingest(
-        &inputs,
-        &mut |e| events.push(e),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .expect("loads");
-    (events, r)
+    crate::support::load(&[data(name)])
 }
 
 fn hosts(events: &[Event]) -> Vec<String> {

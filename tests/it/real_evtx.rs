@@ -4,9 +4,8 @@
 
 use pstriage::ecs::Fields;
 use pstriage::event::Event;
-use pstriage::ingest::{self, IngestReport};
+use pstriage::ingest::IngestReport;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 fn real_data() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/real-data");
@@ -19,16 +18,7 @@ fn real_data() -> Option<PathBuf> {
 }
 
 fn load(path: PathBuf) -> (Vec<Event>, IngestReport) {
-    let mut report = IngestReport::default();
-    let inputs = ingest::resolve(&[path], &mut report);
-    let mut events = Vec::new();
-    let r = ingest::ingest(
-        &inputs,
-        &mut |e| events.push(e),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    );
-    (events, r.unwrap_or(report))
+    crate::support::load(&[path])
 }
 
 struct Counts {
