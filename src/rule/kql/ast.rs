@@ -72,20 +72,58 @@ impl Literal {
     }
 }
 
+/// Wildcard matching in linear time: the text between stars is found left to right (the
+/// leftmost occurrence is always safe with `*` only), the first and last pieces are anchored.
+/// A naive backtracking match is exponential on patterns like `*a*a*a*b` — a hang an attacker
+/// could trigger with a rule file.
 fn glob(pieces: &[Piece], s: &str) -> bool {
-    match pieces.split_first() {
-        None => s.is_empty(),
-        Some((Piece::Text(t), rest)) => s.strip_prefix(t.as_str()).is_some_and(|r| glob(rest, r)),
-        Some((Piece::Any, rest)) => {
-            if rest.is_empty() {
-                return true;
+    // Runs of text between stars (adjacent text pieces join).
+    let mut texts: Vec<String> = Vec::new();
+    let mut last_was_text = false;
+    for p in pieces {
+        match p {
+            Piece::Text(t) if last_was_text => {
+                if let Some(l) = texts.last_mut() {
+                    l.push_str(t);
+                }
             }
-            s.char_indices()
-                .map(|(i, _)| i)
-                .chain(std::iter::once(s.len()))
-                .any(|i| glob(rest, &s[i..]))
+            Piece::Text(t) => {
+                texts.push(t.clone());
+                last_was_text = true;
+            }
+            Piece::Any => last_was_text = false,
         }
     }
+    let has_any = pieces.iter().any(|p| matches!(p, Piece::Any));
+    if !has_any {
+        return texts.concat() == s;
+    }
+    let anchored_start = matches!(pieces.first(), Some(Piece::Text(_)));
+    let anchored_end = matches!(pieces.last(), Some(Piece::Text(_)));
+    let mut rest = s;
+    let mut first = 0;
+    if anchored_start {
+        let Some(r) = rest.strip_prefix(texts[0].as_str()) else {
+            return false;
+        };
+        rest = r;
+        first = 1;
+    }
+    let middle_end = if anchored_end {
+        texts.len() - 1
+    } else {
+        texts.len()
+    };
+    for t in texts.get(first..middle_end).unwrap_or(&[]) {
+        match rest.find(t.as_str()) {
+            Some(at) => rest = &rest[at + t.len()..],
+            None => return false,
+        }
+    }
+    if anchored_end && middle_end >= first {
+        return rest.ends_with(texts[texts.len() - 1].as_str());
+    }
+    true
 }
 
 impl RangeOp {
@@ -235,5 +273,30 @@ mod tests {
         ];
         assert!(glob(&p, "CreateThreadEx"));
         assert!(!glob(&p, "CreateThreadE"));
+        let one = vec![
+            Piece::Text("ab".into()),
+            Piece::Any,
+            Piece::Text("ba".into()),
+        ];
+        assert!(
+            glob(&one, "abba") && glob(&one, "ab-ba") && !glob(&one, "aba"),
+            "anchors never overlap"
+        );
+        assert!(glob(&[Piece::Any], "") && glob(&[Piece::Any, Piece::Any], "x"));
+        assert!(glob(&[Piece::Text("x".into())], "x") && !glob(&[Piece::Text("x".into())], "xy"));
+    }
+
+    #[test]
+    fn many_stars_against_a_long_text_take_no_time() {
+        // Exponential for a backtracking matcher; linear here.
+        let mut p = Vec::new();
+        for _ in 0..30 {
+            p.push(Piece::Any);
+            p.push(Piece::Text("a".into()));
+        }
+        p.push(Piece::Any);
+        p.push(Piece::Text("b".into()));
+        // A backtracking matcher would not finish this; the test finishing is the check.
+        assert!(!glob(&p, &"a".repeat(100_000)));
     }
 }
