@@ -224,6 +224,19 @@ struct FieldName<'a>(&'a str);
 
 impl fmt::Display for FieldName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // An unquoted field is trimmed when read back: an empty name or one with surrounding
+        // spaces only survives quoted.
+        if self.0.is_empty() || self.0.trim() != self.0 {
+            return write!(
+                f,
+                "{}",
+                Literal {
+                    text: self.0.to_owned(),
+                    quoted: true,
+                    wildcard: None
+                }
+            );
+        }
         write_unquoted(f, self.0)
     }
 }
