@@ -219,8 +219,11 @@ fn main() {
     }
     drop(ds);
     let (_, first_frame) = time(|| {
-        let ws = pstriage::session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))
-            .expect("workspace");
+        // What the TUI does before its first frame: the first loading phase (reassembled
+        // scripts and the timeline's event index arrive afterwards).
+        let (ws, _ds) =
+            pstriage::session::load_first_phase(&opts, &mut |_| {}, &AtomicBool::new(false))
+                .expect("workspace");
         let mut app = pstriage::tui::app::App::new(pstriage::triage::Book::default(), None, false);
         app.update(pstriage::tui::app::Msg::Resize(120, 40));
         app.update(pstriage::tui::app::Msg::Loaded(Box::new(ws)));

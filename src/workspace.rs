@@ -17,6 +17,7 @@ pub struct Workspace {
     pub analyzer: crate::analysis::Analyzer,
     pub rules: Vec<Rule>,
     pub guides: Vec<guide::Guide>,
+    /// In time order (`detect::sort`): the timeline finds its window by binary search.
     pub alerts: Vec<Alert>,
     pub files: u64,
     pub events: u64,

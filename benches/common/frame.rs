@@ -46,6 +46,8 @@ pub fn measure() -> FrameTimes {
             a
         })
         .collect();
+    // The workspace keeps alerts in time order (the timeline relies on it).
+    pstriage::detect::sort(&mut ws.alerts);
     let mut book = Book::default();
     for i in (0..ALERTS).step_by(3) {
         book.apply(

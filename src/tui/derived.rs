@@ -71,17 +71,20 @@ pub fn window(ws: &Workspace, i: usize, by_user: bool) -> Vec<usize> {
     let a = &ws.alerts[i];
     let Some(end) = a.time_ms else { return vec![i] };
     let key = if by_user { &a.user } else { &a.host };
-    let mut v: Vec<usize> = (0..ws.alerts.len())
+    // Alerts are kept in time order: find the window by binary search, then filter it.
+    let start = end - WINDOW_HOURS as i64 * HOUR_MS;
+    let lo = ws
+        .alerts
+        .partition_point(|b| b.time_ms.is_none_or(|t| t <= start));
+    let hi = ws
+        .alerts
+        .partition_point(|b| b.time_ms.is_none_or(|t| t <= end));
+    (lo..hi)
         .filter(|&j| {
             let b = &ws.alerts[j];
-            let k = if by_user { &b.user } else { &b.host };
-            k == key
-                && b.time_ms
-                    .is_some_and(|t| t > end - WINDOW_HOURS as i64 * HOUR_MS && t <= end)
+            (if by_user { &b.user } else { &b.host }) == key
         })
-        .collect();
-    v.sort_by_key(|&j| ws.alerts[j].time_ms);
-    v
+        .collect()
 }
 
 /// The reassembled script `alert` belongs to, if it is one of several fragments.
