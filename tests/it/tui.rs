@@ -158,6 +158,18 @@ fn the_real_binary_in_tmux_keeps_a_tick_and_restores_the_terminal() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let sock = tmp.path().join("tmux.sock");
+    // Whatever happens below, the private tmux server and the program in it go away.
+    struct KillServer(std::path::PathBuf);
+    impl Drop for KillServer {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .arg("-S")
+                .arg(&self.0)
+                .arg("kill-server")
+                .output();
+        }
+    }
+    let _server = KillServer(sock.clone());
     let bin = env!("CARGO_BIN_EXE_pstriage");
     let root = env!("CARGO_MANIFEST_DIR");
     let tmux = |args: &[&str]| {
