@@ -199,7 +199,8 @@ fn the_real_binary_in_tmux_keeps_a_tick_and_restores_the_terminal() {
         ]);
     };
     let wait_for = |name: &str, needle: &str| -> String {
-        for _ in 0..100 {
+        // Generous: the test suite runs in parallel on two cores and this is a debug build.
+        for _ in 0..900 {
             let out = tmux(&["capture-pane", "-p", "-t", name]);
             let s = String::from_utf8_lossy(&out.stdout).into_owned();
             if s.contains(needle) {
