@@ -70,6 +70,16 @@ impl IngestReport {
         }
     }
 
+    /// Adds what reading the files reported to what resolving the paths reported.
+    pub fn absorb(&mut self, read: IngestReport) {
+        self.files = read.files;
+        self.bytes = read.bytes;
+        self.loaded = read.loaded;
+        self.skipped += read.skipped;
+        self.diagnostics.extend(read.diagnostics);
+        self.diagnostics_dropped += read.diagnostics_dropped;
+    }
+
     /// One line for humans: `loaded N records from F files (B bytes), skipped S`.
     pub fn summary(&self) -> String {
         format!(

@@ -69,12 +69,7 @@ pub fn build(
     if let Some(e) = failure {
         return Err(e.into());
     }
-    report.files = loaded.files;
-    report.bytes = loaded.bytes;
-    report.loaded = loaded.loaded;
-    report.skipped += loaded.skipped;
-    report.diagnostics.extend(loaded.diagnostics);
-    report.diagnostics_dropped += loaded.diagnostics_dropped;
+    report.absorb(loaded);
     writer.commit()?;
     writer.wait_merging_threads()?;
     Ok((

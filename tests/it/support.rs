@@ -18,12 +18,7 @@ pub fn load(paths: &[PathBuf]) -> (Vec<Event>, IngestReport) {
         &mut |_| {},
         &AtomicBool::new(false),
     ) {
-        Ok(r) => {
-            report.diagnostics.extend(r.diagnostics);
-            report.loaded = r.loaded;
-            report.skipped += r.skipped;
-            report.files = r.files;
-        }
+        Ok(r) => report.absorb(r),
         Err(ingest::IngestError::NoInput(d)) => report.diagnostics = d,
         Err(e) => panic!("{e}"),
     }
