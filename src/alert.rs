@@ -4,7 +4,7 @@
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::{hex, Event};
-use crate::rule::kql::{evaluate, matches, DocTokens, Explanation, Hit};
+use crate::rule::kql::{self, matches, DocTokens, Explanation, Hit, Vocabulary};
 use crate::rule::Rule;
 use sha2::{Digest, Sha256};
 
@@ -66,17 +66,23 @@ pub fn alert_id(rule_id: &str, event: &Event) -> String {
 /// Evaluates `rule` on `event`; `Some(alert)` when it matches.
 pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Option<Alert> {
     let fields = Fields::of_lenient(&event.doc);
-    let mut tokens = DocTokens::new(&fields, analyzer);
+    let mut tokens = DocTokens::new(&fields, analyzer, rule.plan.vocabulary());
     if !matches(&rule.plan, &mut tokens) {
         return None;
     }
     explain(rule, rule_index, event, &fields, analyzer)
 }
 
-/// Evaluates every rule on `event`, tokenizing its text once for all of them.
-pub fn check_all(rules: &[Rule], event: &Event, analyzer: Analyzer) -> Vec<Alert> {
+/// Evaluates every rule on `event`, tokenizing its text once for all of them. `vocabulary` is
+/// the rules' `Plan::joint_vocabulary` (made once for the rule set, not per event).
+pub fn check_all(
+    rules: &[Rule],
+    vocabulary: &Vocabulary,
+    event: &Event,
+    analyzer: Analyzer,
+) -> Vec<Alert> {
     let fields = Fields::of_lenient(&event.doc);
-    let mut tokens = DocTokens::new(&fields, analyzer);
+    let mut tokens = DocTokens::new(&fields, analyzer, vocabulary);
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         if matches(&rule.plan, &mut tokens) {
@@ -94,7 +100,7 @@ fn explain(
     fields: &Fields<'_>,
     analyzer: Analyzer,
 ) -> Option<Alert> {
-    let explanation = evaluate(&rule.expr, fields, analyzer);
+    let explanation = kql::explain(&rule.expr, rule.plan.prepared(), fields, analyzer);
     if !explanation.held {
         return None;
     }

@@ -52,6 +52,8 @@ pub fn stream(
     const WORKERS: usize = 2;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::event::Event>>(WORKERS * 4);
     let rx = std::sync::Mutex::new(rx);
+    let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
+    let vocabulary = &vocabulary;
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..WORKERS)
             .map(|_| {
@@ -64,7 +66,7 @@ pub fn stream(
                         };
                         let Ok(batch) = batch else { break };
                         for ev in &batch {
-                            found.extend(alert::check_all(rules, ev, analyzer));
+                            found.extend(alert::check_all(rules, vocabulary, ev, analyzer));
                         }
                     }
                     found

@@ -9,8 +9,10 @@ mod eval;
 mod lexer;
 mod parser;
 mod plan;
+mod vocabulary;
 
 pub use ast::{Expr, Literal, Piece, RangeOp};
-pub use eval::{evaluate, Explanation, Hit};
+pub use eval::{evaluate, explain, Explanation, Hit, Prepared};
 pub use parser::{parse, KqlError};
 pub use plan::{matches, DocTokens, Plan};
+pub use vocabulary::Vocabulary;

@@ -195,7 +195,7 @@ proptest! {
                 let plan = pstriage::rule::kql::Plan::new(q);
                 let by_plan: BTreeSet<_> = events.iter().filter(|(_, e)| {
                     let f = Fields::of_lenient(&e.doc);
-                    pstriage::rule::kql::matches(&plan, &mut pstriage::rule::kql::DocTokens::new(&f, analyzer))
+                    pstriage::rule::kql::matches(&plan, &mut pstriage::rule::kql::DocTokens::new(&f, analyzer, plan.vocabulary()))
                 }).map(|(a, _)| *a).collect();
                 prop_assert_eq!(&by_plan, &by_eval, "{}: plan differs: {}", analyzer, q);
                 let compiled = compile(q, &ds.fields, analyzer);

@@ -9,11 +9,13 @@
 //! - arrays: a leaf holds when any element does.
 
 use super::ast::{Expr, Literal, RangeOp};
+use super::vocabulary::{occurrences, phrase_starts, Occurrence, Vocabulary};
 use crate::analysis::{Analyzer, Token};
 use crate::ecs::{
     self, field_type, leaf_as_keyword, source_field, FieldType, Fields, KEYWORD_IGNORE_ABOVE,
 };
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A term occurrence that satisfied a leaf: the field, which array element, the byte range in
@@ -86,19 +88,92 @@ impl Explanation {
     }
 }
 
+/// What explaining a document needs that depends only on the query: each leaf's clause text
+/// (in evaluation order) and the vocabulary of its text values. Made once per rule.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    labels: Vec<String>,
+    vocabulary: Vocabulary,
+}
+
+impl Prepared {
+    pub fn new(expr: &Expr) -> Prepared {
+        fn walk(e: &Expr, labels: &mut Vec<String>) {
+            match e {
+                Expr::All => {}
+                Expr::Or(items) | Expr::And(items) => items.iter().for_each(|c| walk(c, labels)),
+                Expr::Not(inner) => walk(inner, labels),
+                Expr::Range { .. } | Expr::Match { .. } => labels.push(e.to_string()),
+            }
+        }
+        let mut labels = Vec::new();
+        walk(expr, &mut labels);
+        Prepared {
+            labels,
+            vocabulary: vocabulary_of(expr),
+        }
+    }
+
+    /// Every term the query's text values analyze to, under both analyzers.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+}
+
+/// The terms of every text value in `expr`.
+fn vocabulary_of(expr: &Expr) -> Vocabulary {
+    fn walk(e: &Expr, v: &mut Vocabulary) {
+        match e {
+            Expr::All | Expr::Range { .. } => {}
+            Expr::Or(items) | Expr::And(items) => items.iter().for_each(|c| walk(c, v)),
+            Expr::Not(inner) => walk(inner, v),
+            Expr::Match { value, .. } => add_terms(value, v),
+        }
+    }
+    let mut v = Vocabulary::default();
+    walk(expr, &mut v);
+    v
+}
+
+/// Adds the terms of a text value under both analyzers (which one applies depends on the
+/// field). Wildcard values match against every token and need none.
+fn add_terms(value: &Literal, v: &mut Vocabulary) {
+    if value.wildcard.is_none() {
+        for a in [Analyzer::Pattern, Analyzer::Standard] {
+            a.for_each_token(&value.text, |t, _, _| {
+                v.insert(t);
+            });
+        }
+    }
+}
+
 /// Evaluates `expr` against one document.
 pub fn evaluate(expr: &Expr, fields: &Fields<'_>, analyzer: Analyzer) -> Explanation {
+    explain(expr, &Prepared::new(expr), fields, analyzer)
+}
+
+/// `evaluate` with the query's `Prepared` part made beforehand (`prepared` must be of `expr`).
+pub fn explain(
+    expr: &Expr,
+    prepared: &Prepared,
+    fields: &Fields<'_>,
+    analyzer: Analyzer,
+) -> Explanation {
     let mut ctx = Ctx {
         fields,
         analyzer,
         tokens: HashMap::new(),
+        labels: Some(&prepared.labels),
+        next_leaf: 0,
+        vocabulary: Cow::Borrowed(&prepared.vocabulary),
+        occurrences: HashMap::new(),
     };
     ctx.eval(expr)
 }
 
 /// The evaluator for callers that only need whether one clause holds (the fast path of
 /// `plan` uses it for the clauses it does not prepare).
-pub(super) struct Explainer<'f, 'a>(Ctx<'f, 'a>);
+pub(super) struct Explainer<'f, 'a>(Ctx<'f, 'a, 'static>);
 
 impl<'f, 'a> Explainer<'f, 'a> {
     pub(super) fn new(fields: &'f Fields<'a>, analyzer: Analyzer) -> Self {
@@ -106,19 +181,33 @@ impl<'f, 'a> Explainer<'f, 'a> {
             fields,
             analyzer,
             tokens: HashMap::new(),
+            labels: None,
+            next_leaf: 0,
+            vocabulary: Cow::Owned(Vocabulary::default()),
+            occurrences: HashMap::new(),
         })
     }
 
     pub(super) fn held(&mut self, expr: &Expr) -> bool {
+        self.0.vocabulary = Cow::Owned(vocabulary_of(expr));
+        self.0.occurrences.clear();
         self.0.eval(expr).held
     }
 }
 
-struct Ctx<'f, 'a> {
+struct Ctx<'f, 'a, 'p> {
     fields: &'f Fields<'a>,
     analyzer: Analyzer,
     /// Tokens of each text field's values, computed once per document.
     tokens: HashMap<String, Vec<Vec<Token>>>,
+    /// Clause text of each leaf in evaluation order, when the explanation is for people.
+    labels: Option<&'p [String]>,
+    /// Index of the next leaf in `labels`.
+    next_leaf: usize,
+    /// The terms of the query's text values: matching looks only at these.
+    vocabulary: Cow<'p, Vocabulary>,
+    /// Where each text field's values hold vocabulary terms, per array element.
+    occurrences: HashMap<String, Vec<Vec<Occurrence>>>,
 }
 
 fn node(label: &str, held: bool, children: Vec<Explanation>) -> Explanation {
@@ -133,7 +222,7 @@ fn node(label: &str, held: bool, children: Vec<Explanation>) -> Explanation {
 }
 
 fn leaf(
-    expr: &Expr,
+    label: String,
     held: bool,
     field: Option<&str>,
     value: &Literal,
@@ -141,7 +230,7 @@ fn leaf(
 ) -> Explanation {
     Explanation {
         held,
-        label: expr.to_string(),
+        label,
         children: Vec::new(),
         field: field.map(str::to_owned),
         value: Some(value.text.clone()),
@@ -159,7 +248,18 @@ pub fn text_analyzer(field: &str, active: Analyzer) -> Analyzer {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_, '_, '_> {
+    /// The clause text of the next leaf (leaves are met in the order `Prepared` numbered them).
+    fn next_label(&mut self) -> String {
+        let label = self
+            .labels
+            .and_then(|l| l.get(self.next_leaf))
+            .cloned()
+            .unwrap_or_default();
+        self.next_leaf += 1;
+        label
+    }
+
     fn eval(&mut self, expr: &Expr) -> Explanation {
         match expr {
             Expr::All => node("*", true, Vec::new()),
@@ -180,7 +280,7 @@ impl Ctx<'_, '_> {
                 value,
             } => {
                 let (held, hits) = self.match_field(field, value);
-                leaf(expr, held, Some(field), value, hits)
+                leaf(self.next_label(), held, Some(field), value, hits)
             }
             Expr::Match { field: None, value } => {
                 let names: Vec<String> = self.fields.iter().map(|(k, _)| k.to_owned()).collect();
@@ -191,11 +291,11 @@ impl Ctx<'_, '_> {
                     held |= h;
                     hits.append(&mut found);
                 }
-                leaf(expr, held, None, value, hits)
+                leaf(self.next_label(), held, None, value, hits)
             }
             Expr::Range { field, op, value } => {
                 let held = self.range(field, *op, value);
-                leaf(expr, held, Some(field), value, Vec::new())
+                leaf(self.next_label(), held, Some(field), value, Vec::new())
             }
         }
     }
@@ -216,23 +316,25 @@ impl Ctx<'_, '_> {
         })
     }
 
+    fn text_occurrences(&mut self, field: &str) -> &Vec<Vec<Occurrence>> {
+        let analyzer = text_analyzer(field, self.analyzer);
+        let (fields, vocabulary) = (self.fields, &self.vocabulary);
+        self.occurrences.entry(field.to_owned()).or_insert_with(|| {
+            fields
+                .get(source_field(field))
+                .iter()
+                .map(|v| occurrences(vocabulary, analyzer, &leaf_as_keyword(v)))
+                .collect()
+        })
+    }
+
     fn match_field(&mut self, field: &str, value: &Literal) -> (bool, Vec<Hit>) {
         if value.is_match_all() {
             return (!self.values(field).is_empty(), Vec::new());
         }
         match field_type(field) {
             FieldType::Text => self.match_text(field, value),
-            FieldType::Keyword => {
-                let held = self.values(field).iter().any(|v| {
-                    let s = leaf_as_keyword(v);
-                    s.chars().count() <= KEYWORD_IGNORE_ABOVE
-                        && match &value.wildcard {
-                            Some(p) => Literal::wildcard_matches(p, &s),
-                            None => s == value.text,
-                        }
-                });
-                (held, Vec::new())
-            }
+            FieldType::Keyword => (keyword_holds(self.values(field), value), Vec::new()),
             FieldType::Date => {
                 let Some((lo, hi)) = date_bounds(&value.text) else {
                     return (false, Vec::new());
@@ -260,7 +362,6 @@ impl Ctx<'_, '_> {
 
     fn match_text(&mut self, field: &str, value: &Literal) -> (bool, Vec<Hit>) {
         let analyzer = text_analyzer(field, self.analyzer);
-        let docs = self.text_tokens(field);
         let mut hits = Vec::new();
         if let Some(pieces) = &value.wildcard {
             // query_string with analyze_wildcard: the lowercased pattern against each term.
@@ -271,12 +372,12 @@ impl Ctx<'_, '_> {
                     super::Piece::Any => super::Piece::Any,
                 })
                 .collect();
-            for (i, toks) in docs.iter().enumerate() {
+            for (i, toks) in self.text_tokens(field).iter().enumerate() {
                 for t in toks
                     .iter()
                     .filter(|t| Literal::wildcard_matches(&lowered, &t.text))
                 {
-                    hits.push(hit(field, i, t));
+                    hits.push(hit(field, i, t.start, t.end, &t.text));
                 }
             }
             return (!hits.is_empty(), hits);
@@ -285,19 +386,31 @@ impl Ctx<'_, '_> {
         if want.is_empty() {
             return (false, hits);
         }
-        for (i, toks) in docs.iter().enumerate() {
+        // Every value of the query is in the vocabulary (`Prepared::new`); a caller that
+        // evaluates a clause of another query gets the vocabulary of that clause.
+        let Some(ids) = self.vocabulary.ids_of(&want) else {
+            let mut own = Vocabulary::default();
+            add_terms(value, &mut own);
+            self.vocabulary = Cow::Owned(own);
+            self.occurrences.clear();
+            return self.match_text(field, value);
+        };
+        self.text_occurrences(field);
+        let (occ_per_value, vocabulary) = (&self.occurrences[field], &self.vocabulary);
+        let mut push = |i: usize, o: &Occurrence| {
+            hits.push(hit(field, i, o.start, o.end, vocabulary.term(o.id)));
+        };
+        for (i, occ) in occ_per_value.iter().enumerate() {
             if value.quoted {
-                for w in toks.windows(want.len()) {
-                    if w.iter().zip(&want).all(|(t, q)| &t.text == q) {
-                        hits.extend(w.iter().map(|t| hit(field, i, t)));
-                    }
+                for start in phrase_starts(occ, &ids) {
+                    occ[start..start + ids.len()]
+                        .iter()
+                        .for_each(|o| push(i, o));
                 }
             } else {
-                hits.extend(
-                    toks.iter()
-                        .filter(|t| want.contains(&t.text))
-                        .map(|t| hit(field, i, t)),
-                );
+                occ.iter()
+                    .filter(|o| ids.contains(&o.id))
+                    .for_each(|o| push(i, o));
             }
         }
         (!hits.is_empty(), hits)
@@ -344,6 +457,19 @@ impl Ctx<'_, '_> {
     }
 }
 
+/// A keyword leaf: exact and case-sensitive (or the wildcard pattern) against any value that
+/// is short enough to be indexed.
+pub(super) fn keyword_holds(values: &[&Value], value: &Literal) -> bool {
+    values.iter().any(|v| {
+        let s = leaf_as_keyword(v);
+        s.chars().count() <= KEYWORD_IGNORE_ABOVE
+            && match &value.wildcard {
+                Some(p) => Literal::wildcard_matches(p, &s),
+                None => s == value.text,
+            }
+    })
+}
+
 fn compare(op: RangeOp, ord: Option<std::cmp::Ordering>) -> bool {
     use std::cmp::Ordering::*;
     matches!(
@@ -359,13 +485,13 @@ fn number(v: &Value) -> Option<f64> {
     crate::ecs::as_number(v)
 }
 
-fn hit(field: &str, value_index: usize, t: &Token) -> Hit {
+fn hit(field: &str, value_index: usize, start: usize, end: usize, term: &str) -> Hit {
     Hit {
         field: field.to_owned(),
         value_index,
-        start: t.start,
-        end: t.end,
-        term: t.text.clone(),
+        start,
+        end,
+        term: term.to_owned(),
     }
 }
 

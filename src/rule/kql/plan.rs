@@ -1,18 +1,23 @@
 //! A query prepared for a fast yes/no answer: text values analyzed once (for both analyzers),
-//! each document's text tokenized once and shared by every rule. Gives exactly the answer of
-//! `evaluate` (a test holds them equal) without building explanations, so the explanation is
-//! only built for the events that match.
+//! each document's text tokenized once and shared by every rule, keeping only the tokens some
+//! rule asks about (see `vocabulary`). Gives exactly the answer of `evaluate` (a test holds them
+//! equal) without building explanations, so the explanation is only built for the events that
+//! match.
 
 use super::ast::{Expr, Literal};
-use super::eval::{text_analyzer, Explainer};
+use super::eval::{keyword_holds, text_analyzer, Explainer, Prepared};
+use super::vocabulary::{has_phrase, occurrences, Occurrence, Vocabulary};
 use crate::analysis::Analyzer;
 use crate::ecs::{field_type, leaf_as_keyword, source_field, FieldType, Fields};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A prepared query.
 #[derive(Clone, Debug)]
 pub struct Plan {
     root: Node,
+    /// Clause texts and the vocabulary of the query's text values (a superset of the terms of
+    /// its `Text` nodes).
+    prepared: Prepared,
 }
 
 #[derive(Clone, Debug)]
@@ -27,6 +32,13 @@ enum Node {
         pattern: Vec<String>,
         standard: Vec<String>,
         phrase: bool,
+        /// The clause itself, for a document whose vocabulary lacks these terms.
+        clause: Expr,
+    },
+    /// `keyword_field:value`: exact comparison, no tokens.
+    Keyword {
+        field: String,
+        value: Literal,
     },
     /// Anything else is answered by the evaluator itself.
     Other(Expr),
@@ -51,6 +63,14 @@ fn prepare_node(e: &Expr) -> Node {
             pattern: Analyzer::Pattern.terms(text),
             standard: Analyzer::Standard.terms(text),
             phrase: *quoted,
+            clause: e.clone(),
+        },
+        Expr::Match {
+            field: Some(f),
+            value,
+        } if field_type(f) == FieldType::Keyword && !value.is_match_all() => Node::Keyword {
+            field: f.clone(),
+            value: value.clone(),
         },
         other => Node::Other(other.clone()),
     }
@@ -60,49 +80,76 @@ impl Plan {
     pub fn new(expr: &Expr) -> Plan {
         Plan {
             root: prepare_node(expr),
+            prepared: Prepared::new(expr),
         }
+    }
+
+    /// What `eval::explain` needs of this query.
+    pub fn prepared(&self) -> &Prepared {
+        &self.prepared
+    }
+
+    /// The terms this plan asks about: what a `DocTokens` for it must keep.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        self.prepared.vocabulary()
+    }
+
+    /// One vocabulary for several plans, so one `DocTokens` serves them all.
+    pub fn joint_vocabulary<'p>(plans: impl IntoIterator<Item = &'p Plan>) -> Vocabulary {
+        let mut v = Vocabulary::default();
+        for p in plans {
+            for t in p.vocabulary().terms() {
+                v.insert(t);
+            }
+        }
+        v
     }
 }
 
-/// The tokens of one document's text fields, computed on first use and shared by every plan
-/// evaluated against the document.
-pub struct DocTokens<'f, 'a> {
+/// The vocabulary tokens of one document's text fields, computed on first use and shared by
+/// every plan whose terms are in the vocabulary.
+pub struct DocTokens<'f, 'a, 'v> {
     fields: &'f Fields<'a>,
     analyzer: Analyzer,
-    /// Per text field: token texts per array element, and all of them as a set.
-    by_field: HashMap<String, (Vec<Vec<String>>, HashSet<String>)>,
+    vocabulary: &'v Vocabulary,
+    /// Per text field: occurrences per array element, and which term ids occur at all.
+    by_field: HashMap<String, (Vec<Vec<Occurrence>>, Vec<bool>)>,
 }
 
-impl<'f, 'a> DocTokens<'f, 'a> {
-    pub fn new(fields: &'f Fields<'a>, analyzer: Analyzer) -> Self {
+impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
+    pub fn new(fields: &'f Fields<'a>, analyzer: Analyzer, vocabulary: &'v Vocabulary) -> Self {
         DocTokens {
             fields,
             analyzer,
+            vocabulary,
             by_field: HashMap::new(),
         }
     }
 
-    fn tokens(&mut self, field: &str) -> &(Vec<Vec<String>>, HashSet<String>) {
+    fn tokens(&mut self, field: &str) -> &(Vec<Vec<Occurrence>>, Vec<bool>) {
         let analyzer = text_analyzer(field, self.analyzer);
-        let fields = self.fields;
+        let (fields, vocabulary) = (self.fields, self.vocabulary);
         self.by_field.entry(field.to_owned()).or_insert_with(|| {
-            let per_value: Vec<Vec<String>> = fields
+            let per_value: Vec<Vec<Occurrence>> = fields
                 .get(source_field(field))
                 .iter()
-                .map(|v| analyzer.terms(&leaf_as_keyword(v)))
+                .map(|v| occurrences(vocabulary, analyzer, &leaf_as_keyword(v)))
                 .collect();
-            let set = per_value.iter().flatten().cloned().collect();
-            (per_value, set)
+            let mut present = vec![false; vocabulary.len()];
+            for o in per_value.iter().flatten() {
+                present[o.id as usize] = true;
+            }
+            (per_value, present)
         })
     }
 }
 
 /// Whether `plan` matches the document behind `doc`.
-pub fn matches(plan: &Plan, doc: &mut DocTokens<'_, '_>) -> bool {
+pub fn matches(plan: &Plan, doc: &mut DocTokens<'_, '_, '_>) -> bool {
     eval(&plan.root, doc)
 }
 
-fn eval(n: &Node, doc: &mut DocTokens<'_, '_>) -> bool {
+fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>) -> bool {
     match n {
         Node::All => true,
         Node::Or(v) => v.iter().any(|c| eval(c, doc)),
@@ -113,6 +160,7 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_>) -> bool {
             pattern,
             standard,
             phrase,
+            clause,
         } => {
             let want = match text_analyzer(field, doc.analyzer) {
                 Analyzer::Pattern => pattern,
@@ -121,15 +169,22 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_>) -> bool {
             if want.is_empty() {
                 return false;
             }
-            let (per_value, set) = doc.tokens(field);
+            let vocabulary = doc.vocabulary;
+            // A term outside the document's vocabulary cannot be looked up: ask the evaluator.
+            if want.iter().any(|w| vocabulary.id(w).is_none()) {
+                return Explainer::new(doc.fields, doc.analyzer).held(clause);
+            }
+            let id = |w: &String| vocabulary.id(w).unwrap_or(u32::MAX);
+            let (per_value, present) = doc.tokens(field);
             if !*phrase || want.len() == 1 {
-                want.iter().any(|w| set.contains(w))
+                want.iter()
+                    .any(|w| present.get(id(w) as usize) == Some(&true))
             } else {
-                per_value
-                    .iter()
-                    .any(|toks| toks.windows(want.len()).any(|w| w == want.as_slice()))
+                let ids: Vec<u32> = want.iter().map(id).collect();
+                per_value.iter().any(|occ| has_phrase(occ, &ids))
             }
         }
+        Node::Keyword { field, value } => keyword_holds(doc.fields.get(source_field(field)), value),
         Node::Other(e) => Explainer::new(doc.fields, doc.analyzer).held(e),
     }
 }
