@@ -73,6 +73,23 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
     explain(rule, rule_index, event, &fields, analyzer)
 }
 
+/// The alert of `rule` on an event already known to match it (an exact index query found it):
+/// the explanation alone, no yes/no pass first. `None` if it does not match after all.
+pub fn explain_match(
+    rule: &Rule,
+    rule_index: usize,
+    event: &Event,
+    analyzer: Analyzer,
+) -> Option<Alert> {
+    explain(
+        rule,
+        rule_index,
+        event,
+        &Fields::of_lenient(&event.doc),
+        analyzer,
+    )
+}
+
 /// Evaluates every rule on `event`, tokenizing its text once for all of them. `vocabulary` is
 /// the rules' `Plan::joint_vocabulary` (made once for the rule set, not per event).
 pub fn check_all(

@@ -10,7 +10,10 @@ use std::collections::HashSet;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::Term;
+use tantivy::{DocAddress, Term};
+
+/// Threads that load and explain candidates (the machines this runs on have two cores or more).
+const WORKERS: usize = 2;
 
 /// All alerts of `rules` over `ds`.
 pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
@@ -18,20 +21,59 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
     let mut alerts = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         let compiled = compile(&rule.expr, &ds.fields, ds.analyzer);
-        let mut candidates: Vec<_> = searcher
+        let mut candidates: Vec<DocAddress> = searcher
             .search(&*compiled.query, &DocSetCollector)?
             .into_iter()
             .collect();
         candidates.sort();
-        for addr in candidates {
-            let event = ds.event(&searcher, addr)?;
-            if let Some(a) = alert::check(rule, i, &event, ds.analyzer) {
-                alerts.push(a);
-            }
-        }
+        alerts.extend(confirm(
+            ds,
+            &searcher,
+            rule,
+            i,
+            &candidates,
+            compiled.exact,
+        )?);
     }
     sort(&mut alerts);
     Ok(alerts)
+}
+
+/// Loads each candidate and builds its alert, on `WORKERS` threads. When the query was `exact`
+/// every candidate matches and only the explanation is built; otherwise the evaluator decides.
+fn confirm(
+    ds: &Dataset,
+    searcher: &tantivy::Searcher,
+    rule: &Rule,
+    rule_index: usize,
+    candidates: &[DocAddress],
+    exact: bool,
+) -> tantivy::Result<Vec<Alert>> {
+    let one = |addr: &DocAddress| -> tantivy::Result<Option<Alert>> {
+        let event = ds.event(searcher, *addr)?;
+        Ok(if exact {
+            alert::explain_match(rule, rule_index, &event, ds.analyzer)
+        } else {
+            alert::check(rule, rule_index, &event, ds.analyzer)
+        })
+    };
+    let chunk = candidates.len().div_ceil(WORKERS).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = candidates
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().filter_map(|a| one(a).transpose()).collect())
+            })
+            .collect();
+        let mut out = Vec::with_capacity(candidates.len());
+        for part in parts {
+            // A worker's panic is a bug: pass it on rather than return fewer alerts.
+            let found: tantivy::Result<Vec<Alert>> =
+                part.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            out.extend(found?);
+        }
+        Ok(out)
+    })
 }
 
 /// The order alerts are reported in: time, then reading order, then rule.
@@ -49,7 +91,6 @@ pub fn stream(
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<(Vec<Alert>, crate::ingest::IngestReport), crate::ingest::IngestError> {
     const BATCH: usize = 256;
-    const WORKERS: usize = 2;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::event::Event>>(WORKERS * 4);
     let rx = std::sync::Mutex::new(rx);
     let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));

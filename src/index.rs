@@ -9,6 +9,7 @@ mod cache;
 mod query;
 mod schema;
 mod tokenizer;
+mod verified;
 
 pub use build::{build, BuildStats};
 pub use cache::{default_cache_root, open_or_build, Dataset, Manifest, OpenError, OpenOptions};

@@ -9,7 +9,6 @@ use crate::index::Dataset;
 use crate::reassembly::Script;
 use crate::rule::{guide, Rule};
 use std::collections::HashMap;
-use tantivy::collector::DocSetCollector;
 
 /// A loaded case.
 pub struct Workspace {
@@ -139,7 +138,7 @@ impl Workspace {
         let sbt =
             tantivy::Term::from_field_text(ds.fields.exists, crate::ecs::names::SCRIPT_BLOCK_TEXT);
         let q = tantivy::query::TermQuery::new(sbt, tantivy::schema::IndexRecordOption::Basic);
-        let script_events = searcher.search(&q, &DocSetCollector)?.len() as u64;
+        let script_events = searcher.search(&q, &tantivy::collector::Count)? as u64;
         let report = &ds.manifest.report;
         Ok(Workspace {
             analyzer: ds.analyzer,

@@ -16,64 +16,49 @@ impl<'a> Fields<'a> {
     /// number) holds an object, or a typed field holds a value Elasticsearch would reject: the
     /// message names the field, and the caller skips the record as Elasticsearch would.
     pub fn of(doc: &'a Map<String, Value>) -> Result<Self, String> {
-        let mut fields = Fields::default();
-        for (k, v) in doc {
-            fields.flatten(k.clone(), v)?;
-        }
-        fields.check_types()?;
-        Ok(fields)
+        validate(doc)?;
+        Ok(Fields::of_lenient(doc))
     }
 
-    /// Like [`Fields::of`] but never fails: used where the record was already accepted.
+    /// Like [`Fields::of`] but never fails: used where the record was already accepted (a
+    /// value the mapping would reject is left out).
     pub fn of_lenient(doc: &'a Map<String, Value>) -> Self {
         let mut fields = Fields::default();
+        let mut path = String::new();
         for (k, v) in doc {
-            let _ = fields.flatten(k.clone(), v);
+            path.clear();
+            path.push_str(k);
+            fields.flatten(&mut path, v);
         }
         fields
     }
 
-    fn flatten(&mut self, path: String, value: &'a Value) -> Result<(), String> {
+    /// Adds the leaves under `path` (a buffer reused for the whole walk: a key is allocated
+    /// once per distinct field, not per node).
+    fn flatten(&mut self, path: &mut String, value: &'a Value) {
         match value {
-            Value::Null => Ok(()),
+            Value::Null => {}
             Value::Object(obj) => {
-                if mapping_is_leaf(&path) {
-                    return Err(format!("field {path}: expected a value, found an object"));
+                if mapping_is_leaf(path) {
+                    return;
                 }
+                let len = path.len();
                 for (k, v) in obj {
-                    self.flatten(format!("{path}.{k}"), v)?;
+                    path.truncate(len);
+                    path.push('.');
+                    path.push_str(k);
+                    self.flatten(path, v);
                 }
-                Ok(())
+                path.truncate(len);
             }
-            Value::Array(items) => {
-                for item in items {
-                    self.flatten(path.clone(), item)?;
+            Value::Array(items) => items.iter().for_each(|item| self.flatten(path, item)),
+            leaf => match self.map.get_mut(path.as_str()) {
+                Some(values) => values.push(leaf),
+                None => {
+                    self.map.insert(path.clone(), vec![leaf]);
                 }
-                Ok(())
-            }
-            leaf => {
-                self.map.entry(path).or_default().push(leaf);
-                Ok(())
-            }
+            },
         }
-    }
-
-    fn check_types(&self) -> Result<(), String> {
-        for (path, values) in &self.map {
-            let ty = field_type(path);
-            for v in values {
-                match ty {
-                    FieldType::Date if super::parse_date_millis(v).is_none() => {
-                        return Err(format!("field {path}: {v} is not a date"));
-                    }
-                    FieldType::Long if as_long(v).is_none() => {
-                        return Err(format!("field {path}: {v} is not a number"));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Ok(())
     }
 
     /// The values of `field` (empty when the field is missing).
@@ -99,6 +84,72 @@ impl<'a> Fields<'a> {
     /// Every (path, values) pair, sorted by path.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[&'a Value])> {
         self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
+/// What [`Fields::of`] would reject in `doc`, without building the flattened view (one walk,
+/// one reused path buffer: ingest checks every record this way). An object where the mapping
+/// wants a value is reported first, in document order; otherwise the wrong-typed value of the
+/// smallest field path.
+pub fn validate(doc: &Map<String, Value>) -> Result<(), String> {
+    let mut path = String::new();
+    let mut wrong_type: Option<(String, String)> = None;
+    for (k, v) in doc {
+        path.clear();
+        path.push_str(k);
+        validate_value(&mut path, v, &mut wrong_type)?;
+    }
+    wrong_type.map_or(Ok(()), |(_, message)| Err(message))
+}
+
+fn validate_value(
+    path: &mut String,
+    value: &Value,
+    wrong_type: &mut Option<(String, String)>,
+) -> Result<(), String> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Object(obj) => {
+            if mapping_is_leaf(path) {
+                return Err(format!("field {path}: expected a value, found an object"));
+            }
+            let len = path.len();
+            for (k, v) in obj {
+                path.truncate(len);
+                path.push('.');
+                path.push_str(k);
+                validate_value(path, v, wrong_type)?;
+            }
+            path.truncate(len);
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| validate_value(path, item, wrong_type)),
+        leaf => {
+            let earlier = wrong_type
+                .as_ref()
+                .is_some_and(|(p, _)| p.as_str() <= path.as_str());
+            if !earlier {
+                if let Some(message) = type_problem(path, leaf) {
+                    *wrong_type = Some((path.clone(), message));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Why Elasticsearch would reject `v` for the field `path`, if it would.
+fn type_problem(path: &str, v: &Value) -> Option<String> {
+    match field_type(path) {
+        FieldType::Date if super::parse_date_millis(v).is_none() => {
+            Some(format!("field {path}: {v} is not a date"))
+        }
+        FieldType::Long if as_long(v).is_none() => {
+            Some(format!("field {path}: {v} is not a number"))
+        }
+        _ => None,
     }
 }
 
@@ -187,5 +238,22 @@ mod tests {
             .contains("powershell.sequence"));
         let ok = doc(r#"{"powershell":{"sequence":"2"}}"#);
         assert!(Fields::of(&ok).is_ok());
+    }
+
+    #[test]
+    fn which_problem_is_reported_when_there_are_several() {
+        // An object where a value belongs beats any wrong-typed value, wherever it is.
+        let d = doc(
+            r#"{"@timestamp":"yesterday","powershell":{"file":{"script_block_text":{"x":1}}}}"#,
+        );
+        assert!(validate(&d).unwrap_err().contains("script_block_text"));
+        // Among wrong-typed values, the smallest field path, whatever the document order.
+        let d = doc(r#"{"powershell":{"sequence":"one"},"@timestamp":"bad"}"#);
+        assert!(validate(&d).unwrap_err().starts_with("field @timestamp:"));
+        // Dotted keys and nested objects are the same field.
+        let d = doc(r#"{"powershell.sequence":"2","powershell":{"sequence":"x"}}"#);
+        assert!(validate(&d).unwrap_err().contains("powershell.sequence"));
+        let f = Fields::of_lenient(&d);
+        assert_eq!(f.get("powershell.sequence").len(), 2);
     }
 }

@@ -3,7 +3,7 @@
 //! reject (not an object, a field of the wrong type) with the reason.
 
 use super::IngestReport;
-use crate::ecs::Fields;
+use crate::ecs::validate;
 use crate::event::{Event, SourceRef};
 use serde_json::{Map, Value};
 
@@ -72,7 +72,7 @@ fn unwrap_source(
     };
     // Raw Windows events become the ECS document Elastic would have stored.
     let doc = crate::ecs::winlog::to_ecs(&doc).unwrap_or(doc);
-    if let Err(reason) = Fields::of(&doc) {
+    if let Err(reason) = validate(&doc) {
         report.skip(loc.to_string(), reason);
         return;
     }
