@@ -14,7 +14,6 @@ pub mod strict_json;
 
 use crate::event::Event;
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use files::{collect_inputs, InputFile};
@@ -204,9 +203,4 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[unit])
     }
-}
-
-/// Inputs given on the command line, resolved to files.
-pub fn resolve(paths: &[PathBuf], report: &mut IngestReport) -> Vec<InputFile> {
-    collect_inputs(paths, report)
 }

@@ -416,7 +416,7 @@ fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
         say(s);
     }
     let mut report = pstriage::ingest::IngestReport::default();
-    let inputs = pstriage::ingest::resolve(&opts.paths, &mut report);
+    let inputs = pstriage::ingest::collect_inputs(&opts.paths, &mut report);
     let (alerts, loaded) =
         pstriage::detect::stream(&inputs, &set.rules, opts.analyzer, &AtomicBool::new(false))?;
     for d in report.diagnostics.iter().chain(&loaded.diagnostics) {

@@ -139,7 +139,7 @@ pub fn open_dataset(
     cancel: &AtomicBool,
 ) -> Result<Dataset, OpenError> {
     let mut report = IngestReport::default();
-    let inputs = ingest::resolve(&opts.paths, &mut report);
+    let inputs = ingest::collect_inputs(&opts.paths, &mut report);
     let open = OpenOptions {
         analyzer: opts.analyzer,
         index_dir: opts.index_dir.clone(),

@@ -21,7 +21,8 @@ pub struct InputFile {
 /// Extensions read when walking a directory (explicit file arguments are always read).
 const EXTENSIONS: &[&str] = &["ndjson", "jsonl", "json", "gz", "evtx"];
 
-/// Expands `paths` into files, reporting what cannot be read.
+/// Expands the paths given on the command line into files (directories recursed), reporting
+/// what cannot be read.
 pub fn collect_inputs(paths: &[PathBuf], report: &mut IngestReport) -> Vec<InputFile> {
     let mut out = Vec::new();
     let mut seen_dirs = HashSet::new();

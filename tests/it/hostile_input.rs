@@ -198,7 +198,7 @@ fn a_file_that_shrinks_while_being_read_loads_what_is_there() {
         format!("{GOOD}\n{GOOD}\n{GOOD}\n").as_bytes(),
     );
     let mut report = IngestReport::default();
-    let inputs = ingest::resolve(std::slice::from_ref(&p), &mut report);
+    let inputs = ingest::collect_inputs(std::slice::from_ref(&p), &mut report);
     // The log rotates between listing and reading.
     std::fs::write(&p, format!("{GOOD}\n").as_bytes()).unwrap();
     let mut n = 0;

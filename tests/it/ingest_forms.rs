@@ -110,7 +110,7 @@ fn a_gzip_that_ends_early_keeps_what_was_read_and_says_so() {
 #[test]
 fn directories_are_walked_and_missing_paths_reported() {
     let mut report = IngestReport::default();
-    let inputs = ingest::resolve(&[data(""), data("does-not-exist.ndjson")], &mut report);
+    let inputs = ingest::collect_inputs(&[data(""), data("does-not-exist.ndjson")], &mut report);
     assert!(inputs.len() >= 5);
     assert!(report
         .diagnostics

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 /// returns no events and the reasons.
 pub fn load(paths: &[PathBuf]) -> (Vec<Event>, IngestReport) {
     let mut report = IngestReport::default();
-    let inputs = ingest::resolve(paths, &mut report);
+    let inputs = ingest::collect_inputs(paths, &mut report);
     let mut events = Vec::new();
     match ingest::ingest(
         &inputs,
