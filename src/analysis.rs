@@ -48,6 +48,23 @@ impl Analyzer {
         }
     }
 
+    /// Calls `emit(raw, start, end)` for every token of the pattern analyzer, where `raw` is
+    /// the token as written (not yet lowercased; ASCII, so lowercasing keeps its length).
+    /// `None` for the standard analyzer, whose lowercasing can change a token's length.
+    pub fn for_each_raw_ascii_token(
+        self,
+        text: &str,
+        mut emit: impl FnMut(&str, usize, usize),
+    ) -> Option<()> {
+        match self {
+            Analyzer::Pattern => {
+                pattern::for_each_span(text, |start, end| emit(&text[start..end], start, end));
+                Some(())
+            }
+            Analyzer::Standard => None,
+        }
+    }
+
     /// All tokens of `text`, with positions.
     pub fn tokens(self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();

@@ -16,8 +16,9 @@ const LONG: usize = 64;
 pub struct Vocabulary {
     ids: FxHashMap<String, u32>,
     terms: Vec<String>,
-    /// `has_length[n]`: some term is `n` bytes long (`LONG` for any longer).
-    has_length: [bool; LONG + 1],
+    /// `first_bytes[n]`: bit `b % 64` is set when some term of `n` bytes (`LONG` for any
+    /// longer) starts with byte `b`. Most tokens fail this test and are never hashed.
+    first_bytes: [u64; LONG + 1],
 }
 
 impl Default for Vocabulary {
@@ -25,7 +26,7 @@ impl Default for Vocabulary {
         Vocabulary {
             ids: FxHashMap::default(),
             terms: Vec::new(),
-            has_length: [false; LONG + 1],
+            first_bytes: [0; LONG + 1],
         }
     }
 }
@@ -39,14 +40,23 @@ impl Vocabulary {
         let id = self.terms.len() as u32;
         self.ids.insert(term.to_owned(), id);
         self.terms.push(term.to_owned());
-        self.has_length[term.len().min(LONG)] = true;
+        if let Some(&first) = term.as_bytes().first() {
+            self.first_bytes[term.len().min(LONG)] |= 1 << (first % 64);
+        }
         id
+    }
+
+    /// Whether a term of `len` bytes starting with `first` may be in the vocabulary.
+    #[inline]
+    fn may_hold(&self, len: usize, first: u8) -> bool {
+        self.first_bytes[len.min(LONG)] & (1 << (first % 64)) != 0
     }
 
     /// The id of a document token, when it is one of the terms.
     #[inline]
     pub fn id(&self, token: &str) -> Option<u32> {
-        if !self.has_length[token.len().min(LONG)] {
+        let first = *token.as_bytes().first()?;
+        if !self.may_hold(token.len(), first) {
             return None;
         }
         self.ids.get(token).copied()
@@ -95,17 +105,39 @@ pub fn occurrences(
 ) -> Vec<Occurrence> {
     let mut out = Vec::new();
     let mut position = 0u32;
-    analyzer.for_each_token(text, |token, start, end| {
-        if let Some(id) = vocab.id(token) {
-            out.push(Occurrence {
-                position,
-                id,
-                start,
-                end,
-            });
+    let mut lowered = String::new();
+    // The pattern analyzer's tokens are ASCII: judge each by its length and first byte as
+    // written, and lowercase only the few that pass.
+    let fast = analyzer.for_each_raw_ascii_token(text, |raw, start, end| {
+        let first = raw.as_bytes()[0].to_ascii_lowercase();
+        if vocab.may_hold(raw.len(), first) {
+            lowered.clear();
+            lowered.push_str(raw);
+            lowered.make_ascii_lowercase();
+            if let Some(id) = vocab.ids.get(lowered.as_str()) {
+                out.push(Occurrence {
+                    position,
+                    id: *id,
+                    start,
+                    end,
+                });
+            }
         }
         position += 1;
     });
+    if fast.is_none() {
+        analyzer.for_each_token(text, |token, start, end| {
+            if let Some(id) = vocab.id(token) {
+                out.push(Occurrence {
+                    position,
+                    id,
+                    start,
+                    end,
+                });
+            }
+            position += 1;
+        });
+    }
     out
 }
 
@@ -179,5 +211,38 @@ mod tests {
         assert_eq!(v.id(&long), Some(1));
         assert_eq!(v.id(&"a".repeat(99)), None);
         assert_eq!(v.id("y"), None);
+        assert_eq!(v.id(""), None);
+    }
+
+    #[test]
+    fn both_analyzers_find_the_same_terms_as_their_full_token_streams() {
+        // The pattern analyzer takes the raw-token shortcut; the result must equal filtering
+        // its full token stream (the form the index and the golden fixtures use).
+        let text = "$K = [Kernel32]::VirtualAlloc(0); $x.VIRTUALALLOC; Invoke-VirtualAlloc; \
+                    Ａｂｃ İstanbul VirtualAlloc_x 0virtualalloc reflection.emit";
+        let v = vocab(&[
+            "virtualalloc",
+            "reflection",
+            "emit",
+            "invoke-virtualalloc",
+            "istanbul",
+        ]);
+        for analyzer in [Analyzer::Pattern, Analyzer::Standard] {
+            let expected: Vec<Occurrence> = analyzer
+                .tokens(text)
+                .into_iter()
+                .filter_map(|t| {
+                    v.id(&t.text).map(|id| Occurrence {
+                        position: t.position,
+                        id,
+                        start: t.start,
+                        end: t.end,
+                    })
+                })
+                .collect();
+            let got = occurrences(&v, analyzer, text);
+            assert_eq!(got, expected, "{analyzer}");
+            assert!(!got.is_empty(), "{analyzer}");
+        }
     }
 }
