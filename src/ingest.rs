@@ -8,6 +8,7 @@
 mod evtx;
 mod files;
 mod json_array;
+mod line_workers;
 mod lines;
 mod record;
 pub mod strict_json;
@@ -77,6 +78,16 @@ impl IngestReport {
         self.skipped += read.skipped;
         self.diagnostics.extend(read.diagnostics);
         self.diagnostics_dropped += read.diagnostics_dropped;
+    }
+
+    /// Adds the counts and diagnostics of lines read elsewhere (replayed in their order).
+    pub(crate) fn add_lines(&mut self, part: IngestReport) {
+        self.loaded += part.loaded;
+        self.skipped += part.skipped;
+        self.diagnostics_dropped += part.diagnostics_dropped;
+        for d in part.diagnostics {
+            self.note(d.location, d.reason);
+        }
     }
 
     /// One line for humans: `loaded N records from F files (B bytes), skipped S`.

@@ -2,7 +2,7 @@
 //! one pretty-printed document), and hand every record to [`super::record`].
 
 use super::files::InputFile;
-use super::{json_array, record, IngestReport, MAX_RECORD_BYTES};
+use super::{json_array, line_workers, record, IngestReport, MAX_RECORD_BYTES};
 use crate::event::{Event, SourceRef};
 use flate2::read::MultiGzDecoder;
 use std::cell::Cell;
@@ -209,8 +209,9 @@ fn read_line_limited(
     }
 }
 
-/// NDJSON: one record per line. A first record that is not complete on its line (a
-/// pretty-printed document) switches to reading the whole file as one document.
+/// NDJSON: one record per line, parsed on worker threads (`line_workers`) and handed on in
+/// line order. A first record that is not complete on its line (a pretty-printed document)
+/// switches to reading the whole file as one document.
 fn read_lines(
     path: &str,
     mut reader: Box<dyn BufRead + '_>,
@@ -221,64 +222,37 @@ fn read_lines(
 ) {
     let mut buf = Vec::new();
     let mut line_no: u64 = 0;
-    let mut first_record = allow_whole_document;
-    loop {
+    // The first record, read here, decides between NDJSON and one pretty-printed document.
+    while allow_whole_document {
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let status = match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
-            Ok(s) => s,
+        match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
             Err(e) => {
-                let what = if e.kind() == io::ErrorKind::UnexpectedEof
-                    || e.kind() == io::ErrorKind::InvalidInput
-                {
-                    "compressed stream ends early"
-                } else {
-                    "read error"
-                };
-                report.note(
-                    format!("{path}:{}", line_no + 1),
-                    format!("{what}: {e}; the rest of the file was not read"),
-                );
+                report.note(format!("{path}:{}", line_no + 1), read_error(&e));
                 return;
             }
-        };
-        line_no += 1;
-        match status {
-            Line::Eof => return,
-            Line::TooLong(n) => {
-                report.skip(
-                    format!("{path}:{line_no}"),
-                    format!(
-                        "record of {n} bytes is over the {} MiB limit",
-                        MAX_RECORD_BYTES >> 20
-                    ),
-                );
-                first_record = false;
-                continue;
+            Ok(Line::Eof) => return,
+            Ok(Line::TooLong(n)) => {
+                line_no += 1;
+                line_workers::too_long(path, line_no, n, report);
+                break;
             }
-            Line::Ok => {}
+            Ok(Line::Ok) => line_no += 1,
         }
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t,
-            Err(e) => {
-                report.skip(
-                    format!("{path}:{line_no}"),
-                    format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-                );
-                first_record = false;
-                continue;
+        let trimmed = match std::str::from_utf8(&buf) {
+            Ok(text) => text.trim(),
+            Err(_) => {
+                // Reported by `parse_line` like any other line that is not text.
+                line_workers::parse_line(path, line_no, &buf, report, on_event);
+                break;
             }
         };
-        let trimmed = text.trim();
         if trimmed.is_empty() {
             continue;
         }
-        let loc = SourceRef::line(path, line_no);
-        match super::strict_json::parse(trimmed) {
-            Ok(value) => record::expand(value, loc, report, on_event),
-            Err(e) if first_record && e.is_eof() && trimmed.starts_with('{') => {
-                // A pretty-printed document: read the rest and parse it whole.
+        if let Err(e) = super::strict_json::parse(trimmed) {
+            if e.is_eof() && trimmed.starts_with('{') {
                 let mut whole = trimmed.as_bytes().to_vec();
                 whole.push(b'\n');
                 if let Err(e) = reader.read_to_end(&mut whole) {
@@ -287,10 +261,42 @@ fn read_lines(
                 read_whole(path, &whole, report, on_event);
                 return;
             }
-            Err(e) => report.skip(loc.to_string(), format!("invalid JSON: {e}")),
         }
-        first_record = false;
+        line_workers::parse_line(path, line_no, &buf, report, on_event);
+        break;
     }
+    let failed = line_workers::run(path, report, on_event, |feeder| loop {
+        if cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
+            Err(e) => return Some((format!("{path}:{}", line_no + 1), read_error(&e))),
+            Ok(Line::Eof) => return None,
+            Ok(Line::TooLong(n)) => {
+                line_no += 1;
+                feeder.too_long(line_no, n);
+            }
+            Ok(Line::Ok) => {
+                line_no += 1;
+                feeder.line(line_no, &buf);
+            }
+        }
+    });
+    // After every line before it has been reported.
+    if let Some((location, reason)) = failed {
+        report.note(location, reason);
+    }
+}
+
+/// How a read error mid-file is reported.
+fn read_error(e: &io::Error) -> String {
+    let what =
+        if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidInput {
+            "compressed stream ends early"
+        } else {
+            "read error"
+        };
+    format!("{what}: {e}; the rest of the file was not read")
 }
 
 /// A whole file holding one JSON document (a `_search` response, a single event). When it does

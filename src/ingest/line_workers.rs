@@ -1,0 +1,314 @@
+//! Parsing NDJSON lines on worker threads while one thread reads them.
+//!
+//! The reading thread packs lines into numbered batches; a worker parses a batch into its events
+//! and its own report; the reading thread takes the batches back in their order and replays
+//! them, so the events (and their order), the counts and the diagnostics are exactly those of
+//! reading line by line. Must not reorder anything, and must never call `on_event` from a worker
+//! (the index writer and the stream batcher behind it expect one caller).
+
+use super::{record, IngestReport};
+use crate::event::{Event, SourceRef};
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Mutex;
+
+/// Parsing threads (the machines this runs on have two cores or more).
+const WORKERS: usize = 2;
+/// A batch is sent once it holds this many bytes or lines.
+const BATCH_BYTES: usize = 512 << 10;
+const BATCH_LINES: usize = 256;
+/// Batches sent and not yet replayed, at most: bounds memory to a few MB plus the events of
+/// those batches.
+const IN_FLIGHT: usize = 2 * WORKERS;
+
+/// One line as read.
+enum Item {
+    /// A line held in the batch's bytes at `range`.
+    Line {
+        line_no: u64,
+        range: std::ops::Range<usize>,
+    },
+    /// A line over the size limit (not held): `bytes` long.
+    TooLong { line_no: u64, bytes: u64 },
+}
+
+/// Lines on their way to a worker.
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    items: Vec<Item>,
+}
+
+/// What a worker made of a batch, or the panic it died of.
+type Outcome = std::thread::Result<Parsed>;
+
+/// What a worker made of a batch.
+struct Parsed {
+    events: Vec<Event>,
+    report: IngestReport,
+}
+
+/// What one line holds: zero or more events, or the reason it was skipped. Used for every
+/// line, on a worker or (for a file's first record) on the reading thread.
+pub(super) fn parse_line(
+    path: &str,
+    line_no: u64,
+    bytes: &[u8],
+    report: &mut IngestReport,
+    on_event: &mut dyn FnMut(Event),
+) {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            report.skip(
+                format!("{path}:{line_no}"),
+                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+            );
+            return;
+        }
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return;
+    }
+    let loc = SourceRef::line(path, line_no);
+    match super::strict_json::parse(trimmed) {
+        Ok(value) => record::expand(value, loc, report, on_event),
+        Err(e) => report.skip(loc.to_string(), format!("invalid JSON: {e}")),
+    }
+}
+
+/// The report entry of a line over the size limit.
+pub(super) fn too_long(path: &str, line_no: u64, bytes: u64, report: &mut IngestReport) {
+    report.skip(
+        format!("{path}:{line_no}"),
+        format!(
+            "record of {bytes} bytes is over the {} MiB limit",
+            super::MAX_RECORD_BYTES >> 20
+        ),
+    );
+}
+
+fn parse_batch(path: &str, batch: Batch) -> Parsed {
+    let mut parsed = Parsed {
+        events: Vec::new(),
+        report: IngestReport::default(),
+    };
+    for item in batch.items {
+        match item {
+            Item::Line { line_no, range } => parse_line(
+                path,
+                line_no,
+                &batch.data[range],
+                &mut parsed.report,
+                &mut |ev| parsed.events.push(ev),
+            ),
+            Item::TooLong { line_no, bytes } => too_long(path, line_no, bytes, &mut parsed.report),
+        }
+    }
+    parsed
+}
+
+/// Feeds lines to the workers and replays their results in order. Created by [`run`].
+pub(super) struct Feeder<'a> {
+    batch: Batch,
+    next_seq: u64,
+    next_replay: u64,
+    work: Option<SyncSender<(u64, Batch)>>,
+    done: &'a Receiver<(u64, Outcome)>,
+    waiting: BTreeMap<u64, Parsed>,
+    report: &'a mut IngestReport,
+    on_event: &'a mut dyn FnMut(Event),
+}
+
+impl Feeder<'_> {
+    /// Adds a line (its bytes are copied into the current batch).
+    pub(super) fn line(&mut self, line_no: u64, bytes: &[u8]) {
+        let start = self.batch.data.len();
+        self.batch.data.extend_from_slice(bytes);
+        let range = start..self.batch.data.len();
+        self.batch.items.push(Item::Line { line_no, range });
+        self.send_if_full();
+    }
+
+    /// Adds a line that was over the size limit.
+    pub(super) fn too_long(&mut self, line_no: u64, bytes: u64) {
+        self.batch.items.push(Item::TooLong { line_no, bytes });
+        self.send_if_full();
+    }
+
+    fn send_if_full(&mut self) {
+        if self.batch.data.len() >= BATCH_BYTES || self.batch.items.len() >= BATCH_LINES {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.batch.items.is_empty() {
+            return;
+        }
+        // Keep at most IN_FLIGHT batches out: replay (waiting if needed) before sending more.
+        while self.next_seq - self.next_replay >= IN_FLIGHT as u64 {
+            if !self.replay_one(true) {
+                return;
+            }
+        }
+        let batch = std::mem::take(&mut self.batch);
+        if let Some(work) = &self.work {
+            let _ = work.send((self.next_seq, batch));
+        }
+        self.next_seq += 1;
+        while self.replay_one(false) {}
+    }
+
+    /// Replays the next batch in order if it is back (waiting for it when `block`). False when
+    /// there is nothing to replay now.
+    fn replay_one(&mut self, block: bool) -> bool {
+        loop {
+            if let Some(parsed) = self.waiting.remove(&self.next_replay) {
+                self.report.add_lines(parsed.report);
+                for ev in parsed.events {
+                    (self.on_event)(ev);
+                }
+                self.next_replay += 1;
+                return true;
+            }
+            if self.next_replay == self.next_seq {
+                return false;
+            }
+            let got = if block {
+                self.done.recv().ok()
+            } else {
+                self.done.try_recv().ok()
+            };
+            match got {
+                Some((seq, Ok(parsed))) => {
+                    self.waiting.insert(seq, parsed);
+                }
+                // A panic is a bug: pass it on rather than lose records silently.
+                Some((_, Err(panic))) => std::panic::resume_unwind(panic),
+                None => return false,
+            }
+        }
+    }
+
+    /// Sends the last batch and replays everything still out.
+    fn finish(&mut self) {
+        self.send();
+        self.work = None;
+        while self.replay_one(true) {}
+    }
+}
+
+/// Runs `read` with a [`Feeder`] whose lines are parsed on worker threads; every event reaches
+/// `on_event`, in line order, on this thread, before `run` returns.
+pub(super) fn run<R>(
+    path: &str,
+    report: &mut IngestReport,
+    on_event: &mut dyn FnMut(Event),
+    read: impl FnOnce(&mut Feeder<'_>) -> R,
+) -> R {
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Batch)>(IN_FLIGHT);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Outcome)>();
+    let work_rx = Mutex::new(work_rx);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let done_tx = done_tx.clone();
+                let work_rx = &work_rx;
+                scope.spawn(move || loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok((seq, batch)) = next else { break };
+                    // A panic goes back to the reading thread, which would otherwise wait for
+                    // this batch forever.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        parse_batch(path, batch)
+                    }));
+                    if done_tx.send((seq, outcome)).is_err() {
+                        break;
+                    }
+                })
+            })
+            .collect();
+        drop(done_tx);
+        let mut feeder = Feeder {
+            batch: Batch::default(),
+            next_seq: 0,
+            next_replay: 0,
+            work: Some(work_tx),
+            done: &done_rx,
+            waiting: BTreeMap::new(),
+            report,
+            on_event,
+        };
+        let result = read(&mut feeder);
+        feeder.finish();
+        drop(feeder);
+        for w in workers {
+            w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::read_stream;
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    #[test]
+    fn many_batches_come_back_in_line_order_with_their_diagnostics() {
+        // Enough lines for dozens of batches on both workers; bad lines spread through them.
+        let lines = 20 * BATCH_LINES as u64 + 17;
+        let mut bytes = Vec::new();
+        let mut bad = Vec::new();
+        for n in 1..=lines {
+            if n % 7 == 0 {
+                bytes.extend_from_slice(b"{\"broken\": ");
+                bad.push(format!("x.ndjson:{n}"));
+            } else if n % 13 == 0 {
+                bytes.extend_from_slice(b"{\"a\": \"\xff\"}");
+                bad.push(format!("x.ndjson:{n}"));
+            } else if n % 11 == 0 {
+                // Blank: neither an event nor a diagnostic.
+            } else {
+                bytes.extend_from_slice(format!("{{\"n\": {n}}}").as_bytes());
+            }
+            bytes.push(b'\n');
+        }
+        let mut report = IngestReport::default();
+        let mut events = Vec::new();
+        let cancel = AtomicBool::new(false);
+        read_stream(
+            "x.ndjson",
+            Box::new(std::io::Cursor::new(bytes)),
+            &mut report,
+            &cancel,
+            &mut |ev| events.push(ev),
+        );
+        let good: Vec<u64> = (1..=lines)
+            .filter(|n| n % 7 != 0 && n % 13 != 0 && n % 11 != 0)
+            .collect();
+        let got: Vec<u64> = events.iter().map(|e| e.source.line.unwrap()).collect();
+        assert_eq!(got, good, "every good line, once, in order");
+        for e in &events {
+            assert_eq!(
+                e.doc["n"].as_u64(),
+                e.source.line,
+                "each event is its own line"
+            );
+        }
+        let locations: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .map(|d| d.location.as_str())
+            .collect();
+        assert_eq!(locations, bad, "diagnostics in line order");
+        assert_eq!(report.loaded, good.len() as u64);
+        assert_eq!(report.skipped, bad.len() as u64);
+    }
+}
