@@ -223,47 +223,49 @@ fn read_lines(
     let mut buf = Vec::new();
     let mut line_no: u64 = 0;
     // The first record, read here, decides between NDJSON and one pretty-printed document.
-    while allow_whole_document {
-        if cancel.load(Ordering::Relaxed) {
-            return;
-        }
-        match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
-            Err(e) => {
-                report.note(format!("{path}:{}", line_no + 1), read_error(&e));
+    if allow_whole_document {
+        loop {
+            if cancel.load(Ordering::Relaxed) {
                 return;
             }
-            Ok(Line::Eof) => return,
-            Ok(Line::TooLong(n)) => {
-                line_no += 1;
-                line_workers::too_long(path, line_no, n, report);
-                break;
-            }
-            Ok(Line::Ok) => line_no += 1,
-        }
-        let trimmed = match std::str::from_utf8(&buf) {
-            Ok(text) => text.trim(),
-            Err(_) => {
-                // Reported by `parse_line` like any other line that is not text.
-                line_workers::parse_line(path, line_no, &buf, report, on_event);
-                break;
-            }
-        };
-        if trimmed.is_empty() {
-            continue;
-        }
-        if let Err(e) = super::strict_json::parse(trimmed) {
-            if e.is_eof() && trimmed.starts_with('{') {
-                let mut whole = trimmed.as_bytes().to_vec();
-                whole.push(b'\n');
-                if let Err(e) = reader.read_to_end(&mut whole) {
-                    report.note(format!("{path}:{line_no}"), format!("read error: {e}"));
+            match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
+                Err(e) => {
+                    report.note(format!("{path}:{}", line_no + 1), read_error(&e));
+                    return;
                 }
-                read_whole(path, &whole, report, on_event);
-                return;
+                Ok(Line::Eof) => return,
+                Ok(Line::TooLong(n)) => {
+                    line_no += 1;
+                    line_workers::too_long(path, line_no, n, report);
+                    break;
+                }
+                Ok(Line::Ok) => line_no += 1,
             }
+            let trimmed = match std::str::from_utf8(&buf) {
+                Ok(text) => text.trim(),
+                Err(_) => {
+                    // Reported by `parse_line` like any other line that is not text.
+                    line_workers::parse_line(path, line_no, &buf, report, on_event);
+                    break;
+                }
+            };
+            if trimmed.is_empty() {
+                continue;
+            }
+            if let Err(e) = super::strict_json::parse(trimmed) {
+                if e.is_eof() && trimmed.starts_with('{') {
+                    let mut whole = trimmed.as_bytes().to_vec();
+                    whole.push(b'\n');
+                    if let Err(e) = reader.read_to_end(&mut whole) {
+                        report.note(format!("{path}:{line_no}"), format!("read error: {e}"));
+                    }
+                    read_whole(path, &whole, report, on_event);
+                    return;
+                }
+            }
+            line_workers::parse_line(path, line_no, &buf, report, on_event);
+            break;
         }
-        line_workers::parse_line(path, line_no, &buf, report, on_event);
-        break;
     }
     let failed = line_workers::run(path, report, on_event, |feeder| loop {
         if cancel.load(Ordering::Relaxed) {
