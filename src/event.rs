@@ -79,38 +79,39 @@ impl Event {
 /// Hex SHA-256 of the document serialized with its keys sorted at every level, so the same
 /// content hashes the same whatever order the export wrote its keys in.
 pub fn content_hash(doc: &Map<String, Value>) -> String {
-    let mut bytes = Vec::new();
-    write_canonical_object(doc, &mut bytes);
-    hex(&Sha256::digest(&bytes)[..16])
+    // Serialized straight into the hasher: no copy of the document is built.
+    let mut hasher = Sha256::new();
+    write_canonical_object(doc, &mut hasher);
+    hex(&hasher.finalize()[..16])
 }
 
-fn write_canonical_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
+fn write_canonical_object(map: &Map<String, Value>, out: &mut impl std::io::Write) {
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
-    out.push(b'{');
+    let _ = out.write_all(b"{");
     for (i, k) in keys.into_iter().enumerate() {
         if i > 0 {
-            out.push(b',');
+            let _ = out.write_all(b",");
         }
         let _ = serde_json::to_writer(&mut *out, k);
-        out.push(b':');
+        let _ = out.write_all(b":");
         write_canonical(&map[k], out);
     }
-    out.push(b'}');
+    let _ = out.write_all(b"}");
 }
 
-fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+fn write_canonical(v: &Value, out: &mut impl std::io::Write) {
     match v {
         Value::Object(m) => write_canonical_object(m, out),
         Value::Array(items) => {
-            out.push(b'[');
+            let _ = out.write_all(b"[");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    let _ = out.write_all(b",");
                 }
                 write_canonical(item, out);
             }
-            out.push(b']');
+            let _ = out.write_all(b"]");
         }
         scalar => {
             let _ = serde_json::to_writer(&mut *out, scalar);

@@ -265,8 +265,9 @@ impl Dataset {
                 .map(str::to_owned)
         };
         let num = |field| doc.get_first(field).and_then(|v| v.as_u64());
-        let body = text(f.doc).unwrap_or_default();
-        let map = serde_json::from_str(&body).unwrap_or_default();
+        // Parsed from the stored text in place (no copy of the document first).
+        let body = doc.get_first(f.doc).and_then(|v| v.as_str()).unwrap_or("");
+        let map = serde_json::from_str(body).unwrap_or_default();
         Ok(Event {
             doc: map,
             es_id: text(f.es_id),
