@@ -2,6 +2,7 @@
 
 use super::mapping::{field_type, FieldType};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The leaves of one document by dotted path. Objects inside arrays flatten under the array's
@@ -73,7 +74,7 @@ impl<'a> Fields<'a> {
 
     /// First value of `field` in its keyword form.
     pub fn first(&self, field: &str) -> Option<String> {
-        self.get(field).first().map(|v| leaf_as_keyword(v))
+        self.get(field).first().map(|v| leaf_as_keyword(v).into_owned())
     }
 
     /// First value of `field` as a string slice, when it is a JSON string.
@@ -182,11 +183,11 @@ pub fn as_number(v: &Value) -> Option<f64> {
 }
 
 /// How a leaf is indexed in a keyword field: strings as they are, numbers and booleans in
-/// their JSON text.
-pub fn leaf_as_keyword(v: &Value) -> String {
+/// their JSON text. Strings are borrowed: a script block can be tens of KB.
+pub fn leaf_as_keyword(v: &Value) -> Cow<'_, str> {
     match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
     }
 }
 

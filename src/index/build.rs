@@ -95,7 +95,7 @@ fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
             FieldType::Text => {
                 if path == ecs::names::SCRIPT_BLOCK_TEXT {
                     for v in values {
-                        doc.add_text(f.script, leaf_as_keyword(v));
+                        doc.add_text(f.script, &*leaf_as_keyword(v));
                     }
                 }
             }

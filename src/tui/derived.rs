@@ -45,7 +45,7 @@ pub fn script_text(alert: &Alert, index: usize) -> String {
     let f = Fields::of_lenient(&alert.event.doc);
     f.get(ecs::names::SCRIPT_BLOCK_TEXT)
         .get(index)
-        .map(|v| ecs::leaf_as_keyword(v))
+        .map(|v| ecs::leaf_as_keyword(v).into_owned())
         .unwrap_or_default()
 }
 

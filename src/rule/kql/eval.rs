@@ -445,7 +445,7 @@ impl Ctx<'_, '_, '_> {
                 .values(field)
                 .iter()
                 .map(|v| leaf_as_keyword(v))
-                .any(|s| compare(op, Some(s.as_str().cmp(value.text.as_str())))),
+                .any(|s| compare(op, Some(s.as_ref().cmp(value.text.as_str())))),
             FieldType::Text => {
                 let want = value.text.to_lowercase();
                 self.text_tokens(field)
