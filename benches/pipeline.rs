@@ -68,32 +68,75 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (v, t.elapsed())
 }
 
-/// Runs the release binary, returning wall time and peak RSS (KB) from /usr/bin/time when present.
-fn run_bin(args: &[&str], index: &Path, file: &Path) -> (Duration, Option<u64>, String) {
+/// Peak memory of a run: the kernel's high-water mark of the whole RSS (`VmHWM`, file pages
+/// of the mapped index included) and the largest anonymous RSS seen when sampled every 50 ms
+/// (the memory the process itself allocated).
+struct Memory {
+    peak_rss_kb: u64,
+    peak_anon_kb: u64,
+}
+
+impl Memory {
+    fn describe(&self) -> String {
+        format!(
+            "peak RSS {} MB ({} MB anonymous)",
+            self.peak_rss_kb / 1024,
+            self.peak_anon_kb / 1024
+        )
+    }
+}
+
+fn status_kb(pid: u32, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Runs the release binary, returning wall time, its memory and its stderr.
+fn run_bin(args: &[&str], index: &Path, file: &Path) -> (Duration, Memory, String) {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/pstriage");
-    let gnu_time = Path::new("/usr/bin/time").exists();
-    let mut cmd = if gnu_time {
-        let mut c = Command::new("/usr/bin/time");
-        c.arg("-f").arg("%M").arg(&bin);
-        c
-    } else {
-        Command::new(&bin)
-    };
-    cmd.args(args)
+    let mut child = Command::new(&bin)
+        .args(args)
         .arg("--index")
         .arg(index)
         .arg(file)
-        .stdout(std::process::Stdio::null());
-    let t = Instant::now();
-    let out = cmd
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("pstriage runs (build it with cargo build --release)");
+    let t = Instant::now();
+    let pid = child.id();
+    let mut stderr = String::new();
+    let mut pipe = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    });
+    let mut mem = Memory {
+        peak_rss_kb: 0,
+        peak_anon_kb: 0,
+    };
+    loop {
+        if let Some(hwm) = status_kb(pid, "VmHWM:") {
+            mem.peak_rss_kb = mem.peak_rss_kb.max(hwm);
+        }
+        if let Some(anon) = status_kb(pid, "RssAnon:") {
+            mem.peak_anon_kb = mem.peak_anon_kb.max(anon);
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let took = t.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let rss = gnu_time
-        .then(|| stderr.lines().last().and_then(|l| l.trim().parse().ok()))
-        .flatten();
-    (took, rss, stderr)
+    stderr.push_str(&reader.join().expect("stderr reader"));
+    (took, mem, stderr)
 }
 
 fn main() {
@@ -112,16 +155,29 @@ fn main() {
         let mut buf = vec![0u8; 1 << 20];
         while f.read(&mut buf).expect("read") > 0 {}
     });
-    let (events, parse) = time(|| {
-        let r = BufReader::with_capacity(1 << 20, std::fs::File::open(&file).expect("open"));
-        let mut n = 0u64;
-        for line in r.lines() {
-            let v: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
-            std::hint::black_box(&v);
-            n += 1;
-        }
-        n
-    });
+    // The floor is measured again right before each long measurement, which is then compared
+    // with that adjacent floor: the speed of these shared machines drifts over minutes.
+    let parse_floor = || {
+        time(|| {
+            let r = BufReader::with_capacity(1 << 20, std::fs::File::open(&file).expect("open"));
+            let mut n = 0u64;
+            for line in r.lines() {
+                let v: serde_json::Value =
+                    serde_json::from_str(&line.expect("line")).expect("json");
+                std::hint::black_box(&v);
+                n += 1;
+            }
+            n
+        })
+    };
+    let (events, parse) = parse_floor();
+    let adjacent = |d: Duration, floor: Duration| {
+        format!(
+            "{:.2}× parse (floor just before: {:.3} s)",
+            secs(d) / secs(floor),
+            secs(floor)
+        )
+    };
     let rg_time = {
         let t = Instant::now();
         let out = Command::new("rg")
@@ -158,19 +214,19 @@ fn main() {
     // Cold scan, warm scan, streaming scan (the release binary).
     let tmp = tempfile::tempdir().expect("temp");
     let index = tmp.path().join("idx");
+    let (_, floor) = parse_floor();
     let (cold, rss, err) = run_bin(&["scan"], &index, &file);
     assert!(err.contains("index built"), "{err}");
     rows.push((
         "cold scan (ingest + index + rules)".into(),
         format!(
-            "{:.3} s · {:.0} MB/s · {:.0} events/s · peak RSS {}",
+            "{:.3} s · {:.0} MB/s · {:.0} events/s · {}",
             secs(cold),
             mbs(cold),
             events as f64 / secs(cold),
-            rss.map(|k| format!("{} MB", k / 1024))
-                .unwrap_or_else(|| "?".into())
+            rss.describe()
         ),
-        ratio(cold),
+        adjacent(cold, floor),
     ));
     let (warm, _, err) = run_bin(&["scan"], &index, &file);
     assert!(err.contains("index reused"), "{err}");
@@ -179,17 +235,17 @@ fn main() {
         format!("{:.3} s", secs(warm)),
         ratio(warm),
     ));
+    let (_, floor) = parse_floor();
     let (stream, srss, _) = run_bin(&["scan", "--stream"], &tmp.path().join("unused"), &file);
     rows.push((
         "scan --stream (no index)".into(),
         format!(
-            "{:.3} s · {:.0} MB/s · peak RSS {}",
+            "{:.3} s · {:.0} MB/s · {}",
             secs(stream),
             mbs(stream),
-            srss.map(|k| format!("{} MB", k / 1024))
-                .unwrap_or_else(|| "?".into())
+            srss.describe()
         ),
-        ratio(stream),
+        adjacent(stream, floor),
     ));
 
     // Rule evaluation alone on the open index, and open-to-first-frame.

@@ -74,7 +74,9 @@ impl<'a> Fields<'a> {
 
     /// First value of `field` in its keyword form.
     pub fn first(&self, field: &str) -> Option<String> {
-        self.get(field).first().map(|v| leaf_as_keyword(v).into_owned())
+        self.get(field)
+            .first()
+            .map(|v| leaf_as_keyword(v).into_owned())
     }
 
     /// First value of `field` as a string slice, when it is a JSON string.

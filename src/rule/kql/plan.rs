@@ -9,7 +9,7 @@ use super::eval::{keyword_holds, text_analyzer, Explainer, Prepared};
 use super::vocabulary::{has_phrase, occurrences, Occurrence, Vocabulary};
 use crate::analysis::Analyzer;
 use crate::ecs::{field_type, leaf_as_keyword, source_field, FieldType, Fields};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A prepared query.
 #[derive(Clone, Debug)]
@@ -113,7 +113,7 @@ pub struct DocTokens<'f, 'a, 'v> {
     analyzer: Analyzer,
     vocabulary: &'v Vocabulary,
     /// Per text field: occurrences per array element, and which term ids occur at all.
-    by_field: HashMap<String, (Vec<Vec<Occurrence>>, Vec<bool>)>,
+    by_field: FxHashMap<String, (Vec<Vec<Occurrence>>, Vec<bool>)>,
 }
 
 impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
@@ -122,7 +122,7 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
             fields,
             analyzer,
             vocabulary,
-            by_field: HashMap::new(),
+            by_field: FxHashMap::default(),
         }
     }
 
