@@ -56,10 +56,14 @@ impl AlertKind {
 
 /// The stable alert id of (rule, event).
 pub fn alert_id(rule_id: &str, event: &Event) -> String {
+    id_of(rule_id, &event.identity())
+}
+
+fn id_of(rule_id: &str, identity: &str) -> String {
     let mut h = Sha256::new();
     h.update(rule_id.as_bytes());
     h.update([0]);
-    h.update(event.identity().as_bytes());
+    h.update(identity.as_bytes());
     hex(&h.finalize()[..16])
 }
 
@@ -70,24 +74,47 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
     if !matches(&rule.plan, &mut tokens) {
         return None;
     }
-    explain(rule, rule_index, event, &fields, analyzer)
+    let found = explain(rule, rule_index, &fields, &event.identity(), analyzer)?;
+    Some(found.with(event.clone()))
 }
 
-/// The alert of `rule` on an event already known to match it (an exact index query found it):
-/// the explanation alone, no yes/no pass first. `None` if it does not match after all.
-pub fn explain_match(
-    rule: &Rule,
-    rule_index: usize,
-    event: &Event,
+/// The alerts of `event` for the rules it is a candidate of: `(rule index, exact)`, where
+/// `exact` says the index query already decided the match (only the explanation is built).
+/// The event is flattened and its identity hashed once for all of them, and moved into its
+/// last alert rather than copied.
+pub fn check_candidate(
+    rules: &[Rule],
+    candidate_of: &[(usize, bool)],
+    event: Event,
     analyzer: Analyzer,
-) -> Option<Alert> {
-    explain(
-        rule,
-        rule_index,
-        event,
-        &Fields::of_lenient(&event.doc),
-        analyzer,
-    )
+) -> Vec<Alert> {
+    let mut found = Vec::new();
+    {
+        let fields = Fields::of_lenient(&event.doc);
+        let mut identity = None;
+        for &(i, exact) in candidate_of {
+            let rule = &rules[i];
+            if !exact {
+                let mut tokens = DocTokens::new(&fields, analyzer, rule.plan.vocabulary());
+                if !matches(&rule.plan, &mut tokens) {
+                    continue;
+                }
+            }
+            let identity = identity.get_or_insert_with(|| event.identity());
+            found.extend(explain(rule, i, &fields, identity, analyzer));
+        }
+    }
+    let mut alerts = Vec::with_capacity(found.len());
+    let mut found = found.into_iter().peekable();
+    while let Some(f) = found.next() {
+        if found.peek().is_some() {
+            alerts.push(f.with(event.clone()));
+        } else {
+            alerts.push(f.with(event));
+            break;
+        }
+    }
+    alerts
 }
 
 /// Evaluates every rule on `event`, tokenizing its text once for all of them. `vocabulary` is
@@ -101,22 +128,58 @@ pub fn check_all(
     let fields = Fields::of_lenient(&event.doc);
     let mut tokens = DocTokens::new(&fields, analyzer, vocabulary);
     let mut out = Vec::new();
+    let mut identity = None;
     for (i, rule) in rules.iter().enumerate() {
         if matches(&rule.plan, &mut tokens) {
-            out.extend(explain(rule, i, event, &fields, analyzer));
+            let identity = identity.get_or_insert_with(|| event.identity());
+            out.extend(
+                explain(rule, i, &fields, identity, analyzer).map(|f| f.with(event.clone())),
+            );
         }
     }
     out
 }
 
-/// The full alert of a rule known to match: explanation, hits, terms, reason.
+/// An alert but for its event: what explaining a match produces.
+struct Found {
+    id: String,
+    rule: usize,
+    time_ms: Option<i64>,
+    host: Option<String>,
+    user: Option<String>,
+    matched_terms: Vec<String>,
+    hits: Vec<Hit>,
+    explanation: Explanation,
+    reason: String,
+}
+
+impl Found {
+    fn with(self, event: Event) -> Alert {
+        Alert {
+            id: self.id,
+            rule: self.rule,
+            event,
+            time_ms: self.time_ms,
+            host: self.host,
+            user: self.user,
+            matched_terms: self.matched_terms,
+            hits: self.hits,
+            explanation: self.explanation,
+            reason: self.reason,
+            kind: AlertKind::Elastic,
+        }
+    }
+}
+
+/// The full alert of a rule known to match (`identity` is the event's): explanation, hits,
+/// terms, reason. `None` when it does not hold after all.
 fn explain(
     rule: &Rule,
     rule_index: usize,
-    event: &Event,
     fields: &Fields<'_>,
+    identity: &str,
     analyzer: Analyzer,
-) -> Option<Alert> {
+) -> Option<Found> {
     let explanation = kql::explain(&rule.expr, rule.plan.prepared(), fields, analyzer);
     if !explanation.held {
         return None;
@@ -133,8 +196,8 @@ fn explain(
         .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT)
         .cloned()
         .collect();
-    Some(Alert {
-        id: alert_id(&rule.meta.rule_id, event),
+    Some(Found {
+        id: id_of(&rule.meta.rule_id, identity),
         rule: rule_index,
         time_ms: fields
             .get(ecs::names::TIMESTAMP)
@@ -148,8 +211,6 @@ fn explain(
         matched_terms,
         hits,
         explanation,
-        event: event.clone(),
-        kind: AlertKind::Elastic,
     })
 }
 

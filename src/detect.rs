@@ -6,7 +6,8 @@ use crate::ecs;
 use crate::index::{compile, kw_term, Dataset};
 use crate::reassembly::{self, Script};
 use crate::rule::Rule;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -15,62 +16,64 @@ use tantivy::{DocAddress, Term};
 /// Threads that load and explain candidates (the machines this runs on have two cores or more).
 const WORKERS: usize = 2;
 
+/// Candidates a worker takes at a time: small enough to keep both threads busy to the end.
+const CHUNK: usize = 32;
+
+/// A candidate event and the rules it is a candidate of (rule index, whether that rule's index
+/// query was exact).
+type Task = (DocAddress, Vec<(usize, bool)>);
+
 /// All alerts of `rules` over `ds`.
 pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
     let searcher = ds.reader.searcher();
-    let mut alerts = Vec::new();
+    // An event that is a candidate of several rules is loaded once.
+    let mut wanted: BTreeMap<DocAddress, Vec<(usize, bool)>> = BTreeMap::new();
     for (i, rule) in rules.iter().enumerate() {
         let compiled = compile(&rule.expr, &ds.fields, ds.analyzer);
-        let mut candidates: Vec<DocAddress> = searcher
-            .search(&*compiled.query, &DocSetCollector)?
-            .into_iter()
-            .collect();
-        candidates.sort();
-        alerts.extend(confirm(
-            ds,
-            &searcher,
-            rule,
-            i,
-            &candidates,
-            compiled.exact,
-        )?);
+        for addr in searcher.search(&*compiled.query, &DocSetCollector)? {
+            wanted.entry(addr).or_default().push((i, compiled.exact));
+        }
     }
+    let tasks: Vec<Task> = wanted.into_iter().collect();
+    let mut alerts = confirm(ds, &searcher, rules, &tasks)?;
     sort(&mut alerts);
     Ok(alerts)
 }
 
-/// Loads each candidate and builds its alert, on `WORKERS` threads. When the query was `exact`
-/// every candidate matches and only the explanation is built; otherwise the evaluator decides.
+/// Loads each candidate and builds its alerts, on `WORKERS` threads taking `CHUNK` candidates
+/// at a time. Where a rule's query was exact every candidate matches and only the explanation
+/// is built; otherwise the evaluator decides.
 fn confirm(
     ds: &Dataset,
     searcher: &tantivy::Searcher,
-    rule: &Rule,
-    rule_index: usize,
-    candidates: &[DocAddress],
-    exact: bool,
+    rules: &[Rule],
+    tasks: &[Task],
 ) -> tantivy::Result<Vec<Alert>> {
-    let one = |addr: &DocAddress| -> tantivy::Result<Option<Alert>> {
-        let event = ds.event(searcher, *addr)?;
-        Ok(if exact {
-            alert::explain_match(rule, rule_index, &event, ds.analyzer)
-        } else {
-            alert::check(rule, rule_index, &event, ds.analyzer)
-        })
+    let next = AtomicUsize::new(0);
+    let work = || -> tantivy::Result<Vec<Alert>> {
+        let mut out = Vec::new();
+        loop {
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+            if start >= tasks.len() {
+                return Ok(out);
+            }
+            for (addr, candidate_of) in &tasks[start..(start + CHUNK).min(tasks.len())] {
+                let event = ds.event(searcher, *addr)?;
+                out.extend(alert::check_candidate(
+                    rules,
+                    candidate_of,
+                    event,
+                    ds.analyzer,
+                ));
+            }
+        }
     };
-    let chunk = candidates.len().div_ceil(WORKERS).max(1);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = candidates
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().filter_map(|a| one(a).transpose()).collect())
-            })
-            .collect();
-        let mut out = Vec::with_capacity(candidates.len());
-        for part in parts {
+        let workers: Vec<_> = (0..WORKERS).map(|_| scope.spawn(work)).collect();
+        let mut out = Vec::new();
+        for w in workers {
             // A worker's panic is a bug: pass it on rather than return fewer alerts.
-            let found: tantivy::Result<Vec<Alert>> =
-                part.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            out.extend(found?);
+            out.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
         }
         Ok(out)
     })
