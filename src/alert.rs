@@ -69,41 +69,75 @@ fn id_of(rule_id: &str, identity: &str) -> String {
 
 /// Evaluates `rule` on `event`; `Some(alert)` when it matches.
 pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Option<Alert> {
-    let fields = Fields::of_lenient(&event.doc);
-    let mut tokens = DocTokens::new(&fields, analyzer, rule.plan.vocabulary());
-    if !matches(&rule.plan, &mut tokens) {
-        return None;
-    }
-    let found = explain(rule, rule_index, &fields, &event.identity(), analyzer)?;
-    Some(found.with(event.clone()))
+    let found = find(
+        [(rule_index, rule, false)],
+        rule.plan.vocabulary(),
+        event,
+        analyzer,
+    );
+    attach_copies(found, event).pop()
+}
+
+/// Evaluates every rule on `event`, tokenizing its text once for all of them. `vocabulary` is
+/// the rules' `Plan::joint_vocabulary` (made once for the rule set, not per event).
+pub fn check_all(
+    rules: &[Rule],
+    vocabulary: &Vocabulary,
+    event: &Event,
+    analyzer: Analyzer,
+) -> Vec<Alert> {
+    let all = rules.iter().enumerate().map(|(i, rule)| (i, rule, false));
+    attach_copies(find(all, vocabulary, event, analyzer), event)
 }
 
 /// The alerts of `event` for the rules it is a candidate of: `(rule index, exact)`, where
 /// `exact` says the index query already decided the match (only the explanation is built).
-/// The event is flattened and its identity hashed once for all of them, and moved into its
-/// last alert rather than copied.
+/// `vocabulary` is the rules' `Plan::joint_vocabulary`. The event is moved into its alerts.
 pub fn check_candidate(
     rules: &[Rule],
     candidate_of: &[(usize, bool)],
+    vocabulary: &Vocabulary,
     event: Event,
     analyzer: Analyzer,
 ) -> Vec<Alert> {
+    let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
+    let found = find(listed, vocabulary, &event, analyzer);
+    attach(found, event)
+}
+
+/// What the listed rules (index, rule, whether the index already decided the match) find in
+/// `event`: the document flattened and tokenized once (`vocabulary` must hold the terms of every
+/// listed rule) and its identity hashed once, when something matches.
+fn find<'r>(
+    listed: impl IntoIterator<Item = (usize, &'r Rule, bool)>,
+    vocabulary: &Vocabulary,
+    event: &Event,
+    analyzer: Analyzer,
+) -> Vec<Found> {
+    let fields = Fields::of_lenient(&event.doc);
+    let mut tokens = DocTokens::new(&fields, analyzer, vocabulary);
+    let mut identity = None;
     let mut found = Vec::new();
-    {
-        let fields = Fields::of_lenient(&event.doc);
-        let mut identity = None;
-        for &(i, exact) in candidate_of {
-            let rule = &rules[i];
-            if !exact {
-                let mut tokens = DocTokens::new(&fields, analyzer, rule.plan.vocabulary());
-                if !matches(&rule.plan, &mut tokens) {
-                    continue;
-                }
-            }
-            let identity = identity.get_or_insert_with(|| event.identity());
-            found.extend(explain(rule, i, &fields, identity, analyzer));
+    for (i, rule, exact) in listed {
+        if !exact && !matches(&rule.plan, &mut tokens) {
+            continue;
         }
+        let identity = identity.get_or_insert_with(|| event.identity());
+        found.extend(explain(rule, i, &fields, identity, analyzer));
     }
+    found
+}
+
+/// `attach` for a borrowed event: copied only when something was found.
+fn attach_copies(found: Vec<Found>, event: &Event) -> Vec<Alert> {
+    if found.is_empty() {
+        return Vec::new();
+    }
+    attach(found, event.clone())
+}
+
+/// The alerts of `found`, each with the event (moved into the last one, copied for the rest).
+fn attach(found: Vec<Found>, event: Event) -> Vec<Alert> {
     let mut alerts = Vec::with_capacity(found.len());
     let mut found = found.into_iter().peekable();
     while let Some(f) = found.next() {
@@ -115,29 +149,6 @@ pub fn check_candidate(
         }
     }
     alerts
-}
-
-/// Evaluates every rule on `event`, tokenizing its text once for all of them. `vocabulary` is
-/// the rules' `Plan::joint_vocabulary` (made once for the rule set, not per event).
-pub fn check_all(
-    rules: &[Rule],
-    vocabulary: &Vocabulary,
-    event: &Event,
-    analyzer: Analyzer,
-) -> Vec<Alert> {
-    let fields = Fields::of_lenient(&event.doc);
-    let mut tokens = DocTokens::new(&fields, analyzer, vocabulary);
-    let mut out = Vec::new();
-    let mut identity = None;
-    for (i, rule) in rules.iter().enumerate() {
-        if matches(&rule.plan, &mut tokens) {
-            let identity = identity.get_or_insert_with(|| event.identity());
-            out.extend(
-                explain(rule, i, &fields, identity, analyzer).map(|f| f.with(event.clone())),
-            );
-        }
-    }
-    out
 }
 
 /// An alert but for its event: what explaining a match produces.

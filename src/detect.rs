@@ -49,6 +49,8 @@ fn confirm(
     rules: &[Rule],
     tasks: &[Task],
 ) -> tantivy::Result<Vec<Alert>> {
+    let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
+    let vocabulary = &vocabulary;
     let next = AtomicUsize::new(0);
     let work = || -> tantivy::Result<Vec<Alert>> {
         let mut out = Vec::new();
@@ -62,6 +64,7 @@ fn confirm(
                 out.extend(alert::check_candidate(
                     rules,
                     candidate_of,
+                    vocabulary,
                     event,
                     ds.analyzer,
                 ));

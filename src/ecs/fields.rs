@@ -21,45 +21,22 @@ impl<'a> Fields<'a> {
         Ok(Fields::of_lenient(doc))
     }
 
-    /// Like [`Fields::of`] but never fails: used where the record was already accepted (a
-    /// value the mapping would reject is left out).
+    /// Like [`Fields::of`] but never fails: used where the record was already accepted (an
+    /// object where the mapping wants a value is left out).
     pub fn of_lenient(doc: &'a Map<String, Value>) -> Self {
-        let mut fields = Fields::default();
-        let mut path = String::new();
-        for (k, v) in doc {
-            path.clear();
-            path.push_str(k);
-            fields.flatten(&mut path, v);
-        }
-        fields
-    }
-
-    /// Adds the leaves under `path` (a buffer reused for the whole walk: a key is allocated
-    /// once per distinct field, not per node).
-    fn flatten(&mut self, path: &mut String, value: &'a Value) {
-        match value {
-            Value::Null => {}
-            Value::Object(obj) => {
-                if mapping_is_leaf(path) {
-                    return;
+        let mut map: BTreeMap<String, Vec<&'a Value>> = BTreeMap::new();
+        let _ = walk_leaves(doc, &mut |path, leaf| {
+            if let Some(leaf) = leaf {
+                match map.get_mut(path) {
+                    Some(values) => values.push(leaf),
+                    None => {
+                        map.insert(path.to_owned(), vec![leaf]);
+                    }
                 }
-                let len = path.len();
-                for (k, v) in obj {
-                    path.truncate(len);
-                    path.push('.');
-                    path.push_str(k);
-                    self.flatten(path, v);
-                }
-                path.truncate(len);
             }
-            Value::Array(items) => items.iter().for_each(|item| self.flatten(path, item)),
-            leaf => match self.map.get_mut(path.as_str()) {
-                Some(values) => values.push(leaf),
-                None => {
-                    self.map.insert(path.clone(), vec![leaf]);
-                }
-            },
-        }
+            Ok(())
+        });
+        Fields { map }
     }
 
     /// The values of `field` (empty when the field is missing).
@@ -95,52 +72,62 @@ impl<'a> Fields<'a> {
 /// wants a value is reported first, in document order; otherwise the wrong-typed value of the
 /// smallest field path.
 pub fn validate(doc: &Map<String, Value>) -> Result<(), String> {
-    let mut path = String::new();
     let mut wrong_type: Option<(String, String)> = None;
-    for (k, v) in doc {
-        path.clear();
-        path.push_str(k);
-        validate_value(&mut path, v, &mut wrong_type)?;
-    }
+    walk_leaves(doc, &mut |path, leaf| {
+        let Some(leaf) = leaf else {
+            return Err(format!("field {path}: expected a value, found an object"));
+        };
+        let earlier = wrong_type.as_ref().is_some_and(|(p, _)| p.as_str() <= path);
+        if !earlier {
+            if let Some(message) = type_problem(path, leaf) {
+                wrong_type = Some((path.to_owned(), message));
+            }
+        }
+        Ok(())
+    })?;
     wrong_type.map_or(Ok(()), |(_, message)| Err(message))
 }
 
-fn validate_value(
-    path: &mut String,
-    value: &Value,
-    wrong_type: &mut Option<(String, String)>,
+/// What `walk_leaves` calls for each leaf (`Some`) or object where a value belongs (`None`).
+type LeafVisitor<'v, 'a> = dyn FnMut(&str, Option<&'a Value>) -> Result<(), String> + 'v;
+
+/// Calls `visit(path, Some(leaf))` for every leaf of `doc` in document order, and
+/// `visit(path, None)` for an object where the mapping wants a value (its contents are not
+/// visited). One path buffer serves the whole walk; an `Err` from `visit` stops it.
+fn walk_leaves<'a>(
+    doc: &'a Map<String, Value>,
+    visit: &mut LeafVisitor<'_, 'a>,
 ) -> Result<(), String> {
-    match value {
-        Value::Null => Ok(()),
-        Value::Object(obj) => {
-            if mapping_is_leaf(path) {
-                return Err(format!("field {path}: expected a value, found an object"));
-            }
-            let len = path.len();
-            for (k, v) in obj {
-                path.truncate(len);
-                path.push('.');
-                path.push_str(k);
-                validate_value(path, v, wrong_type)?;
-            }
-            path.truncate(len);
-            Ok(())
-        }
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|item| validate_value(path, item, wrong_type)),
-        leaf => {
-            let earlier = wrong_type
-                .as_ref()
-                .is_some_and(|(p, _)| p.as_str() <= path.as_str());
-            if !earlier {
-                if let Some(message) = type_problem(path, leaf) {
-                    *wrong_type = Some((path.clone(), message));
+    fn walk<'a>(
+        path: &mut String,
+        value: &'a Value,
+        visit: &mut LeafVisitor<'_, 'a>,
+    ) -> Result<(), String> {
+        match value {
+            Value::Null => Ok(()),
+            Value::Object(_) if mapping_is_leaf(path) => visit(path, None),
+            Value::Object(obj) => {
+                let len = path.len();
+                for (k, v) in obj {
+                    path.truncate(len);
+                    path.push('.');
+                    path.push_str(k);
+                    walk(path, v, visit)?;
                 }
+                path.truncate(len);
+                Ok(())
             }
-            Ok(())
+            Value::Array(items) => items.iter().try_for_each(|item| walk(path, item, visit)),
+            leaf => visit(path, Some(leaf)),
         }
     }
+    let mut path = String::new();
+    for (k, v) in doc {
+        path.clear();
+        path.push_str(k);
+        walk(&mut path, v, visit)?;
+    }
+    Ok(())
 }
 
 /// Why Elasticsearch would reject `v` for the field `path`, if it would.

@@ -121,7 +121,7 @@ impl Prepared {
 }
 
 /// The terms of every text value in `expr`.
-fn vocabulary_of(expr: &Expr) -> Vocabulary {
+pub(super) fn vocabulary_of(expr: &Expr) -> Vocabulary {
     fn walk(e: &Expr, v: &mut Vocabulary) {
         match e {
             Expr::All | Expr::Range { .. } => {}
@@ -171,28 +171,24 @@ pub fn explain(
     ctx.eval(expr)
 }
 
-/// The evaluator for callers that only need whether one clause holds (the fast path of
-/// `plan` uses it for the clauses it does not prepare).
-pub(super) struct Explainer<'f, 'a>(Ctx<'f, 'a, 'static>);
-
-impl<'f, 'a> Explainer<'f, 'a> {
-    pub(super) fn new(fields: &'f Fields<'a>, analyzer: Analyzer) -> Self {
-        Explainer(Ctx {
-            fields,
-            analyzer,
-            tokens: HashMap::new(),
-            labels: None,
-            next_leaf: 0,
-            vocabulary: Cow::Owned(Vocabulary::default()),
-            occurrences: HashMap::new(),
-        })
-    }
-
-    pub(super) fn held(&mut self, expr: &Expr) -> bool {
-        self.0.vocabulary = Cow::Owned(vocabulary_of(expr));
-        self.0.occurrences.clear();
-        self.0.eval(expr).held
-    }
+/// Whether `expr` holds, without building an explanation for people: for the clauses the
+/// fast path of `plan` does not prepare. `vocabulary` is `vocabulary_of(expr)`, made once.
+pub(super) fn holds(
+    expr: &Expr,
+    vocabulary: &Vocabulary,
+    fields: &Fields<'_>,
+    analyzer: Analyzer,
+) -> bool {
+    let mut ctx = Ctx {
+        fields,
+        analyzer,
+        tokens: HashMap::new(),
+        labels: None,
+        next_leaf: 0,
+        vocabulary: Cow::Borrowed(vocabulary),
+        occurrences: HashMap::new(),
+    };
+    ctx.eval(expr).held
 }
 
 struct Ctx<'f, 'a, 'p> {
@@ -386,8 +382,8 @@ impl Ctx<'_, '_, '_> {
         if want.is_empty() {
             return (false, hits);
         }
-        // Every value of the query is in the vocabulary (`Prepared::new`); a caller that
-        // evaluates a clause of another query gets the vocabulary of that clause.
+        // Every value of the query is in the vocabulary (`vocabulary_of`). Should a caller pass
+        // the vocabulary of another query, this clause is answered with its own instead.
         let Some(ids) = self.vocabulary.ids_of(&want) else {
             let mut own = Vocabulary::default();
             add_terms(value, &mut own);

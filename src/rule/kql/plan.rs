@@ -5,7 +5,7 @@
 //! match.
 
 use super::ast::{Expr, Literal};
-use super::eval::{keyword_holds, text_analyzer, Explainer, Prepared};
+use super::eval::{holds, keyword_holds, text_analyzer, vocabulary_of, Prepared};
 use super::vocabulary::{has_phrase, occurrences, Occurrence, Vocabulary};
 use crate::analysis::Analyzer;
 use crate::ecs::{field_type, leaf_as_keyword, source_field, FieldType, Fields};
@@ -33,7 +33,7 @@ enum Node {
         standard: Vec<String>,
         phrase: bool,
         /// The clause itself, for a document whose vocabulary lacks these terms.
-        clause: Expr,
+        clause: Clause,
     },
     /// `keyword_field:value`: exact comparison, no tokens.
     Keyword {
@@ -41,7 +41,27 @@ enum Node {
         value: Literal,
     },
     /// Anything else is answered by the evaluator itself.
-    Other(Expr),
+    Other(Clause),
+}
+
+/// A clause the evaluator answers, with the vocabulary of its text values made once.
+#[derive(Clone, Debug)]
+struct Clause {
+    expr: Expr,
+    vocabulary: Vocabulary,
+}
+
+impl Clause {
+    fn new(expr: &Expr) -> Clause {
+        Clause {
+            expr: expr.clone(),
+            vocabulary: vocabulary_of(expr),
+        }
+    }
+
+    fn held(&self, doc: &DocTokens<'_, '_, '_>) -> bool {
+        holds(&self.expr, &self.vocabulary, doc.fields, doc.analyzer)
+    }
 }
 
 fn prepare_node(e: &Expr) -> Node {
@@ -63,7 +83,7 @@ fn prepare_node(e: &Expr) -> Node {
             pattern: Analyzer::Pattern.terms(text),
             standard: Analyzer::Standard.terms(text),
             phrase: *quoted,
-            clause: e.clone(),
+            clause: Clause::new(e),
         },
         Expr::Match {
             field: Some(f),
@@ -72,7 +92,7 @@ fn prepare_node(e: &Expr) -> Node {
             field: f.clone(),
             value: value.clone(),
         },
-        other => Node::Other(other.clone()),
+        other => Node::Other(Clause::new(other)),
     }
 }
 
@@ -172,7 +192,7 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>) -> bool {
             let vocabulary = doc.vocabulary;
             // A term outside the document's vocabulary cannot be looked up: ask the evaluator.
             if want.iter().any(|w| vocabulary.id(w).is_none()) {
-                return Explainer::new(doc.fields, doc.analyzer).held(clause);
+                return clause.held(doc);
             }
             let id = |w: &String| vocabulary.id(w).unwrap_or(u32::MAX);
             let (per_value, present) = doc.tokens(field);
@@ -185,6 +205,6 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>) -> bool {
             }
         }
         Node::Keyword { field, value } => keyword_holds(doc.fields.get(source_field(field)), value),
-        Node::Other(e) => Explainer::new(doc.fields, doc.analyzer).held(e),
+        Node::Other(clause) => clause.held(doc),
     }
 }
