@@ -151,6 +151,29 @@ fn attach(found: Vec<Found>, event: Event) -> Vec<Alert> {
     alerts
 }
 
+/// When, where and by whom an event happened, as the alert list shows it.
+pub struct Facts {
+    pub time_ms: Option<i64>,
+    pub host: Option<String>,
+    /// `user.name`, else `user.id`.
+    pub user: Option<String>,
+}
+
+impl Facts {
+    pub fn of(fields: &Fields<'_>) -> Facts {
+        Facts {
+            time_ms: fields
+                .get(ecs::names::TIMESTAMP)
+                .iter()
+                .find_map(|v| ecs::parse_date_millis(v)),
+            host: fields.first(ecs::names::HOST_NAME),
+            user: fields
+                .first(ecs::names::USER_NAME)
+                .or_else(|| fields.first(ecs::names::USER_ID)),
+        }
+    }
+}
+
 /// An alert but for its event: what explaining a match produces.
 struct Found {
     id: String,
@@ -207,17 +230,13 @@ fn explain(
         .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT)
         .cloned()
         .collect();
+    let facts = Facts::of(fields);
     Some(Found {
         id: id_of(&rule.meta.rule_id, identity),
         rule: rule_index,
-        time_ms: fields
-            .get(ecs::names::TIMESTAMP)
-            .iter()
-            .find_map(|v| ecs::parse_date_millis(v)),
-        host: fields.first(ecs::names::HOST_NAME),
-        user: fields
-            .first(ecs::names::USER_NAME)
-            .or_else(|| fields.first(ecs::names::USER_ID)),
+        time_ms: facts.time_ms,
+        host: facts.host,
+        user: facts.user,
         reason: reason(rule, fields),
         matched_terms,
         hits,

@@ -3,15 +3,11 @@
 
 use crate::alert::{self, Alert, AlertKind};
 use crate::ecs;
-use crate::index::{compile, kw_term, Dataset};
+use crate::index::{self, Dataset, EventAddr};
 use crate::reassembly::{self, Script};
 use crate::rule::Rule;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tantivy::collector::DocSetCollector;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Term};
 
 /// Threads that load and explain candidates (the machines this runs on have two cores or more).
 const WORKERS: usize = 2;
@@ -21,21 +17,20 @@ const CHUNK: usize = 32;
 
 /// A candidate event and the rules it is a candidate of (rule index, whether that rule's index
 /// query was exact).
-type Task = (DocAddress, Vec<(usize, bool)>);
+type Task = (EventAddr, Vec<(usize, bool)>);
 
 /// All alerts of `rules` over `ds`.
-pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
-    let searcher = ds.reader.searcher();
+pub fn run(ds: &Dataset, rules: &[Rule]) -> index::Result<Vec<Alert>> {
     // An event that is a candidate of several rules is loaded once.
-    let mut wanted: BTreeMap<DocAddress, Vec<(usize, bool)>> = BTreeMap::new();
+    let mut wanted: BTreeMap<EventAddr, Vec<(usize, bool)>> = BTreeMap::new();
     for (i, rule) in rules.iter().enumerate() {
-        let compiled = compile(&rule.expr, &ds.fields, ds.analyzer);
-        for addr in searcher.search(&*compiled.query, &DocSetCollector)? {
-            wanted.entry(addr).or_default().push((i, compiled.exact));
+        let candidates = ds.candidates(&rule.expr)?;
+        for addr in candidates.events {
+            wanted.entry(addr).or_default().push((i, candidates.exact));
         }
     }
     let tasks: Vec<Task> = wanted.into_iter().collect();
-    let mut alerts = confirm(ds, &searcher, rules, &tasks)?;
+    let mut alerts = confirm(ds, rules, &tasks)?;
     sort(&mut alerts);
     Ok(alerts)
 }
@@ -43,16 +38,11 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> tantivy::Result<Vec<Alert>> {
 /// Loads each candidate and builds its alerts, on `WORKERS` threads taking `CHUNK` candidates
 /// at a time. Where a rule's query was exact every candidate matches and only the explanation
 /// is built; otherwise the evaluator decides.
-fn confirm(
-    ds: &Dataset,
-    searcher: &tantivy::Searcher,
-    rules: &[Rule],
-    tasks: &[Task],
-) -> tantivy::Result<Vec<Alert>> {
+fn confirm(ds: &Dataset, rules: &[Rule], tasks: &[Task]) -> index::Result<Vec<Alert>> {
     let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
     let vocabulary = &vocabulary;
     let next = AtomicUsize::new(0);
-    let work = || -> tantivy::Result<Vec<Alert>> {
+    let work = || -> index::Result<Vec<Alert>> {
         let mut out = Vec::new();
         loop {
             let start = next.fetch_add(CHUNK, Ordering::Relaxed);
@@ -60,13 +50,13 @@ fn confirm(
                 return Ok(out);
             }
             for (addr, candidate_of) in &tasks[start..(start + CHUNK).min(tasks.len())] {
-                let event = ds.event(searcher, *addr)?;
+                let event = ds.event(*addr)?;
                 out.extend(alert::check_candidate(
                     rules,
                     candidate_of,
                     vocabulary,
                     event,
-                    ds.analyzer,
+                    ds.analyzer(),
                 ));
             }
         }
@@ -147,28 +137,8 @@ pub fn stream(
 }
 
 /// The multi-fragment scripts of `ds`, reassembled.
-pub fn scripts(ds: &Dataset) -> tantivy::Result<Vec<Script>> {
-    let f = &ds.fields;
-    let term = |field, text: &str| -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_text(field, text),
-            IndexRecordOption::Basic,
-        ))
-    };
-    // Has a script block id and a total, and the total is not 1.
-    let q = BooleanQuery::new(vec![
-        (Occur::Must, term(f.exists, ecs::names::SCRIPT_BLOCK_ID)),
-        (Occur::Must, term(f.exists, ecs::names::TOTAL)),
-        (Occur::MustNot, term(f.kw, &kw_term(ecs::names::TOTAL, "1"))),
-    ]);
-    let searcher = ds.reader.searcher();
-    let mut addrs: Vec<_> = searcher.search(&q, &DocSetCollector)?.into_iter().collect();
-    addrs.sort();
-    let mut events = Vec::with_capacity(addrs.len());
-    for a in addrs {
-        events.push(ds.event(&searcher, a)?);
-    }
-    Ok(reassembly::reassemble(events))
+pub fn scripts(ds: &Dataset) -> index::Result<Vec<Script>> {
+    Ok(reassembly::reassemble(ds.multi_fragment_events()?))
 }
 
 /// (rule, host, script block id) of every alert: which scripts already alerted, per rule.
@@ -197,7 +167,7 @@ pub fn split_findings(
     alerts: &[Alert],
     ds: &Dataset,
 ) -> Vec<Alert> {
-    split_findings_from(scripts, rules, &alerted_scripts(alerts), ds.analyzer)
+    split_findings_from(scripts, rules, &alerted_scripts(alerts), ds.analyzer())
 }
 
 /// `split_findings` given the scripts that already alerted.
@@ -234,7 +204,7 @@ pub fn add_split_findings(
     ds: &Dataset,
     rules: &[Rule],
     alerts: &mut Vec<Alert>,
-) -> tantivy::Result<Vec<Script>> {
+) -> index::Result<Vec<Script>> {
     let all = scripts(ds)?;
     let split = split_findings(&all, rules, alerts, ds);
     alerts.extend(split);

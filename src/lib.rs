@@ -1,11 +1,13 @@
 //! pstriage library.
 pub mod alert;
 pub mod analysis;
+pub mod commands;
 pub mod detect;
 pub mod ecs;
 pub mod event;
 pub mod fuzz_checks;
 pub mod highlight;
+pub mod hunt;
 pub mod index;
 pub mod ingest;
 pub mod nearmiss;
@@ -14,6 +16,7 @@ pub mod reassembly;
 pub mod report;
 pub mod rule;
 pub mod safe_text;
+pub mod saved_searches;
 pub mod schedule;
 pub mod session;
 pub mod timeline;

@@ -2,6 +2,10 @@
 //! a JSON array, or CSV. Every string from the logs goes through `safe_text` in the table and
 //! CSV (NDJSON/JSON escape control characters by construction).
 
+mod found;
+
+pub use found::{found_document, write_found};
+
 use crate::alert::Alert;
 use crate::ecs::{self, format_millis, Fields};
 use crate::rule::Rule;
@@ -139,31 +143,35 @@ fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Res
         })
         .collect();
     let caps = [24, 28, 44, 48, 11, usize::MAX];
+    write_aligned(out, header, &rows, caps)
+}
+
+/// Writes `header` and `rows` in columns as wide as their widest cell (at most `caps`), two
+/// spaces apart; the last column is not padded.
+fn write_aligned<const N: usize>(
+    out: &mut dyn Write,
+    header: [&str; N],
+    rows: &[[String; N]],
+    caps: [usize; N],
+) -> io::Result<()> {
     let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
+    for row in rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count()).min(caps[i]);
         }
     }
-    let line = |cells: [&str; 6]| -> String {
-        let mut s = String::new();
-        for (i, cell) in cells.iter().enumerate() {
+    let header = header.map(str::to_owned);
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
             let cut = truncate(cell, widths[i]);
-            if i + 1 == cells.len() {
-                s.push_str(&cut);
+            if i + 1 == N {
+                line.push_str(&cut);
             } else {
-                s.push_str(&format!("{cut:<w$}  ", w = widths[i]));
+                line.push_str(&format!("{cut:<w$}  ", w = widths[i]));
             }
         }
-        s.trim_end().to_owned()
-    };
-    writeln!(out, "{}", line(header))?;
-    for row in &rows {
-        writeln!(
-            out,
-            "{}",
-            line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])
-        )?;
+        writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }

@@ -100,7 +100,7 @@ pub enum LoadError {
     #[error(transparent)]
     Open(#[from] OpenError),
     #[error("running the rules: {0}")]
-    Index(#[from] tantivy::TantivyError),
+    Index(#[from] index::IndexError),
 }
 
 /// Loads the rules, opens the dataset and runs the rules: everything the TUI and `report` show.
@@ -130,6 +130,24 @@ pub fn load_first_phase(
     let mut ws = Workspace::build(&ds, rules.rules)?;
     ws.diagnostics.extend(rules.skipped);
     Ok((ws, ds))
+}
+
+/// Passes on what opening `ds` reported: why it was rebuilt, and the problems in the exports
+/// (`path:line: reason`), capped as loading capped them.
+pub fn report_loading(ds: &Dataset, mut say: impl FnMut(&dyn std::fmt::Display)) {
+    if let Some(why) = ds.rebuilt_because() {
+        say(&why);
+    }
+    let report = &ds.manifest().report;
+    for d in &report.diagnostics {
+        say(d);
+    }
+    if report.diagnostics_dropped > 0 {
+        say(&format_args!(
+            "… and {} more problems not listed",
+            report.diagnostics_dropped
+        ));
+    }
 }
 
 /// Resolves the input paths and opens (or builds) their index.

@@ -42,7 +42,9 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
     let _lock = match store.lock() {
         Ok(f) => Some(f),
         Err(why) => {
-            store.read_only.get_or_insert(why);
+            store
+                .read_only
+                .get_or_insert(format!("{why}; opened read-only"));
             None
         }
     };
@@ -114,7 +116,7 @@ fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result
         for effect in effects {
             match effect {
                 Effect::SaveTriage => {
-                    let result = store.save(&app.book).err();
+                    let result = store.save(&app.book).err().map(|e| e.to_string());
                     app.update(Msg::Saved(result));
                 }
                 Effect::CancelLoad => cancel.store(true, Ordering::Relaxed),

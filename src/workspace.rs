@@ -5,7 +5,7 @@
 //! No terminal code here.
 
 use crate::alert::Alert;
-use crate::index::Dataset;
+use crate::index::{self, Dataset};
 use crate::reassembly::Script;
 use crate::rule::{guide, Rule};
 use std::collections::HashMap;
@@ -36,8 +36,7 @@ pub struct Workspace {
     pub complete: bool,
 }
 
-/// Event times (epoch ms, sorted) by host name or by user.
-pub type TimesBy = HashMap<String, Vec<i64>>;
+pub use crate::index::TimesBy;
 
 /// The second phase's results.
 pub struct SecondPhaseResult {
@@ -55,11 +54,11 @@ pub struct SecondPhase {
 }
 
 impl SecondPhase {
-    pub fn run(&self, ds: &Dataset) -> tantivy::Result<SecondPhaseResult> {
+    pub fn run(&self, ds: &Dataset) -> index::Result<SecondPhaseResult> {
         let scripts = crate::detect::scripts(ds)?;
         let split =
-            crate::detect::split_findings_from(&scripts, &self.rules, &self.alerted, ds.analyzer);
-        let (host_times, user_times) = event_times(ds)?;
+            crate::detect::split_findings_from(&scripts, &self.rules, &self.alerted, ds.analyzer());
+        let (host_times, user_times) = ds.event_times()?;
         Ok(SecondPhaseResult {
             scripts,
             split,
@@ -69,86 +68,25 @@ impl SecondPhase {
     }
 }
 
-/// Event times by host and by user, from the fast fields.
-fn event_times(ds: &Dataset) -> tantivy::Result<(TimesBy, TimesBy)> {
-    let searcher = ds.reader.searcher();
-    let mut host_times: HashMap<String, Vec<i64>> = HashMap::new();
-    let mut user_times: HashMap<String, Vec<i64>> = HashMap::new();
-    let mut buf = String::new();
-    for seg in searcher.segment_readers() {
-        let ff = seg.fast_fields();
-        let time = ff.date("time")?;
-        let host = ff.str("host")?;
-        let user = ff.str("user")?;
-        // Times are gathered per dictionary ordinal, and each ordinal becomes its string once
-        // per segment, not once per document.
-        let mut by_host: HashMap<u64, Vec<i64>> = HashMap::new();
-        let mut by_user: HashMap<u64, Vec<i64>> = HashMap::new();
-        for doc in seg.doc_ids_alive() {
-            let Some(t) = time.first(doc).map(|d| d.into_timestamp_millis()) else {
-                continue;
-            };
-            if let Some(ord) = host.as_ref().and_then(|c| c.term_ords(doc).next()) {
-                by_host.entry(ord).or_default().push(t);
-            }
-            if let Some(ord) = user.as_ref().and_then(|c| c.term_ords(doc).next()) {
-                by_user.entry(ord).or_default().push(t);
-            }
-        }
-        for (col, per_ord, map) in [
-            (&host, by_host, &mut host_times),
-            (&user, by_user, &mut user_times),
-        ] {
-            let Some(col) = col else { continue };
-            for (ord, mut times) in per_ord {
-                buf.clear();
-                if col.ord_to_str(ord, &mut buf).unwrap_or(false) {
-                    map.entry(buf.clone()).or_default().append(&mut times);
-                }
-            }
-        }
-    }
-    for v in host_times.values_mut().chain(user_times.values_mut()) {
-        v.sort_unstable();
-    }
-    Ok((host_times, user_times))
-}
-
 impl Workspace {
     /// The first phase: runs the rules and gathers the header facts.
-    pub fn build(ds: &Dataset, rules: Vec<Rule>) -> tantivy::Result<Workspace> {
+    pub fn build(ds: &Dataset, rules: Vec<Rule>) -> index::Result<Workspace> {
         let alerts = crate::detect::run(ds, &rules)?;
         let guides = rules
             .iter()
             .map(|r| guide::parse(r.meta.note.as_deref().unwrap_or("")))
             .collect();
-        let searcher = ds.reader.searcher();
-        let mut range: Option<(i64, i64)> = None;
-        for seg in searcher.segment_readers() {
-            let time = seg.fast_fields().date("time")?;
-            if time.values.num_vals() == 0 {
-                continue;
-            }
-            let (lo, hi) = (
-                time.min_value().into_timestamp_millis(),
-                time.max_value().into_timestamp_millis(),
-            );
-            range = Some(range.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
-        }
-        let sbt =
-            tantivy::Term::from_field_text(ds.fields.exists, crate::ecs::names::SCRIPT_BLOCK_TEXT);
-        let q = tantivy::query::TermQuery::new(sbt, tantivy::schema::IndexRecordOption::Basic);
-        let script_events = searcher.search(&q, &tantivy::collector::Count)? as u64;
-        let report = &ds.manifest.report;
+        let script_events = ds.script_block_count()?;
+        let report = &ds.manifest().report;
         Ok(Workspace {
-            analyzer: ds.analyzer,
+            analyzer: ds.analyzer(),
             rules,
             guides,
             alerts,
             files: report.files,
             events: ds.num_events(),
             script_events,
-            time_range: range,
+            time_range: ds.time_span()?,
             hosts: None,
             host_times: HashMap::new(),
             user_times: HashMap::new(),

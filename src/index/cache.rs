@@ -3,10 +3,11 @@
 //! written after the final commit marks a complete index; without it the directory is rebuilt.
 
 use super::build::{build, BuildError};
-use super::schema::{fields_of, register, Fields as SchemaFields, SCHEMA_VERSION};
+use super::dataset::Dataset;
+use super::schema::{fields_of, register, SCHEMA_VERSION};
 use super::verified;
 use crate::analysis::Analyzer;
-use crate::event::{hex, Event, SourceRef};
+use crate::event::hex;
 use crate::ingest::{IngestError, IngestReport, InputFile, Progress};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -14,8 +15,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use tantivy::schema::Value;
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 
 const MANIFEST: &str = "manifest.json";
 
@@ -64,20 +64,6 @@ impl From<BuildError> for OpenError {
             BuildError::Index(i) => OpenError::Index(i),
         }
     }
-}
-
-/// An open, complete index and what it holds.
-pub struct Dataset {
-    pub index: Index,
-    pub reader: IndexReader,
-    pub fields: SchemaFields,
-    pub manifest: Manifest,
-    pub dir: PathBuf,
-    /// True when an existing index was reused (nothing was re-read).
-    pub reused: bool,
-    /// Why an existing index for these inputs was not used and had to be rebuilt.
-    pub rebuilt_because: Option<String>,
-    pub analyzer: Analyzer,
 }
 
 /// `$XDG_CACHE_HOME/pstriage` (or the platform's cache dir).
@@ -152,14 +138,9 @@ pub fn open_or_build(
     write_manifest(&dir, &manifest)?;
     // tantivy wrote each file's checksum as it wrote the file: nothing to verify yet.
     verified::record(&dir);
-    let reader = index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()?;
     let fields = fields_of(&index.schema())?;
     Ok(Dataset {
-        index,
-        reader,
+        searcher: searcher_of(&index)?,
         fields,
         manifest,
         dir,
@@ -167,6 +148,16 @@ pub fn open_or_build(
         rebuilt_because,
         analyzer: opts.analyzer,
     })
+}
+
+/// The searcher of a finished index: nothing is written to it after it is opened, so one
+/// searcher serves for the dataset's whole life.
+fn searcher_of(index: &Index) -> tantivy::Result<Searcher> {
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    Ok(reader.searcher())
 }
 
 fn read_manifest(dir: &Path) -> Option<Manifest> {
@@ -190,18 +181,14 @@ fn open_existing(dir: &Path, manifest: Manifest, analyzer: Analyzer) -> Result<D
         verified::record(dir);
     }
     let fields = fields_of(&index.schema())?;
-    let reader: IndexReader = index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()?;
-    if reader.searcher().num_docs() != manifest.events {
+    let searcher = searcher_of(&index)?;
+    if searcher.num_docs() != manifest.events {
         return Err(OpenError::Index(tantivy::TantivyError::InvalidArgument(
             "document count differs from the manifest".into(),
         )));
     }
     Ok(Dataset {
-        index,
-        reader,
+        searcher,
         fields,
         manifest,
         dir: dir.to_path_buf(),
@@ -247,38 +234,4 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), OpenError> {
         .map_err(io)?;
     f.sync_all().map_err(io)?;
     fs::rename(&tmp, dir.join(MANIFEST)).map_err(io)
-}
-
-impl Dataset {
-    /// Number of indexed events.
-    pub fn num_events(&self) -> u64 {
-        self.reader.searcher().num_docs()
-    }
-
-    /// Loads a stored event back.
-    pub fn event(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> tantivy::Result<Event> {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let f = &self.fields;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
-        let num = |field| doc.get_first(field).and_then(|v| v.as_u64());
-        // Parsed from the stored text in place (no copy of the document first).
-        let body = doc.get_first(f.doc).and_then(|v| v.as_str()).unwrap_or("");
-        let map = serde_json::from_str(body).unwrap_or_default();
-        Ok(Event {
-            doc: map,
-            es_id: text(f.es_id),
-            es_index: text(f.es_index),
-            source: SourceRef {
-                path: text(f.src_path).unwrap_or_default(),
-                line: num(f.src_line),
-                index: num(f.src_index),
-                record: num(f.src_record),
-                ord: num(f.ord).unwrap_or(0),
-            },
-        })
-    }
 }

@@ -1,6 +1,7 @@
 //! Saving triage: one JSON file written atomically (temp file in the same directory, fsync,
 //! rename, fsync of the directory), so a crash leaves either the old or the new file, never a
 //! torn one. A file that cannot be read is never overwritten: the store opens read-only.
+//! `write_atomically` is shared with the case's other files (saved searches).
 
 use super::Book;
 use std::fs::{self, File};
@@ -12,6 +13,19 @@ pub const FILE_NAME: &str = "triage.json";
 
 /// The lock file that keeps two instances from writing one case.
 pub const LOCK_NAME: &str = "triage.lock";
+
+/// Why triage could not be locked or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the case {0} is in use by another pstriage")]
+    InUse(PathBuf),
+    #[error("cannot lock {0}: {1}")]
+    Lock(PathBuf, std::io::Error),
+    #[error("not saved: {0}")]
+    ReadOnly(String),
+    #[error("not saved: cannot write in {0}: {1}")]
+    Write(PathBuf, std::io::Error),
+}
 
 /// A triage file and whether it may be written.
 #[derive(Debug)]
@@ -91,56 +105,61 @@ impl Store {
 
     /// Takes the case lock (`triage.lock` beside the file) so a second pstriage on the same
     /// case cannot write over this one. The lock lasts as long as the returned file is open.
-    pub fn lock(&self) -> Result<File, String> {
+    pub fn lock(&self) -> Result<File, StoreError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let lock_path = dir.join(LOCK_NAME);
+        let failed = |e| StoreError::Lock(lock_path.clone(), e);
+        fs::create_dir_all(dir).map_err(failed)?;
         let f = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+            .map_err(failed)?;
         match f.try_lock() {
             Ok(()) => Ok(f),
-            Err(fs::TryLockError::WouldBlock) => Err(format!(
-                "the case {} is in use by another pstriage; opened read-only",
-                dir.display()
-            )),
-            Err(fs::TryLockError::Error(e)) => {
-                Err(format!("cannot lock {}: {e}", lock_path.display()))
-            }
+            Err(fs::TryLockError::WouldBlock) => Err(StoreError::InUse(dir.to_path_buf())),
+            Err(fs::TryLockError::Error(e)) => Err(failed(e)),
         }
     }
 
     /// Writes `book` atomically. Fails (leaving the previous file intact) when read-only, when
     /// the directory cannot be written, or when the disk is full.
-    pub fn save(&self, book: &Book) -> Result<(), String> {
+    pub fn save(&self, book: &Book) -> Result<(), StoreError> {
         if let Some(why) = &self.read_only {
-            return Err(format!("not saved: {why}"));
+            return Err(StoreError::ReadOnly(why.clone()));
         }
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let fail =
-            |what: &str, e: std::io::Error| format!("not saved: {what} {}: {e}", dir.display());
-        fs::create_dir_all(dir).map_err(|e| fail("cannot create", e))?;
-        let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
-        let body = serde_json::to_vec_pretty(book).map_err(|e| format!("not saved: {e}"))?;
-        let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&body)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            fail("cannot write in", e)
-        })
+        let body = serde_json::to_vec_pretty(book).unwrap_or_default();
+        write_atomically(&self.path, &body)
     }
+}
+
+/// Replaces `path` with `body` (and a final newline) so that a crash leaves the old file or the
+/// new one: temp file in the same directory, fsync, rename, fsync of the directory.
+pub fn write_atomically(path: &Path, body: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let fail = |e| StoreError::Write(dir.to_path_buf(), e);
+    fs::create_dir_all(dir).map_err(fail)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(body)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        fail(e)
+    })
 }
 
 #[cfg(test)]
@@ -175,7 +194,7 @@ mod tests {
         let (a, _) = Store::open(tmp.path());
         let (b, _) = Store::open(tmp.path());
         let held = a.lock().expect("first lock");
-        assert!(b.lock().unwrap_err().contains("in use"));
+        assert!(matches!(b.lock().unwrap_err(), StoreError::InUse(_)));
         drop(held);
         assert!(b.lock().is_ok());
     }

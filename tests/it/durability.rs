@@ -134,7 +134,7 @@ fn a_full_disk_or_read_only_directory_keeps_the_previous_file() {
     let _ = std::fs::write(fs.0.join("filler"), vec![0u8; 128 * 1024]);
     let mut second = first.clone();
     second.apply("alert-1", &Action::SetNote("x".repeat(60_000)), 2);
-    let err = store.save(&second).unwrap_err();
+    let err = store.save(&second).unwrap_err().to_string();
     assert!(err.starts_with("not saved"), "{err}");
     let (_, on_disk) = Store::open(&fs.0);
     assert_eq!(on_disk, first, "the previous file is intact");
@@ -147,7 +147,7 @@ fn a_full_disk_or_read_only_directory_keeps_the_previous_file() {
         .status()
         .unwrap()
         .success());
-    let err = store.save(&second).unwrap_err();
+    let err = store.save(&second).unwrap_err().to_string();
     assert!(err.contains("not saved"), "{err}");
     assert_eq!(Store::open(&fs.0).1, first);
 }
@@ -158,7 +158,11 @@ fn a_save_that_cannot_create_its_directory_fails_visibly() {
     let blocker = tmp.path().join("case");
     std::fs::write(&blocker, b"a file where the case directory should be").unwrap();
     let (store, book) = Store::open(&blocker.join("inner"));
-    assert!(store.save(&book).unwrap_err().starts_with("not saved"));
+    assert!(store
+        .save(&book)
+        .unwrap_err()
+        .to_string()
+        .starts_with("not saved"));
 }
 
 #[test]

@@ -5,13 +5,11 @@
 
 use pstriage::analysis::Analyzer;
 use pstriage::ecs::Fields;
-use pstriage::index::compile;
 use pstriage::rule::kql::{evaluate, parse};
 use pstriage::session::{self, LoadOptions};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use tantivy::collector::DocSetCollector;
 
 const QUERIES: &[&str] = &[
     "powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
@@ -43,15 +41,11 @@ fn check(analyzer: Analyzer) {
         ..LoadOptions::default()
     };
     let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).expect("opens");
-    let searcher = ds.reader.searcher();
-    let all: Vec<_> = searcher
-        .search(&tantivy::query::AllQuery, &DocSetCollector)
+    let events: Vec<_> = ds
+        .all_events()
         .unwrap()
         .into_iter()
-        .collect();
-    let events: Vec<_> = all
-        .iter()
-        .map(|a| (*a, ds.event(&searcher, *a).unwrap()))
+        .map(|a| (a, ds.event(a).unwrap()))
         .collect();
     assert!(events.len() > 290);
 
@@ -90,12 +84,8 @@ fn check(analyzer: Analyzer) {
                 "{analyzer}: plan ({which} vocabulary) differs from the evaluator on {q}"
             );
         }
-        let compiled = compile(&expr, &ds.fields, analyzer);
-        let candidates: BTreeSet<_> = searcher
-            .search(&*compiled.query, &DocSetCollector)
-            .unwrap()
-            .into_iter()
-            .collect();
+        let compiled = ds.candidates(&expr).unwrap();
+        let candidates: BTreeSet<_> = compiled.events.iter().copied().collect();
         assert!(
             by_evaluator.is_subset(&candidates),
             "{analyzer}: candidates miss matches of {q}"
@@ -143,5 +133,5 @@ fn the_seed_rule_compiles_to_an_exact_query() {
     };
     let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
     let rules = pstriage::rule::bundled();
-    assert!(compile(&rules[0].expr, &ds.fields, Analyzer::Pattern).exact);
+    assert!(ds.candidates(&rules[0].expr).unwrap().exact);
 }

@@ -4,13 +4,11 @@
 use proptest::prelude::*;
 use pstriage::analysis::Analyzer;
 use pstriage::ecs::Fields;
-use pstriage::index::compile;
 use pstriage::rule::kql::{evaluate, parse, Expr, Literal, Piece};
 use pstriage::session::{self, LoadOptions};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
-use tantivy::collector::DocSetCollector;
 
 /// The pattern analyzer written the obvious way: split on anything that is not ASCII
 /// alphanumeric, `_` or `-`, drop empties, lowercase.
@@ -185,9 +183,7 @@ proptest! {
         for analyzer in [Analyzer::Pattern, Analyzer::Standard] {
             let opts = LoadOptions { paths: vec![path.clone()], analyzer, index_dir: Some(tmp.path().join(analyzer.name())), ..LoadOptions::default() };
             let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-            let searcher = ds.reader.searcher();
-            let all: Vec<_> = searcher.search(&tantivy::query::AllQuery, &DocSetCollector).unwrap().into_iter().collect();
-            let events: Vec<_> = all.iter().map(|a| (*a, ds.event(&searcher, *a).unwrap())).collect();
+            let events: Vec<_> = ds.all_events().unwrap().into_iter().map(|a| (a, ds.event(a).unwrap())).collect();
             let mut queries: Vec<Expr> = pstriage::rule::bundled().into_iter().map(|r| r.expr).collect();
             queries.push(normalized(extra.clone()));
             for q in &queries {
@@ -198,8 +194,8 @@ proptest! {
                     pstriage::rule::kql::matches(&plan, &mut pstriage::rule::kql::DocTokens::new(&f, analyzer, plan.vocabulary()))
                 }).map(|(a, _)| *a).collect();
                 prop_assert_eq!(&by_plan, &by_eval, "{}: plan differs: {}", analyzer, q);
-                let compiled = compile(q, &ds.fields, analyzer);
-                let cands: BTreeSet<_> = searcher.search(&*compiled.query, &DocSetCollector).unwrap().into_iter().collect();
+                let compiled = ds.candidates(q).unwrap();
+                let cands: BTreeSet<_> = compiled.events.iter().copied().collect();
                 prop_assert!(by_eval.is_subset(&cands), "{}: candidates miss matches of {}", analyzer, q);
                 if compiled.exact {
                     prop_assert_eq!(&cands, &by_eval, "{}: exact query differs: {}", analyzer, q);

@@ -1,0 +1,21 @@
+//! `pstriage rules`: the loaded rules, one line each, and why any were skipped.
+
+use super::{say, LoadArgs};
+use crate::session;
+
+pub fn run(load: &LoadArgs) -> anyhow::Result<()> {
+    let set = session::load_rules(&load.options(Vec::new()))?;
+    set.skipped.iter().for_each(say);
+    for r in &set.rules {
+        println!(
+            "{}  v{}  {}/{}  {}  ({})",
+            r.meta.rule_id,
+            r.meta.version,
+            r.meta.severity,
+            r.meta.risk_score,
+            r.meta.name,
+            r.origin
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! `pstriage scan`: the alerts the rules raise over the exports, on stdout; what loading
+//! reported, on stderr.
+
+use super::{count_of, say, LoadArgs};
+use crate::alert::Alert;
+use crate::output::{self, Format};
+use crate::rule::Rule;
+use crate::session::{self, LoadOptions};
+use anyhow::Context;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Output format: `table` (aligned columns), `ndjson` (one Elastic alert document per
+    /// line), `json` (an array of them) or `csv`. Example: --format ndjson
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Also report split-script findings: rules that match a script reassembled from its
+    /// 4104 fragments while no single fragment does (Elastic never raises these; they carry
+    /// pstriage.kind "split_script"). Without it, scan is Elastic-exact.
+    #[arg(long)]
+    pub reassembled: bool,
+    /// Evaluate the rules while reading, without building an index: for pipelines that only
+    /// want the alerts. Same alerts as the indexed scan.
+    #[arg(long, conflicts_with = "reassembled")]
+    pub stream: bool,
+    /// Export files or directories (recursed).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+pub fn run(load: &LoadArgs, args: ScanArgs) -> anyhow::Result<()> {
+    let opts = load.options(args.paths);
+    if args.stream {
+        scan_stream(opts, args.format)
+    } else {
+        scan_indexed(opts, args.format, args.reassembled)
+    }
+}
+
+/// Elastic caps each run at max_signals new alerts: say when a burst would have been cut.
+fn warn_max_signals(alerts: &[Alert], rules: &[Rule]) {
+    for (i, matches, dropped) in crate::schedule::max_signals_overflow(alerts, rules) {
+        let m = &rules[i].meta;
+        say(format_args!(
+            "rule '{}': {matches} matches, but Elastic would have raised only {} of them: bursts of more than {} \
+             new alerts in one {} run are cut (runs assumed aligned to the clock); all {matches} are listed",
+            m.name,
+            matches - dropped,
+            m.max_signals,
+            m.interval
+        ));
+    }
+}
+
+/// `scan --stream`: rules evaluated while reading, no index.
+fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let set = session::load_rules(&opts)?;
+    set.skipped.iter().for_each(say);
+    let mut report = crate::ingest::IngestReport::default();
+    let inputs = crate::ingest::collect_inputs(&opts.paths, &mut report);
+    let (alerts, loaded) =
+        crate::detect::stream(&inputs, &set.rules, opts.analyzer, &AtomicBool::new(false))?;
+    report
+        .diagnostics
+        .iter()
+        .chain(&loaded.diagnostics)
+        .for_each(say);
+    let how = format!("{}; streamed (no index)", loaded.summary());
+    finish(&alerts, &set.rules, format, &how, started)
+}
+
+fn scan_indexed(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let set = session::load_rules(&opts)?;
+    set.skipped.iter().for_each(say);
+    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false))?;
+    session::report_loading(&ds, |m| say(m));
+    let mut alerts = crate::detect::run(&ds, &set.rules).context("running the rules")?;
+    if reassembled {
+        let before = alerts.len();
+        let scripts = crate::detect::add_split_findings(&ds, &set.rules, &mut alerts)
+            .context("reassembling scripts")?;
+        say(format_args!(
+            "{} multi-fragment scripts ({} partial), {}",
+            scripts.len(),
+            scripts.iter().filter(|s| s.is_partial()).count(),
+            count_of(alerts.len() - before, "split-script finding")
+        ));
+    }
+    let how = format!(
+        "{}; index {} ({})",
+        ds.manifest().report.summary(),
+        if ds.reused() { "reused" } else { "built" },
+        ds.dir().display()
+    );
+    finish(&alerts, &set.rules, format, &how, started)
+}
+
+/// What every scan ends with: the max_signals warning, the alerts on stdout, a summary line.
+fn finish(
+    alerts: &[Alert],
+    rules: &[Rule],
+    format: Format,
+    how: &str,
+    started: Instant,
+) -> anyhow::Result<()> {
+    warn_max_signals(alerts, rules);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    output::write(&mut out, format, alerts, rules).context("writing the alerts")?;
+    out.flush().context("writing the alerts")?;
+    say(format_args!(
+        "{how}; {} from {} in {:.2}s",
+        count_of(alerts.len(), "alert"),
+        count_of(rules.len(), "rule"),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
