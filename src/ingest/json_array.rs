@@ -56,7 +56,8 @@ pub(super) fn read(
     cancel: &AtomicBool,
     on_event: &mut dyn FnMut(Event),
 ) {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let fixed = std::io::BufReader::new(super::strict_json::SurrogateFix::new(reader));
+    let mut de = serde_json::Deserializer::from_reader(fixed);
     let mut elements = Elements {
         path,
         report,

@@ -85,3 +85,52 @@ fn pure_modules_stay_pure() {
     }
     assert!(checked >= 15, "checked {checked} files");
 }
+
+/// `src/` files as (path relative to `src/`, code without comments).
+fn sources() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+            (rel, code_of(f))
+        })
+        .collect()
+}
+
+fn within(rel: &str, module: &str) -> bool {
+    rel == format!("{module}.rs") || rel.starts_with(&format!("{module}/"))
+}
+
+#[test]
+fn only_the_index_uses_tantivy() {
+    for (rel, code) in sources() {
+        if within(&rel, "index") {
+            continue;
+        }
+        assert!(
+            !code.contains("tantivy"),
+            "{rel} uses tantivy: only src/index may"
+        );
+    }
+}
+
+#[test]
+fn the_crate_edges_point_one_way() {
+    for (rel, code) in sources() {
+        if !within(&rel, "tui") && rel != "main.rs" {
+            assert!(!code.contains("crate::tui"), "{rel} imports the TUI");
+        }
+        if within(&rel, "rule") {
+            assert!(
+                !code.contains("crate::index"),
+                "{rel}: rule must not know the index"
+            );
+        }
+        if !within(&rel, "commands") && rel != "main.rs" {
+            assert!(!code.contains("crate::commands"), "{rel} imports a command");
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod ingest_forms;
 mod properties;
 mod real_evtx;
 mod scan_cli;
+mod search;
 mod support;
 mod terminal_safety;
 mod triage_cli;
