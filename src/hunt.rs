@@ -8,7 +8,7 @@ use crate::alert;
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
-use crate::index::{self, Dataset, EventAddr};
+use crate::index::{self, Dataset, EventAddr, Who};
 use crate::rule::kql::{self, DocTokens, Explanation, Expr, Hit, KqlError, Plan};
 use crate::rule::Rule;
 
@@ -19,6 +19,13 @@ pub struct Hunt {
     pub text: String,
     pub expr: Expr,
     plan: Plan,
+}
+
+/// Two hunts are the same query when their text is.
+impl PartialEq for Hunt {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
 }
 
 impl Hunt {
@@ -124,6 +131,44 @@ pub fn count(ds: &Dataset, hunt: &Hunt) -> index::Result<usize> {
         return Ok(candidates.events.len());
     }
     Ok(confirm(ds, hunt, candidates.events)?.len())
+}
+
+/// The events of `who` between `from_ms` and `to_ms` (inclusive), in time order: what happened
+/// around an alert. At most `limit` are loaded; `total` counts them all. Each carries an
+/// explanation with no clause (nothing was asked of it).
+pub fn around(
+    ds: &Dataset,
+    who: &Who,
+    from_ms: i64,
+    to_ms: i64,
+    limit: Option<usize>,
+) -> index::Result<Results> {
+    let events = ds.events_between(who, from_ms, to_ms)?;
+    let wanted = limit.unwrap_or(usize::MAX).min(events.len());
+    let mut found = Vec::with_capacity(wanted);
+    for &addr in &events[..wanted] {
+        let event = ds.event(addr)?;
+        let facts = alert::Facts::of(&Fields::of_lenient(&event.doc));
+        found.push(Found {
+            addr,
+            time_ms: facts.time_ms,
+            host: facts.host,
+            user: facts.user,
+            event,
+            explanation: Explanation {
+                held: true,
+                label: "*".into(),
+                children: Vec::new(),
+                field: None,
+                value: None,
+                hits: Vec::new(),
+            },
+        });
+    }
+    Ok(Results {
+        total: events.len(),
+        found,
+    })
 }
 
 /// The candidates the evaluator accepts (its yes/no fast path), order kept.

@@ -109,10 +109,7 @@ pub fn load_workspace(
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<Workspace, LoadError> {
-    let rules = load_rules(opts)?;
-    let ds = open_dataset(opts, progress, cancel)?;
-    let mut ws = Workspace::build(&ds, rules.rules)?;
-    ws.diagnostics.extend(rules.skipped);
+    let (mut ws, ds) = load_first_phase(opts, progress, cancel)?;
     let second = ws.second_phase().run(&ds)?;
     ws.merge(second);
     Ok(ws)
@@ -128,7 +125,8 @@ pub fn load_first_phase(
     let rules = load_rules(opts)?;
     let ds = open_dataset(opts, progress, cancel)?;
     let mut ws = Workspace::build(&ds, rules.rules)?;
-    ws.diagnostics.extend(rules.skipped);
+    ws.diagnostics.extend(rules.skipped.iter().cloned());
+    ws.skipped_rules = rules.skipped;
     Ok((ws, ds))
 }
 

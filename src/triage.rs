@@ -64,12 +64,44 @@ pub struct AlertTriage {
     pub extra: Map<String, Value>,
 }
 
-/// Every alert's triage.
+/// A script block the analyst marked, alert or not, with a note. Keyed in the book by the
+/// event's identity (`Event::identity`), so it survives re-indexing like alert ids do; the
+/// other fields say what it was without reloading the exports.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Bookmark {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// When it was bookmarked (epoch ms).
+    pub at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_block_id: Option<String>,
+    /// `path:line` (or record) of the event.
+    #[serde(default)]
+    pub source: String,
+    /// The start of the script text, for the report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub excerpt: String,
+    /// Fields written by a newer pstriage, kept as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Every alert's triage, and the case's bookmarks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Book {
     pub version: u32,
     #[serde(default)]
     pub alerts: BTreeMap<String, AlertTriage>,
+    /// Bookmarked script blocks by event identity. Older builds keep this key untouched in
+    /// their `extra`, so adding it needs no new version.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bookmarks: BTreeMap<String, Bookmark>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -82,6 +114,7 @@ impl Default for Book {
         Book {
             version: VERSION,
             alerts: BTreeMap::new(),
+            bookmarks: BTreeMap::new(),
             extra: Map::new(),
         }
     }
@@ -104,6 +137,24 @@ impl Book {
 
     pub fn status(&self, id: &str) -> Status {
         self.get(id).map(|t| t.status).unwrap_or_default()
+    }
+
+    /// Bookmarks the event `identity` (replacing the note of an existing bookmark, keeping when
+    /// it was first made); returns false when nothing changed.
+    pub fn bookmark(&mut self, identity: &str, mut mark: Bookmark) -> bool {
+        if let Some(old) = self.bookmarks.get(identity) {
+            if old.note == mark.note {
+                return false;
+            }
+            mark.at = old.at;
+        }
+        self.bookmarks.insert(identity.to_owned(), mark);
+        true
+    }
+
+    /// Removes the bookmark of `identity`; returns false when there was none.
+    pub fn unbookmark(&mut self, identity: &str) -> bool {
+        self.bookmarks.remove(identity).is_some()
     }
 
     /// Applies `action` to alert `id` at time `now` (epoch ms); returns false when nothing changed.

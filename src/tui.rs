@@ -4,9 +4,14 @@
 
 pub mod app;
 pub mod derived;
+pub mod hunt;
 pub mod keymap;
+pub mod list;
+pub mod prompt;
 pub mod views;
 
+use crate::index::Dataset;
+use crate::saved_searches::SavedSearches;
 use crate::session::{self, LoadOptions};
 use crate::triage::store::Store;
 use app::{App, Effect, Msg};
@@ -18,8 +23,11 @@ use crossterm::terminal::{
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::{mpsc, Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The open dataset, handed from the loader to the hunts once the first phase is done.
+type DatasetCell = Arc<OnceLock<Arc<Dataset>>>;
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -50,6 +58,11 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut app = App::new(book, store.read_only.clone(), no_color);
+    let (searches, saved) = SavedSearches::open(case_dir);
+    app.saved = saved;
+    if let Some(why) = &searches.read_only {
+        app.message = Some(format!("saved searches not writable: {why}"));
+    }
 
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -67,12 +80,17 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
     }));
     enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    let result = event_loop(&mut app, opts, &store);
+    let result = event_loop(&mut app, opts, &store, &searches);
     restore_terminal();
     result
 }
 
-fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result<()> {
+fn event_loop(
+    app: &mut App,
+    opts: LoadOptions,
+    store: &Store,
+    searches: &crate::saved_searches::SearchStore,
+) -> anyhow::Result<()> {
     let backend = ratatui::backend::CrosstermBackend::new(io::stdout());
     let mut terminal = ratatui::Terminal::new(backend)?;
     let size = terminal.size()?;
@@ -80,7 +98,9 @@ fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result
 
     let (tx, rx) = mpsc::channel::<Msg>();
     let cancel = Arc::new(AtomicBool::new(false));
-    spawn_loader(opts, tx.clone(), cancel.clone());
+    let dataset: DatasetCell = Arc::default();
+    spawn_loader(opts, tx.clone(), cancel.clone(), dataset.clone());
+    let hunt_tx = tx.clone();
     let input_tx = tx.clone();
     std::thread::spawn(move || loop {
         match event::poll(Duration::from_millis(250)) {
@@ -92,17 +112,21 @@ fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result
                     Ok(Event::Mouse(m)) => Msg::Mouse(m),
                     Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
                     Ok(_) => continue,
-                    Err(_) => return,
+                    Err(_) => Msg::InputClosed,
                 };
-                if input_tx.send(msg).is_err() {
+                let closed = matches!(msg, Msg::InputClosed);
+                if input_tx.send(msg).is_err() || closed {
                     return;
                 }
             }
             Ok(false) => {}
-            Err(_) => return,
+            Err(_) => {
+                let _ = input_tx.send(Msg::InputClosed);
+                return;
+            }
         }
     });
-    // Only the loader and the input thread hold senders now: if input dies, the loop ends.
+    // The loop itself keeps `hunt_tx`; a dead input thread says so with `Msg::InputClosed`.
     drop(tx);
 
     loop {
@@ -119,7 +143,16 @@ fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result
                     let result = store.save(&app.book).err().map(|e| e.to_string());
                     app.update(Msg::Saved(result));
                 }
+                Effect::SaveSearches => {
+                    let result = searches.save(&app.saved).err().map(|e| e.to_string());
+                    if result.is_some() {
+                        app.update(Msg::Saved(result));
+                    }
+                }
                 Effect::CancelLoad => cancel.store(true, Ordering::Relaxed),
+                Effect::Hunt { .. } | Effect::Around { .. } => {
+                    spawn_hunt(effect, dataset.get().cloned(), hunt_tx.clone())
+                }
             }
         }
         if app.quit {
@@ -129,14 +162,60 @@ fn event_loop(app: &mut App, opts: LoadOptions, store: &Store) -> anyhow::Result
     Ok(())
 }
 
+/// Runs a hunt or a context listing on its own thread and sends the answer back. Hunts are
+/// read-only on a finished index, so several may run at once; the app keeps the newest.
+fn spawn_hunt(effect: Effect, dataset: Option<Arc<Dataset>>, tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let (generation, result) = match (&effect, dataset) {
+            (Effect::Hunt { generation, hunt }, Some(ds)) => (
+                *generation,
+                crate::hunt::run(&ds, hunt, Some(hunt::LIST_LIMIT)),
+            ),
+            (
+                Effect::Around {
+                    generation,
+                    who,
+                    from_ms,
+                    to_ms,
+                },
+                Some(ds),
+            ) => (
+                *generation,
+                crate::hunt::around(&ds, who, *from_ms, *to_ms, Some(hunt::LIST_LIMIT)),
+            ),
+            (Effect::Hunt { generation, .. } | Effect::Around { generation, .. }, None) => {
+                let _ = tx.send(Msg::HuntDone {
+                    generation: *generation,
+                    result: Err("the index is not open yet".into()),
+                    took_ms: 0,
+                });
+                return;
+            }
+            _ => return,
+        };
+        let _ = tx.send(Msg::HuntDone {
+            generation,
+            result: result.map_err(|e| e.to_string()),
+            took_ms: started.elapsed().as_millis() as u64,
+        });
+    });
+}
+
 /// Name of the worker thread that loads the data.
 const LOADER_THREAD: &str = "pstriage-loader";
 
-fn spawn_loader(opts: LoadOptions, tx: mpsc::Sender<Msg>, cancel: Arc<AtomicBool>) {
+fn spawn_loader(
+    opts: LoadOptions,
+    tx: mpsc::Sender<Msg>,
+    cancel: Arc<AtomicBool>,
+    dataset: DatasetCell,
+) {
     let builder = std::thread::Builder::new().name(LOADER_THREAD.into());
     let spawned = builder.spawn(move || {
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&opts, &tx, &cancel)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            load(&opts, &tx, &cancel, &dataset)
+        }));
         let msg = match outcome {
             Ok(Ok(())) => return,
             Ok(Err(e)) => Msg::Failed(format!("{e:#}")),
@@ -153,11 +232,18 @@ fn spawn_loader(opts: LoadOptions, tx: mpsc::Sender<Msg>, cancel: Arc<AtomicBool
 
 /// Loads in two phases: what the first frame needs, then the reassembled scripts and the
 /// split-script findings, which can take a while on big exports.
-fn load(opts: &LoadOptions, tx: &mpsc::Sender<Msg>, cancel: &AtomicBool) -> anyhow::Result<()> {
+fn load(
+    opts: &LoadOptions,
+    tx: &mpsc::Sender<Msg>,
+    cancel: &AtomicBool,
+    dataset: &DatasetCell,
+) -> anyhow::Result<()> {
     let mut progress = |p: &crate::ingest::Progress| {
         let _ = tx.send(Msg::Progress(p.clone()));
     };
     let (ws, ds) = session::load_first_phase(opts, &mut progress, cancel)?;
+    let ds = Arc::new(ds);
+    let _ = dataset.set(ds.clone());
     let second = ws.second_phase();
     let _ = tx.send(Msg::Loaded(Box::new(ws)));
     let result = second.run(&ds)?;

@@ -23,8 +23,13 @@ pub struct Workspace {
     /// Events that carry script-block text.
     pub script_events: u64,
     pub time_range: Option<(i64, i64)>,
-    /// Distinct hosts; `None` until the second phase has counted them.
+    /// Distinct hosts and users; `None` until the second phase has counted them.
     pub hosts: Option<usize>,
+    pub users: Option<usize>,
+    /// Records that could not be loaded (their reasons are in `diagnostics`).
+    pub skipped_records: u64,
+    /// `rule 'X' (path): skipped: reason` for each rule that did not run.
+    pub skipped_rules: Vec<String>,
     /// Event times (epoch ms) by host name and by user, sorted (second phase).
     pub host_times: HashMap<String, Vec<i64>>,
     pub user_times: HashMap<String, Vec<i64>>,
@@ -88,6 +93,9 @@ impl Workspace {
             script_events,
             time_range: ds.time_span()?,
             hosts: None,
+            users: None,
+            skipped_records: report.skipped,
+            skipped_rules: Vec::new(),
             host_times: HashMap::new(),
             user_times: HashMap::new(),
             diagnostics: report.diagnostics.iter().map(|d| d.to_string()).collect(),
@@ -110,6 +118,7 @@ impl Workspace {
         self.alerts.extend(r.split);
         crate::detect::sort(&mut self.alerts);
         self.hosts = Some(r.host_times.len());
+        self.users = Some(r.user_times.len());
         self.host_times = r.host_times;
         self.user_times = r.user_times;
         self.complete = true;

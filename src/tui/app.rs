@@ -1,12 +1,24 @@
 //! The TUI's state and its one update function: `Msg` in, state changed, `Effect`s out. No
 //! terminal, no I/O, no clock here (the time comes in with the message), so key sequences are
-//! tested by calling `update` directly.
+//! tested by calling `update` directly. The state is split by view: the alert list (`list`),
+//! the hunt view (`hunt`), the detail pane (`Detail`) and the prompts (`prompt`); this module
+//! routes keys to them and carries out what they answer.
 
+use super::derived::{self, WINDOW_HOURS};
+use super::hunt::{Around, HuntTab, HuntView, Source, CONTEXT_DEFAULT, HUNT_TABS};
 use super::keymap::{self, Act, Scope};
+use super::list::AlertList;
+use super::prompt::{self, Answer, Outcome, Prompt};
+use crate::event::Event;
+use crate::hunt::{Hunt, Results};
+use crate::index::Who;
 use crate::ingest::Progress;
-use crate::triage::{Action, Book, Status, CLOSING_REASONS};
+use crate::rule::kql::Expr;
+use crate::saved_searches::SavedSearches;
+use crate::timeline::HOUR_MS;
+use crate::triage::{Action, Book, Bookmark, Status, CLOSING_REASONS};
 use crate::workspace::Workspace;
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 /// Something that happened.
 pub enum Msg {
@@ -20,17 +32,46 @@ pub enum Msg {
     Failed(String),
     /// Result of a save: `None` when it worked.
     Saved(Option<String>),
+    /// The terminal's input ended (the event loop would wait forever otherwise).
+    InputClosed,
+    /// A hunt's answer (`Effect::Hunt` or `Effect::Around` with this generation).
+    HuntDone {
+        generation: u64,
+        result: Result<Results, String>,
+        took_ms: u64,
+    },
 }
 
 /// What the runner must do after an update.
 #[derive(Debug, PartialEq)]
 pub enum Effect {
     SaveTriage,
+    SaveSearches,
     CancelLoad,
+    /// Run a query over every event; answer with `Msg::HuntDone`.
+    Hunt {
+        generation: u64,
+        hunt: Box<Hunt>,
+    },
+    /// List the events of `who` in `[from_ms, to_ms]`; answer with `Msg::HuntDone`.
+    Around {
+        generation: u64,
+        who: Who,
+        from_ms: i64,
+        to_ms: i64,
+    },
 }
 
+/// The two top-level views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Alerts,
+    Hunt,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tab {
+    #[default]
     Script,
     Timeline,
     Checklist,
@@ -58,22 +99,6 @@ impl Tab {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortKey {
-    Time,
-    Risk,
-    Host,
-}
-
-/// A prompt that owns the keyboard until it is answered.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Prompt {
-    Search(String),
-    Note(String),
-    CloseReason,
-    Bulk,
-}
-
 /// Loading, ready, or failed.
 pub enum Phase {
     Loading(Progress),
@@ -81,41 +106,63 @@ pub enum Phase {
     Failed(String),
 }
 
+/// Where the detail pane is scrolled to; shared by both views (reset when the view or the
+/// selection changes).
+#[derive(Clone, Copy, Debug)]
+pub struct Pane {
+    pub scroll: u16,
+    pub hscroll: u16,
+    pub wrap: bool,
+    /// The mark `n` / `N` jumped to last.
+    pub mark: usize,
+}
+
+impl Default for Pane {
+    fn default() -> Self {
+        Pane {
+            scroll: 0,
+            hscroll: 0,
+            wrap: true,
+            mark: 0,
+        }
+    }
+}
+
+/// The alert view's detail pane.
+#[derive(Default)]
+pub struct Detail {
+    pub tab: Tab,
+    pub timeline_user: bool,
+    /// The alert under the cursor in the timeline's list.
+    pub timeline_cursor: usize,
+    /// The hour under the cursor in the timeline's chart (0 = oldest; `WINDOW_HOURS - 1` holds
+    /// the alert).
+    pub hour: usize,
+    pub checklist_cursor: usize,
+    /// Show the whole reassembled script instead of the fragment.
+    pub whole_script: bool,
+    /// The selected alert's script, marks and timeline window (see `derived`).
+    pub derived: Option<derived::Derived>,
+}
+
 pub struct App {
     pub phase: Phase,
     pub book: Book,
     pub read_only: Option<String>,
-    /// Indices into `alerts`, filtered and sorted.
-    pub rows: Vec<usize>,
-    /// One row per (rule, host, script) instead of one per fragment alert.
-    pub grouped: bool,
-    /// With `grouped`: how many alerts each visible row stands for (parallel to `rows`).
-    pub group_sizes: Vec<usize>,
-    pub selected: usize,
-    pub sort: SortKey,
-    pub status_filter: Option<Status>,
-    pub search: String,
+    pub view: View,
+    pub list: AlertList,
+    pub detail: Detail,
+    pub hunt: HuntView,
+    pub pane: Pane,
     pub detail_focus: bool,
-    pub tab: Tab,
-    pub scroll: u16,
-    pub hscroll: u16,
-    pub wrap: bool,
-    pub mark: usize,
-    pub timeline_user: bool,
-    pub timeline_cursor: usize,
-    pub checklist_cursor: usize,
     pub prompt: Option<Prompt>,
+    /// The case's saved searches (recalled in the query prompt, added with `S`).
+    pub saved: SavedSearches,
     pub help: bool,
     pub message: Option<String>,
     pub quit: bool,
     pub no_color: bool,
     pub size: (u16, u16),
-    /// The selected alert's script, marks and timeline window (see `derived`).
-    pub derived: Option<super::derived::Derived>,
-    /// Show the whole reassembled script instead of the fragment.
-    pub whole_script: bool,
-    /// Alerts per status: open, acknowledged, closed.
-    pub counts: [usize; 3],
 }
 
 impl App {
@@ -125,30 +172,21 @@ impl App {
             message: read_only.clone(),
             book,
             read_only,
-            rows: Vec::new(),
-            grouped: false,
-            group_sizes: Vec::new(),
-            selected: 0,
-            sort: SortKey::Time,
-            status_filter: None,
-            search: String::new(),
+            view: View::Alerts,
+            list: AlertList::default(),
+            detail: Detail {
+                hour: WINDOW_HOURS - 1,
+                ..Detail::default()
+            },
+            hunt: HuntView::default(),
+            pane: Pane::default(),
             detail_focus: false,
-            tab: Tab::Script,
-            scroll: 0,
-            hscroll: 0,
-            wrap: true,
-            mark: 0,
-            timeline_user: false,
-            timeline_cursor: 0,
-            checklist_cursor: 0,
             prompt: None,
+            saved: SavedSearches::default(),
             help: false,
             quit: false,
             no_color,
             size: (80, 24),
-            derived: None,
-            whole_script: false,
-            counts: [0; 3],
         }
     }
 
@@ -161,72 +199,46 @@ impl App {
 
     /// The selected alert's index in `alerts`.
     pub fn current(&self) -> Option<usize> {
-        self.rows.get(self.selected).copied()
+        self.list.current()
     }
 
-    fn scope(&self) -> Scope {
-        if !self.detail_focus {
-            return Scope::Everywhere;
+    pub fn tab(&self) -> Tab {
+        self.detail.tab
+    }
+
+    /// The keymap scopes active now.
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut scopes = vec![match self.view {
+            View::Alerts => Scope::Alerts,
+            View::Hunt => Scope::Hunt,
+        }];
+        if self.detail_focus {
+            match (self.view, self.tab(), self.hunt.tab) {
+                (View::Alerts, Tab::Script, _) | (View::Hunt, _, HuntTab::Script) => {
+                    scopes.push(Scope::Script)
+                }
+                (View::Alerts, Tab::Checklist, _) => scopes.push(Scope::Checklist),
+                (View::Alerts, Tab::Timeline, _) => scopes.push(Scope::Timeline),
+                _ => {}
+            }
         }
-        match self.tab {
-            Tab::Script => Scope::Script,
-            Tab::Checklist => Scope::Checklist,
-            Tab::Timeline => Scope::Timeline,
-            _ => Scope::Everywhere,
-        }
+        scopes
     }
 
     /// Recomputes the visible rows from the filter and sort, keeping the selected alert.
     pub fn refresh_rows(&mut self) {
-        let keep = self.current();
-        let Some(ws) = self.workspace() else { return };
-        let needle = self.search.to_lowercase();
-        let mut rows: Vec<usize> = (0..ws.alerts.len())
-            .filter(|&i| {
-                let a = &ws.alerts[i];
-                let status_ok = self
-                    .status_filter
-                    .is_none_or(|s| self.book.status(&a.id) == s);
-                status_ok && (needle.is_empty() || haystack(ws, i).contains(&needle))
-            })
-            .collect();
-        match self.sort {
-            SortKey::Time => rows.sort_by_key(|&i| (ws.alerts[i].time_ms, i)),
-            SortKey::Risk => rows.sort_by_key(|&i| {
-                (
-                    std::cmp::Reverse(ws.rules[ws.alerts[i].rule].meta.risk_score),
-                    ws.alerts[i].time_ms,
-                    i,
-                )
-            }),
-            SortKey::Host => rows.sort_by(|&a, &b| {
-                ws.alerts[a]
-                    .host
-                    .cmp(&ws.alerts[b].host)
-                    .then(ws.alerts[a].time_ms.cmp(&ws.alerts[b].time_ms))
-            }),
+        if let Phase::Ready(ws) = &self.phase {
+            self.list.refresh(ws, &self.book);
         }
-        let n = rows.len();
-        let (rows, sizes) = if self.grouped {
-            group_by_script(ws, rows)
-        } else {
-            (rows, vec![1; n])
-        };
-        self.rows = rows;
-        self.group_sizes = sizes;
-        self.selected = keep
-            .and_then(|k| self.rows.iter().position(|&r| r == k))
-            .unwrap_or(0);
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
         self.rederive();
     }
 
-    /// Recomputes the selected alert's derived data when the selection (or timeline mode) changed.
+    /// Recomputes the selected alert's derived data when the selection (or timeline mode)
+    /// changed.
     fn rederive(&mut self) {
         let current = self.current();
-        let by_user = self.timeline_user;
-        let whole = self.whole_script;
-        let fresh = match (&self.derived, current) {
+        let (by_user, whole) = (self.detail.timeline_user, self.detail.whole_script);
+        let fresh = match (&self.detail.derived, current) {
             (Some(d), Some(i)) => {
                 d.alert == i && d.by_user == by_user && d.requested_whole == whole
             }
@@ -236,33 +248,66 @@ impl App {
         if fresh {
             return;
         }
-        self.derived = match (self.workspace(), current) {
-            (Some(ws), Some(i)) => Some(super::derived::compute(ws, i, by_user, whole)),
+        self.detail.derived = match (self.workspace(), current) {
+            (Some(ws), Some(i)) => Some(derived::compute(ws, i, by_user, whole)),
             _ => None,
         };
     }
 
-    /// Recounts alerts per status (after a triage change).
-    fn recount(&mut self) {
-        let mut c = [0; 3];
-        if let Phase::Ready(ws) = &self.phase {
-            for a in &ws.alerts {
-                c[self.book.status(&a.id) as usize] += 1;
-            }
+    /// Recomputes the hunt detail of the selected event when it changed.
+    fn rederive_hunt(&mut self) {
+        let whole = self.hunt.whole;
+        let Some(found) = self.hunt.current() else {
+            self.hunt.derived = None;
+            return;
+        };
+        let ord = found.event.source.ord;
+        if self
+            .hunt
+            .derived
+            .as_ref()
+            .is_some_and(|d| d.ord == ord && d.requested_whole == whole)
+        {
+            return;
         }
-        self.counts = c;
+        let expr = self.hunt.hunt().map_or(Expr::All, |h| h.expr.clone());
+        let derived = match self.workspace() {
+            Some(ws) => derived::compute_found(ws, found, &expr, whole),
+            None => return,
+        };
+        self.hunt.derived = Some(derived);
+    }
+
+    fn recount(&mut self) {
+        if let Phase::Ready(ws) = &self.phase {
+            self.list.recount(ws, &self.book);
+        }
     }
 
     fn select(&mut self, index: usize) {
-        let index = index.min(self.rows.len().saturating_sub(1));
-        if index != self.selected {
-            self.selected = index;
-            self.scroll = 0;
-            self.hscroll = 0;
-            self.mark = 0;
-            self.timeline_cursor = 0;
-            self.checklist_cursor = 0;
+        let index = index.min(self.list.rows.len().saturating_sub(1));
+        if index != self.list.selected {
+            self.list.selected = index;
+            self.pane = Pane {
+                wrap: self.pane.wrap,
+                ..Pane::default()
+            };
+            self.detail.timeline_cursor = 0;
+            self.detail.hour = WINDOW_HOURS - 1;
+            self.detail.checklist_cursor = 0;
             self.rederive();
+        }
+    }
+
+    fn select_found(&mut self, index: usize) {
+        let index = index.min(self.hunt.len().saturating_sub(1));
+        if index != self.hunt.selected {
+            self.hunt.selected = index;
+            self.pane = Pane {
+                wrap: self.pane.wrap,
+                ..Pane::default()
+            };
+            self.rederive_hunt();
         }
     }
 
@@ -272,45 +317,39 @@ impl App {
 
     /// Applies a triage action to the selected alert.
     fn triage(&mut self, action: Action, now: i64) -> Vec<Effect> {
-        let Some(i) = self.current() else {
-            return Vec::new();
-        };
-        let Some(id) = self.workspace().map(|w| w.alerts[i].id.clone()) else {
+        let Some(id) = self
+            .current()
+            .and_then(|i| self.workspace().map(|w| w.alerts[i].id.clone()))
+        else {
             return Vec::new();
         };
         if let Some(why) = &self.read_only {
             self.message = Some(format!("read-only: {why}"));
             return Vec::new();
         }
-        if self.book.apply(&id, &action, now) {
-            if self.status_filter.is_some() {
-                self.refresh_rows();
-            }
-            self.recount();
-            vec![Effect::SaveTriage]
-        } else {
-            Vec::new()
+        if !self.book.apply(&id, &action, now) {
+            return Vec::new();
         }
+        if self.list.status_filter.is_some() {
+            self.refresh_rows();
+        }
+        self.recount();
+        vec![Effect::SaveTriage]
     }
 
     /// The one update function.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
-            Msg::Resize(w, h) => {
-                self.size = (w, h);
-                Vec::new()
-            }
+            Msg::Resize(w, h) => self.size = (w, h),
             Msg::Progress(p) => {
                 if let Phase::Loading(_) = self.phase {
                     self.phase = Phase::Loading(p);
                 }
-                Vec::new()
             }
             Msg::Loaded(ws) => {
                 self.phase = Phase::Ready(ws);
                 self.refresh_rows();
                 self.recount();
-                Vec::new()
             }
             Msg::SecondPhase(result) => {
                 let keep = self
@@ -320,172 +359,280 @@ impl App {
                     ws.merge(*result);
                 }
                 // Indices moved: find the selected alert again by its id.
-                self.derived = None;
-                self.rows.clear();
-                self.refresh_rows();
-                if let (Some(id), Some(ws)) = (keep, self.workspace()) {
-                    if let Some(pos) = self.rows.iter().position(|&r| ws.alerts[r].id == id) {
-                        self.selected = pos;
+                self.detail.derived = None;
+                self.list.rows.clear();
+                if let Phase::Ready(ws) = &self.phase {
+                    self.list.refresh(ws, &self.book);
+                    if let Some(id) = keep {
+                        self.list.reselect(ws, &id);
                     }
                 }
-                self.derived = None;
                 self.rederive();
                 self.recount();
-                Vec::new()
+                // The whole script of a hunted event may exist now.
+                self.hunt.derived = None;
+                self.rederive_hunt();
             }
-            Msg::Failed(e) => {
-                self.phase = Phase::Failed(e);
-                Vec::new()
+            Msg::Failed(e) => self.phase = Phase::Failed(e),
+            Msg::InputClosed => {
+                self.quit = true;
+                return vec![Effect::CancelLoad];
             }
-            Msg::Saved(result) => {
-                self.message = result;
-                Vec::new()
-            }
-            Msg::Mouse(m) => {
-                match m.kind {
-                    MouseEventKind::ScrollDown => return self.act(Act::Down, 0),
-                    MouseEventKind::ScrollUp => return self.act(Act::Up, 0),
-                    MouseEventKind::Down(_) => {
-                        // The list starts below the 2-line header and its own border + title row.
-                        let row = m.row as usize;
-                        let first = 4;
-                        let list_height = self.list_height();
-                        if row >= first && row < first + list_height {
-                            let offset = self.list_offset(list_height);
-                            self.detail_focus = false;
-                            self.select(offset + row - first);
-                        } else if row >= first + list_height {
-                            self.detail_focus = true;
-                        }
-                    }
-                    _ => {}
+            Msg::Saved(result) => self.message = result,
+            Msg::HuntDone {
+                generation,
+                result,
+                took_ms,
+            } => {
+                if self.hunt.finish(generation, result, took_ms) {
+                    self.pane = Pane::default();
+                    self.rederive_hunt();
                 }
-                Vec::new()
             }
-            Msg::Key(key, now) => self.key(key, now),
+            Msg::Mouse(m) => return self.mouse(m),
+            Msg::Key(key, now) => return self.key(key, now),
         }
+        Vec::new()
     }
 
-    /// Rows of the alert table that are visible (used by render and mouse hits).
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        match m.kind {
+            MouseEventKind::ScrollDown => return self.act(Act::Down, 0),
+            MouseEventKind::ScrollUp => return self.act(Act::Up, 0),
+            MouseEventKind::Down(_) => {
+                // The list starts below the header, the hunt view's query line, and the list's
+                // own border + title row.
+                let first = 4 + usize::from(self.view == View::Hunt);
+                let height = self.list_height();
+                let row = m.row as usize;
+                if row >= first && row < first + height {
+                    self.detail_focus = false;
+                    match self.view {
+                        View::Alerts => {
+                            let offset = self.list_offset(height);
+                            self.select(offset + row - first);
+                        }
+                        View::Hunt => {
+                            let offset = self.hunt_offset(height);
+                            self.select_found(offset + row - first);
+                        }
+                    }
+                } else if row >= first + height {
+                    self.detail_focus = true;
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Rows of the list that are visible (used by render and mouse hits).
     pub fn list_height(&self) -> usize {
-        let body = self.size.1.saturating_sub(3) as usize;
+        let body = self
+            .size
+            .1
+            .saturating_sub(3 + u16::from(self.view == View::Hunt)) as usize;
         (body * 2 / 5).saturating_sub(3).max(1)
     }
 
     /// First visible row so the selection stays on screen.
     pub fn list_offset(&self, height: usize) -> usize {
-        self.selected.saturating_sub(height.saturating_sub(1))
+        self.list.selected.saturating_sub(height.saturating_sub(1))
+    }
+
+    /// First visible row of the hunt list.
+    pub fn hunt_offset(&self, height: usize) -> usize {
+        self.hunt.selected.saturating_sub(height.saturating_sub(1))
     }
 
     fn key(&mut self, key: KeyEvent, now: i64) -> Vec<Effect> {
-        if let Some(prompt) = self.prompt.take() {
-            return self.prompt_key(prompt, key, now);
+        if let Some(p) = self.prompt.take() {
+            let history = self.query_history();
+            let outcome = prompt::update(p, key, &history);
+            return self.prompt_outcome(outcome, now);
         }
         if self.help {
             self.help = false;
             return Vec::new();
         }
-        if let Phase::Loading(_) = self.phase {
-            if matches!(keymap::lookup(key, Scope::Everywhere), Some(Act::Quit)) {
+        if !matches!(self.phase, Phase::Ready(_)) {
+            if keymap::lookup(key, &[]) == Some(Act::Quit) {
                 self.quit = true;
                 return vec![Effect::CancelLoad];
             }
             return Vec::new();
         }
-        match keymap::lookup(key, self.scope()) {
+        match keymap::lookup(key, &self.scopes()) {
             Some(act) => self.act(act, now),
             None => Vec::new(),
         }
     }
 
-    fn prompt_key(&mut self, prompt: Prompt, key: KeyEvent, now: i64) -> Vec<Effect> {
-        match prompt {
-            Prompt::Search(mut text) => {
-                match key.code {
-                    KeyCode::Enter => {}
-                    KeyCode::Esc => {
-                        self.search.clear();
+    /// What the query prompt recalls: saved searches, then this session's queries.
+    fn query_history(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for q in self
+            .saved
+            .searches
+            .iter()
+            .map(|s| &s.query)
+            .chain(&self.hunt.history)
+        {
+            out.retain(|x| x != q);
+            out.push(q.clone());
+        }
+        out
+    }
+
+    fn prompt_outcome(&mut self, outcome: Outcome, now: i64) -> Vec<Effect> {
+        let answer = match outcome {
+            Outcome::Open(p) => {
+                if let Prompt::Search(text) = &p {
+                    if *text != self.list.search {
+                        self.list.search = text.clone();
                         self.refresh_rows();
                     }
-                    KeyCode::Backspace => {
-                        text.pop();
-                        self.search = text.clone();
-                        self.refresh_rows();
-                        self.prompt = Some(Prompt::Search(text));
-                    }
-                    KeyCode::Char(c) => {
-                        text.push(c);
-                        self.search = text.clone();
-                        self.refresh_rows();
-                        self.prompt = Some(Prompt::Search(text));
-                    }
-                    _ => self.prompt = Some(Prompt::Search(text)),
                 }
+                self.prompt = Some(p);
+                return Vec::new();
+            }
+            Outcome::Cancelled => return Vec::new(),
+            Outcome::Answer(a) => a,
+        };
+        match answer {
+            Answer::Search(text) => {
+                self.list.search = text;
+                self.refresh_rows();
+            }
+            Answer::ClearSearch => {
+                self.list.search.clear();
+                self.refresh_rows();
+            }
+            Answer::Query(text) => return self.run_query(text),
+            Answer::Note(text) => return self.triage(Action::SetNote(text), now),
+            Answer::Bookmark(note) => return self.save_bookmark(Some(note), now),
+            Answer::RemoveBookmark => return self.save_bookmark(None, now),
+            Answer::SaveSearch(name) => {
+                let Some(query) = self.hunt.hunt().map(|h| h.text.clone()) else {
+                    return Vec::new();
+                };
+                self.saved.put(&name, &query, now);
+                self.message = Some(format!("saved search '{name}'"));
+                return vec![Effect::SaveSearches];
+            }
+            Answer::Close(n) => {
+                let reason = CLOSING_REASONS[n.min(CLOSING_REASONS.len() - 1)].to_owned();
+                return self.triage(Action::Close(reason), now);
+            }
+            Answer::Bulk(ack) => {
+                return self.bulk(
+                    if ack {
+                        Status::Acknowledged
+                    } else {
+                        Status::Open
+                    },
+                    now,
+                )
+            }
+        }
+        Vec::new()
+    }
+
+    fn bulk(&mut self, status: Status, now: i64) -> Vec<Effect> {
+        if self.read_only.is_some() {
+            self.message = Some("read-only: nothing changed".into());
+            return Vec::new();
+        }
+        let ids: Vec<String> = match self.workspace() {
+            Some(ws) => self
+                .list
+                .rows
+                .iter()
+                .map(|&i| ws.alerts[i].id.clone())
+                .collect(),
+            None => return Vec::new(),
+        };
+        let changed = ids
+            .iter()
+            .filter(|id| self.book.apply(id, &Action::SetStatus(status), now))
+            .count();
+        self.message = Some(format!("{changed} alerts set to {}", status.name()));
+        self.refresh_rows();
+        self.recount();
+        if changed > 0 {
+            vec![Effect::SaveTriage]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Parses and starts a query; a syntax error keeps the prompt open with the error shown.
+    fn run_query(&mut self, text: String) -> Vec<Effect> {
+        match Hunt::parse(&text) {
+            Ok(hunt) => {
+                self.view = View::Hunt;
+                let hunt = Box::new(hunt);
+                let generation = self.hunt.start(Source::Query(hunt.clone()));
+                vec![Effect::Hunt { generation, hunt }]
+            }
+            Err(e) => {
+                self.hunt.error = Some(e);
+                self.hunt.query = text.clone();
+                self.prompt = Some(Prompt::Query {
+                    text,
+                    recalled: None,
+                });
                 Vec::new()
             }
-            Prompt::Note(mut text) => match key.code {
-                KeyCode::Esc => Vec::new(),
-                KeyCode::Char('s')
-                    if key
-                        .modifiers
-                        .contains(crossterm::event::KeyModifiers::CONTROL) =>
-                {
-                    self.triage(Action::SetNote(text), now)
-                }
-                KeyCode::Enter => {
-                    text.push('\n');
-                    self.prompt = Some(Prompt::Note(text));
-                    Vec::new()
-                }
-                KeyCode::Backspace => {
-                    text.pop();
-                    self.prompt = Some(Prompt::Note(text));
-                    Vec::new()
-                }
-                KeyCode::Char(c) => {
-                    text.push(c);
-                    self.prompt = Some(Prompt::Note(text));
-                    Vec::new()
-                }
-                _ => {
-                    self.prompt = Some(Prompt::Note(text));
-                    Vec::new()
-                }
-            },
-            Prompt::CloseReason => match key.code {
-                KeyCode::Char(c @ '1'..='5') => {
-                    let reason = CLOSING_REASONS[c as usize - '1' as usize].to_owned();
-                    self.triage(Action::Close(reason), now)
-                }
-                _ => Vec::new(),
-            },
-            Prompt::Bulk => {
-                let status = match key.code {
-                    KeyCode::Char('o') => Status::Open,
-                    KeyCode::Char('a') => Status::Acknowledged,
-                    _ => return Vec::new(),
-                };
-                if self.read_only.is_some() {
-                    self.message = Some("read-only: nothing changed".into());
-                    return Vec::new();
-                }
-                let ids: Vec<String> = match self.workspace() {
-                    Some(ws) => self.rows.iter().map(|&i| ws.alerts[i].id.clone()).collect(),
-                    None => return Vec::new(),
-                };
-                let changed = ids
-                    .iter()
-                    .filter(|id| self.book.apply(id, &Action::SetStatus(status), now))
-                    .count();
-                self.message = Some(format!("{changed} alerts set to {}", status.name()));
-                self.refresh_rows();
-                self.recount();
-                if changed > 0 {
-                    vec![Effect::SaveTriage]
-                } else {
-                    Vec::new()
-                }
+        }
+    }
+
+    /// Starts (or restarts) a context listing.
+    fn run_around(&mut self, around: Around) -> Vec<Effect> {
+        self.view = View::Hunt;
+        self.detail_focus = false;
+        let (from_ms, to_ms) = around.span();
+        let who = around.who.clone();
+        let generation = self.hunt.start(Source::Around(around));
+        vec![Effect::Around {
+            generation,
+            who,
+            from_ms,
+            to_ms,
+        }]
+    }
+
+    /// The event a bookmark would be on: the selected hunted event or the selected alert's.
+    fn bookmark_target(&self) -> Option<&Event> {
+        match self.view {
+            View::Hunt => self.hunt.current().map(|f| &f.event),
+            View::Alerts => {
+                let ws = self.workspace()?;
+                self.current().map(|i| &ws.alerts[i].event)
             }
+        }
+    }
+
+    fn save_bookmark(&mut self, note: Option<String>, now: i64) -> Vec<Effect> {
+        if let Some(why) = &self.read_only {
+            self.message = Some(format!("read-only: {why}"));
+            return Vec::new();
+        }
+        let Some(event) = self.bookmark_target() else {
+            return Vec::new();
+        };
+        let identity = event.identity();
+        let changed = match note {
+            Some(note) => {
+                let mark = bookmark_of(event, note, now);
+                self.book.bookmark(&identity, mark)
+            }
+            None => self.book.unbookmark(&identity),
+        };
+        if changed {
+            vec![Effect::SaveTriage]
+        } else {
+            Vec::new()
         }
     }
 
@@ -496,245 +643,386 @@ impl App {
         ws.guides[ws.alerts[i].rule].steps.len()
     }
 
+    /// The context of the selected alert, or of the timeline hour under the cursor when the
+    /// Timeline tab has the focus.
+    fn context_of_alert(&self) -> Result<Around, String> {
+        let ws = self.workspace().ok_or("still loading")?;
+        let i = self.current().ok_or("no alert selected")?;
+        let a = &ws.alerts[i];
+        let time = a
+            .time_ms
+            .ok_or("this alert's event has no @timestamp: no context to list")?;
+        let host = a.host.clone().map(Who::Host);
+        let user = a.user.clone().map(Who::User);
+        let (who, other) = if self.detail.timeline_user {
+            (user.clone(), host.clone())
+        } else {
+            (host.clone(), user.clone())
+        };
+        let (who, other) = match (who, other) {
+            (Some(w), o) => (w, o),
+            (None, Some(o)) => (o, None),
+            (None, None) => return Err("this alert has neither host nor user".into()),
+        };
+        let rule = &ws.rules[a.rule].meta.name;
+        if self.detail_focus && self.tab() == Tab::Timeline {
+            // Hour h of the window holds (end - (48 - h) h, end - (47 - h) h].
+            let back = (WINDOW_HOURS - 1 - self.detail.hour.min(WINDOW_HOURS - 1)) as i64;
+            let hour_end = time - back * HOUR_MS;
+            return Ok(Around {
+                who,
+                other,
+                center_ms: hour_end - HOUR_MS / 2,
+                minutes: 30,
+                marked: Some(a.event.source.ord),
+                open_start: true,
+                from: format!(
+                    "timeline hour ending {}",
+                    super::views::time(Some(hour_end))
+                ),
+            });
+        }
+        Ok(Around {
+            who,
+            other,
+            center_ms: time,
+            minutes: CONTEXT_DEFAULT,
+            marked: Some(a.event.source.ord),
+            open_start: false,
+            from: format!("alert {rule}"),
+        })
+    }
+
+    /// The context of the selected hunted event (its host, else its user).
+    fn context_of_found(&self) -> Result<Around, String> {
+        let f = self.hunt.current().ok_or("no event selected")?;
+        let time = f.time_ms.ok_or("this event has no @timestamp")?;
+        let host = f.host.clone().map(Who::Host);
+        let user = f.user.clone().map(Who::User);
+        let (who, other) = match (host, user) {
+            (Some(h), u) => (h, u),
+            (None, Some(u)) => (u, None),
+            (None, None) => return Err("this event has neither host nor user".into()),
+        };
+        Ok(Around {
+            who,
+            other,
+            center_ms: time,
+            minutes: CONTEXT_DEFAULT,
+            marked: Some(f.event.source.ord),
+            open_start: false,
+            from: "a hunted event".into(),
+        })
+    }
+
     fn act(&mut self, act: Act, now: i64) -> Vec<Effect> {
-        let detail = self.detail_focus;
         match act {
-            Act::Quit => {
-                self.quit = true;
-            }
+            Act::Quit => self.quit = true,
             Act::Help => self.help = true,
-            Act::Down | Act::Up | Act::PageDown | Act::PageUp | Act::Top | Act::Bottom => {
-                let step: isize = match act {
-                    Act::Down => 1,
-                    Act::Up => -1,
-                    Act::PageDown => self.page() as isize,
-                    Act::PageUp => -(self.page() as isize),
-                    Act::Top => isize::MIN / 2,
-                    _ => isize::MAX / 2,
-                };
-                if !detail {
-                    let target = (self.selected as isize).saturating_add(step).max(0) as usize;
-                    self.select(target);
-                } else {
-                    match self.tab {
-                        Tab::Checklist => {
-                            let n = self.step_count();
-                            self.checklist_cursor =
-                                ((self.checklist_cursor as isize).saturating_add(step).max(0)
-                                    as usize)
-                                    .min(n.saturating_sub(1));
-                        }
-                        Tab::Timeline => {
-                            self.timeline_cursor = (self.timeline_cursor as isize)
-                                .saturating_add(step)
-                                .max(0) as usize;
-                        }
-                        _ => {
-                            self.scroll = ((self.scroll as isize)
-                                .saturating_add(step)
-                                .clamp(0, u16::MAX as isize))
-                                as u16;
-                        }
-                    }
-                }
-            }
             Act::FocusNext | Act::FocusPrev => self.detail_focus = !self.detail_focus,
-            Act::Tab(n) => {
-                self.tab = TABS[n.min(4)];
-                self.scroll = 0;
-            }
-            Act::Search => self.prompt = Some(Prompt::Search(self.search.clone())),
-            Act::FilterStatus => {
-                self.status_filter = match self.status_filter {
-                    None => Some(Status::Open),
-                    Some(Status::Open) => Some(Status::Acknowledged),
-                    Some(Status::Acknowledged) => Some(Status::Closed),
-                    Some(Status::Closed) => None,
+            Act::Hunt => {
+                self.view = match self.view {
+                    View::Alerts => View::Hunt,
+                    View::Hunt => View::Alerts,
                 };
-                self.refresh_rows();
-            }
-            Act::Sort => {
-                self.sort = match self.sort {
-                    SortKey::Time => SortKey::Risk,
-                    SortKey::Risk => SortKey::Host,
-                    SortKey::Host => SortKey::Time,
-                };
-                self.refresh_rows();
-            }
-            Act::StatusNext => {
-                let Some(ws) = self.workspace() else {
-                    return Vec::new();
-                };
-                let Some(i) = self.current() else {
-                    return Vec::new();
-                };
-                let next = match self.book.status(&ws.alerts[i].id) {
-                    Status::Open => Status::Acknowledged,
-                    Status::Acknowledged | Status::Closed => Status::Open,
-                };
-                return self.triage(Action::SetStatus(next), now);
-            }
-            Act::Close => {
-                if self.current().is_some() {
-                    self.prompt = Some(Prompt::CloseReason);
+                self.detail_focus = false;
+                self.pane = Pane::default();
+                if self.view == View::Hunt
+                    && self.hunt.listing.is_none()
+                    && self.hunt.pending.is_none()
+                {
+                    self.prompt = Some(Prompt::Query {
+                        text: self.hunt.query.clone(),
+                        recalled: None,
+                    });
                 }
             }
-            Act::Bulk => {
-                if !self.rows.is_empty() {
-                    self.prompt = Some(Prompt::Bulk);
+            Act::Context => {
+                let around = match self.view {
+                    View::Alerts => self.context_of_alert(),
+                    View::Hunt => self.context_of_found(),
+                };
+                match around {
+                    Ok(a) => return self.run_around(a),
+                    Err(why) => self.message = Some(why),
                 }
             }
-            Act::EditNote => {
-                let Some(ws) = self.workspace() else {
-                    return Vec::new();
-                };
-                let Some(i) = self.current() else {
+            Act::Bookmark => {
+                let Some(event) = self.bookmark_target() else {
                     return Vec::new();
                 };
                 let note = self
                     .book
-                    .get(&ws.alerts[i].id)
-                    .map(|t| t.note.clone())
+                    .bookmarks
+                    .get(&event.identity())
+                    .map(|b| b.note.clone())
                     .unwrap_or_default();
-                self.prompt = Some(Prompt::Note(note));
+                self.prompt = Some(Prompt::Bookmark(note));
             }
-            Act::Tick => {
-                let Some(ws) = self.workspace() else {
-                    return Vec::new();
-                };
-                let Some(i) = self.current() else {
-                    return Vec::new();
-                };
-                if self.checklist_cursor >= self.step_count() {
-                    return Vec::new();
+            Act::Search => {
+                self.prompt = Some(match self.view {
+                    View::Alerts => Prompt::Search(self.list.search.clone()),
+                    View::Hunt => Prompt::Query {
+                        text: self.hunt.query.clone(),
+                        recalled: None,
+                    },
+                })
+            }
+            Act::Wrap => self.pane.wrap = !self.pane.wrap,
+            Act::Left => self.pane.hscroll = self.pane.hscroll.saturating_sub(8),
+            Act::Right => {
+                if !self.pane.wrap {
+                    self.pane.hscroll = self.pane.hscroll.saturating_add(8);
                 }
-                let ticked = self
-                    .book
-                    .get(&ws.alerts[i].id)
-                    .is_some_and(|t| t.ticks.contains_key(&self.checklist_cursor));
-                let action = if ticked {
-                    Action::Untick(self.checklist_cursor)
-                } else {
-                    Action::Tick(self.checklist_cursor)
-                };
-                return self.triage(action, now);
             }
             Act::NextMark | Act::PrevMark => {
-                let n = self
-                    .current()
-                    .and(self.derived.as_ref().map(|d| d.marks.len()))
-                    .unwrap_or(0);
+                let script = match self.view {
+                    View::Alerts => self.detail.derived.as_ref().map(|d| &d.script),
+                    View::Hunt => self.hunt.derived.as_ref().map(|d| &d.script),
+                };
+                let n = script.map_or(0, |s| s.marks.len());
                 if n > 0 {
-                    self.mark = if act == Act::NextMark {
-                        (self.mark + 1) % n
+                    self.pane.mark = if act == Act::NextMark {
+                        (self.pane.mark + 1) % n
                     } else {
-                        (self.mark + n - 1) % n
+                        (self.pane.mark + n - 1) % n
                     };
-                    self.scroll = self.mark_line();
+                    let line = script.map_or(0, |s| s.mark_line(self.pane.mark));
+                    self.pane.scroll = line.saturating_sub(2);
                 }
             }
-            Act::Wrap => self.wrap = !self.wrap,
-            Act::Group => {
-                self.grouped = !self.grouped;
-                self.refresh_rows();
-            }
-            Act::WholeScript => {
-                self.whole_script = !self.whole_script;
-                self.scroll = 0;
-                self.mark = 0;
-                self.rederive();
-            }
-            Act::Left => self.hscroll = self.hscroll.saturating_sub(8),
-            Act::Right => {
-                if !self.wrap {
-                    self.hscroll = self.hscroll.saturating_add(8);
-                }
-            }
-            Act::HostUser => {
-                self.timeline_user = !self.timeline_user;
-                self.timeline_cursor = 0;
-                self.rederive();
-            }
-            Act::Enter => {
-                if self.tab == Tab::Timeline && detail {
-                    if let Some(target) = self
-                        .derived
-                        .as_ref()
-                        .and_then(|d| d.window.get(self.timeline_cursor))
-                        .copied()
-                    {
-                        self.search.clear();
-                        self.status_filter = None;
-                        self.refresh_rows();
-                        if let Some(pos) = self.rows.iter().position(|&r| r == target) {
-                            self.select(pos);
-                            self.tab = Tab::Script;
-                        }
-                    }
+            _ => {
+                return match self.view {
+                    View::Alerts => self.alerts_act(act, now),
+                    View::Hunt => self.hunt_act(act),
                 }
             }
         }
         Vec::new()
     }
 
-    /// The script line of the current mark.
-    fn mark_line(&self) -> u16 {
-        let Some(d) = &self.derived else { return 0 };
-        let Some(&(start, _, _)) = d.marks.get(self.mark) else {
-            return 0;
+    /// Moves `pos` by `act` (one, a page, to an end).
+    fn moved(&self, pos: usize, act: Act) -> usize {
+        let step: isize = match act {
+            Act::Down => 1,
+            Act::Up => -1,
+            Act::PageDown => self.page() as isize,
+            Act::PageUp => -(self.page() as isize),
+            Act::Top => isize::MIN / 2,
+            _ => isize::MAX / 2,
         };
-        d.text
-            .get(..start)
-            .map(|s| s.matches('\n').count() as u16)
-            .unwrap_or(0)
-            .saturating_sub(2)
+        (pos as isize).saturating_add(step).max(0) as usize
     }
-}
 
-/// Keeps the first row of each (rule, host, script block id) and counts the rows it stands for;
-/// alerts without a script block id stay alone.
-fn group_by_script(ws: &Workspace, rows: Vec<usize>) -> (Vec<usize>, Vec<usize>) {
-    let mut first: std::collections::HashMap<(usize, String, String), usize> =
-        std::collections::HashMap::new();
-    let mut out: Vec<usize> = Vec::new();
-    let mut sizes: Vec<usize> = Vec::new();
-    for i in rows {
-        let a = &ws.alerts[i];
-        let id =
-            crate::ecs::Fields::of_lenient(&a.event.doc).first(crate::ecs::names::SCRIPT_BLOCK_ID);
-        match id {
-            Some(id) => {
-                let key = (a.rule, a.host.clone().unwrap_or_default(), id);
-                match first.get(&key) {
-                    Some(&pos) => sizes[pos] += 1,
-                    None => {
-                        first.insert(key, out.len());
-                        out.push(i);
-                        sizes.push(1);
+    fn alerts_act(&mut self, act: Act, now: i64) -> Vec<Effect> {
+        let detail = self.detail_focus;
+        match act {
+            Act::Down | Act::Up | Act::PageDown | Act::PageUp | Act::Top | Act::Bottom => {
+                if !detail {
+                    self.select(self.moved(self.list.selected, act));
+                    return Vec::new();
+                }
+                match self.tab() {
+                    Tab::Checklist => {
+                        self.detail.checklist_cursor = self
+                            .moved(self.detail.checklist_cursor, act)
+                            .min(self.step_count().saturating_sub(1));
+                    }
+                    Tab::Timeline => {
+                        self.detail.timeline_cursor = self.moved(self.detail.timeline_cursor, act)
+                    }
+                    _ => {
+                        self.pane.scroll =
+                            self.moved(self.pane.scroll as usize, act)
+                                .min(u16::MAX as usize) as u16
                     }
                 }
             }
-            None => {
-                out.push(i);
-                sizes.push(1);
+            Act::Tab(n) => {
+                self.detail.tab = TABS[n.min(TABS.len() - 1)];
+                self.pane.scroll = 0;
             }
+            Act::FilterStatus => {
+                self.list.cycle_status_filter();
+                self.refresh_rows();
+            }
+            Act::Sort => {
+                self.list.cycle_sort();
+                self.refresh_rows();
+            }
+            Act::StatusNext => {
+                let Some(status) = self.current().and_then(|i| {
+                    self.workspace()
+                        .map(|ws| self.book.status(&ws.alerts[i].id))
+                }) else {
+                    return Vec::new();
+                };
+                let next = match status {
+                    Status::Open => Status::Acknowledged,
+                    Status::Acknowledged | Status::Closed => Status::Open,
+                };
+                return self.triage(Action::SetStatus(next), now);
+            }
+            Act::Close if self.current().is_some() => self.prompt = Some(Prompt::CloseReason),
+            Act::Bulk if !self.list.rows.is_empty() => self.prompt = Some(Prompt::Bulk),
+            Act::EditNote => {
+                let Some(id) = self
+                    .current()
+                    .and_then(|i| self.workspace().map(|ws| ws.alerts[i].id.clone()))
+                else {
+                    return Vec::new();
+                };
+                let note = self
+                    .book
+                    .get(&id)
+                    .map(|t| t.note.clone())
+                    .unwrap_or_default();
+                self.prompt = Some(Prompt::Note(note));
+            }
+            Act::Tick => {
+                let Some(id) = self
+                    .current()
+                    .and_then(|i| self.workspace().map(|ws| ws.alerts[i].id.clone()))
+                else {
+                    return Vec::new();
+                };
+                let step = self.detail.checklist_cursor;
+                if step >= self.step_count() {
+                    return Vec::new();
+                }
+                let ticked = self
+                    .book
+                    .get(&id)
+                    .is_some_and(|t| t.ticks.contains_key(&step));
+                let action = if ticked {
+                    Action::Untick(step)
+                } else {
+                    Action::Tick(step)
+                };
+                return self.triage(action, now);
+            }
+            Act::Group => {
+                self.list.grouped = !self.list.grouped;
+                self.refresh_rows();
+            }
+            Act::WholeScript => {
+                self.detail.whole_script = !self.detail.whole_script;
+                self.pane.scroll = 0;
+                self.pane.mark = 0;
+                self.rederive();
+            }
+            Act::HostUser if detail && self.tab() == Tab::Timeline => {
+                self.detail.timeline_user = !self.detail.timeline_user;
+                self.detail.timeline_cursor = 0;
+                self.rederive();
+            }
+            Act::HourPrev => self.detail.hour = self.detail.hour.saturating_sub(1),
+            Act::HourNext => self.detail.hour = (self.detail.hour + 1).min(WINDOW_HOURS - 1),
+            Act::Enter if detail && self.tab() == Tab::Timeline => {
+                let Some(target) = self
+                    .detail
+                    .derived
+                    .as_ref()
+                    .and_then(|d| d.window.get(self.detail.timeline_cursor))
+                    .copied()
+                else {
+                    return Vec::new();
+                };
+                self.list.clear_filters();
+                self.refresh_rows();
+                if let Some(pos) = self.list.rows.iter().position(|&r| r == target) {
+                    self.select(pos);
+                    self.detail.tab = Tab::Script;
+                }
+            }
+            _ => {}
         }
+        Vec::new()
     }
-    (out, sizes)
+
+    fn hunt_act(&mut self, act: Act) -> Vec<Effect> {
+        match act {
+            Act::Down | Act::Up | Act::PageDown | Act::PageUp | Act::Top | Act::Bottom => {
+                if self.detail_focus {
+                    self.pane.scroll = self
+                        .moved(self.pane.scroll as usize, act)
+                        .min(u16::MAX as usize) as u16;
+                } else {
+                    self.select_found(self.moved(self.hunt.selected, act));
+                }
+            }
+            Act::Tab(n) => {
+                if let Some(&t) = HUNT_TABS.get(n) {
+                    self.hunt.tab = t;
+                    self.pane.scroll = 0;
+                }
+            }
+            Act::Enter if self.hunt.current().is_some() => self.detail_focus = true,
+            Act::Verdicts => {
+                self.hunt.tab = HuntTab::Rules;
+                self.detail_focus = true;
+                self.pane.scroll = 0;
+            }
+            Act::WholeScript => {
+                self.hunt.whole = !self.hunt.whole;
+                self.pane.scroll = 0;
+                self.pane.mark = 0;
+                self.rederive_hunt();
+            }
+            Act::SaveSearch => {
+                if self.hunt.hunt().is_some_and(|h| !h.text.is_empty()) {
+                    self.prompt = Some(Prompt::SaveSearch(String::new()));
+                } else {
+                    self.message = Some(
+                        "run a query first (/): a context listing has no query to save".into(),
+                    );
+                }
+            }
+            Act::Wider | Act::Narrower | Act::HostUser => {
+                let Some(mut around) = self.hunt.around().cloned() else {
+                    return Vec::new();
+                };
+                match act {
+                    Act::HostUser => match around.other.take() {
+                        Some(other) => {
+                            around.other = Some(std::mem::replace(&mut around.who, other))
+                        }
+                        None => return Vec::new(),
+                    },
+                    _ => around.step(act == Act::Wider),
+                }
+                return self.run_around(around);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
 }
 
-/// What free-text search looks at for alert `i`.
-fn haystack(ws: &Workspace, i: usize) -> String {
-    let a = &ws.alerts[i];
-    format!(
-        "{} {} {} {} {}",
-        a.host.as_deref().unwrap_or(""),
-        a.user.as_deref().unwrap_or(""),
-        ws.rules[a.rule].meta.name,
-        a.matched_terms.join(" "),
-        a.event.source
-    )
-    .to_lowercase()
+/// A bookmark on `event` with `note`, made at `now`.
+fn bookmark_of(event: &Event, note: String, now: i64) -> Bookmark {
+    let fields = crate::ecs::Fields::of_lenient(&event.doc);
+    let facts = crate::alert::Facts::of(&fields);
+    let excerpt: String = fields
+        .first(crate::ecs::names::SCRIPT_BLOCK_TEXT)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(120)
+        .collect();
+    Bookmark {
+        note,
+        at: now,
+        time_ms: facts.time_ms,
+        host: facts.host,
+        user: facts.user,
+        script_block_id: fields.first(crate::ecs::names::SCRIPT_BLOCK_ID),
+        source: event.source.to_string(),
+        excerpt,
+        extra: Default::default(),
+    }
 }
 
 /// For tests: the triage status names of the visible rows.
@@ -742,7 +1030,8 @@ pub fn statuses(app: &App) -> Vec<&'static str> {
     let Some(ws) = app.workspace() else {
         return Vec::new();
     };
-    app.rows
+    app.list
+        .rows
         .iter()
         .map(|&i| app.book.status(&ws.alerts[i].id).name())
         .collect()

@@ -1,32 +1,33 @@
-//! What the detail tabs show for the selected alert, computed once when the selection changes
-//! (in `update`), never while drawing: the script text, its syntax classes, near misses, and
-//! the alerts of the 48-hour window. Keeps rendering cheap on 100,000 alerts.
+//! What the detail panes show, computed once when the selection changes (in `update`), never
+//! while drawing: the script text, its syntax classes, marks and near misses (`ScriptView`, for
+//! an alert or a hunted event alike), and for an alert the 48-hour window and its hourly counts.
+//! Keeps rendering cheap on 100,000 alerts.
 
 use crate::alert::{check, Alert, AlertKind};
+use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
+use crate::event::Event;
 use crate::highlight::{self, Span};
+use crate::hunt::Found;
 use crate::nearmiss::{self, NearMiss};
 use crate::reassembly::Script;
-use crate::rule::kql::Expr;
-use crate::timeline::HOUR_MS;
+use crate::rule::kql::{self, Explanation, Expr, Hit};
+use crate::timeline::{buckets, HOUR_MS};
 use crate::workspace::Workspace;
 
 /// Hours the timeline looks back.
 pub const WINDOW_HOURS: usize = 48;
 
-/// Derived data of one alert.
-pub struct Derived {
-    /// Index into `alerts`.
-    pub alert: usize,
-    /// Which array element of the script text the marks are in.
+/// A script block ready to draw: text, syntax classes, marks, near misses.
+#[derive(Debug, Default)]
+pub struct ScriptView {
+    /// Which array element of the script text is shown.
     pub value: usize,
     pub text: String,
     /// Matched terms in `text`: byte range and the analyzed term.
     pub marks: Vec<(usize, usize, String)>,
-    /// Showing the whole reassembled script rather than the fragment Elastic saw.
+    /// Showing the whole reassembled script rather than the fragment.
     pub whole: bool,
-    /// Whether the whole script was asked for (`a`); a split-script finding shows it anyway.
-    pub requested_whole: bool,
     /// Where each fragment starts in `text` (byte offset, sequence number); empty for a
     /// single-fragment script.
     pub boundaries: Vec<(usize, u64)>,
@@ -34,31 +35,57 @@ pub struct Derived {
     pub about: String,
     pub spans: Vec<Span>,
     pub near: Vec<NearMiss>,
+}
+
+impl ScriptView {
+    /// The line (0-based) of mark `n`, for jumping to it.
+    pub fn mark_line(&self, n: usize) -> u16 {
+        let Some(&(start, _, _)) = self.marks.get(n) else {
+            return 0;
+        };
+        self.text
+            .get(..start)
+            .map(|s| s.matches('\n').count() as u16)
+            .unwrap_or(0)
+    }
+}
+
+/// Derived data of one alert.
+pub struct Derived {
+    /// Index into `alerts`.
+    pub alert: usize,
+    /// Whether the whole script was asked for (`a`); a split-script finding shows it anyway.
+    pub requested_whole: bool,
+    pub script: ScriptView,
     /// Alerts of the same host (or user) in the window, oldest first.
     pub window: Vec<usize>,
     /// Whether `window` is by user.
     pub by_user: bool,
+    /// Script-block events and alerts per hour of the window (empty until the second phase
+    /// counted the events).
+    pub volume: Vec<u64>,
+    pub alert_counts: Vec<u64>,
 }
 
-/// The script text of `alert` (array element `index`), as stored.
-pub fn script_text(alert: &Alert, index: usize) -> String {
-    let f = Fields::of_lenient(&alert.event.doc);
+/// The script text of `event` (array element `index`), as stored.
+pub fn script_text(event: &Event, index: usize) -> String {
+    let f = Fields::of_lenient(&event.doc);
     f.get(ecs::names::SCRIPT_BLOCK_TEXT)
         .get(index)
         .map(|v| ecs::leaf_as_keyword(v).into_owned())
         .unwrap_or_default()
 }
 
+/// The values a query looks for in script text (field-less values search it too).
 fn script_terms(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Or(v) | Expr::And(v) => v.iter().for_each(|x| script_terms(x, out)),
         Expr::Not(x) => script_terms(x, out),
-        Expr::Match {
-            field: Some(f),
-            value,
-        } => {
-            let script = f == ecs::names::SCRIPT_BLOCK_TEXT && value.wildcard.is_none();
-            if script && !out.contains(&value.text) {
+        Expr::Match { field, value } => {
+            let script = field
+                .as_deref()
+                .is_none_or(|f| f == ecs::names::SCRIPT_BLOCK_TEXT);
+            if script && value.wildcard.is_none() && !out.contains(&value.text) {
                 out.push(value.text.clone());
             }
         }
@@ -87,106 +114,206 @@ pub fn window(ws: &Workspace, i: usize, by_user: bool) -> Vec<usize> {
         .collect()
 }
 
-/// The reassembled script `alert` belongs to, if it is one of several fragments.
-pub fn script_of<'w>(ws: &'w Workspace, alert: &Alert) -> Option<&'w Script> {
-    let f = Fields::of_lenient(&alert.event.doc);
+/// The reassembled script `event` belongs to, if it is one of several fragments.
+pub fn script_of<'w>(ws: &'w Workspace, event: &Event) -> Option<&'w Script> {
+    let f = Fields::of_lenient(&event.doc);
     let id = f.first(ecs::names::SCRIPT_BLOCK_ID)?;
-    let host = alert.host.clone().unwrap_or_default();
+    let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
     ws.scripts
         .iter()
         .find(|s| s.script_block_id == id && s.host == host)
 }
 
-/// Computes everything the tabs need for alert `i`; `whole` asks for the reassembled script.
-pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived {
-    let alert = &ws.alerts[i];
-    let split = matches!(alert.kind, AlertKind::SplitScript { .. });
-    let script = script_of(ws, alert);
-    let show_whole = split || (whole && script.is_some());
-    let (value, text, marks, boundaries, about) = match (show_whole, script) {
+/// The hits in script text, as marks.
+fn marks_of<'h>(hits: impl IntoIterator<Item = &'h Hit>) -> Vec<(usize, usize, String)> {
+    hits.into_iter()
+        .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT)
+        .map(|h| (h.start, h.end, h.term.clone()))
+        .collect()
+}
+
+/// What to show of one event's script. `hits` made the query (or rule) hold on the event;
+/// `whole_hits` finds the hits on the reassembled script when that is shown.
+struct Request<'a> {
+    event: &'a Event,
+    hits: &'a [Hit],
+    whole: bool,
+    /// A split-script finding: its hits are already on the whole script.
+    split: bool,
+    expr: &'a Expr,
+    analyzer: Analyzer,
+}
+
+fn script_view(
+    ws: &Workspace,
+    req: Request<'_>,
+    whole_hits: impl FnOnce(&Event) -> Vec<Hit>,
+) -> ScriptView {
+    let script = script_of(ws, req.event);
+    let show_whole = req.split || (req.whole && script.is_some());
+    let mut view = match (show_whole, script) {
         (true, Some(s)) => {
-            let hits = if split {
-                alert.hits.clone()
+            let hits = if req.split {
+                req.hits.to_vec()
             } else {
-                s.as_event()
-                    .and_then(|ev| check(&ws.rules[alert.rule], alert.rule, &ev, ws.analyzer))
-                    .map(|a| a.hits)
-                    .unwrap_or_default()
+                s.as_event().map(|ev| whole_hits(&ev)).unwrap_or_default()
             };
             let missing = if s.missing.is_empty() {
                 String::new()
             } else {
                 format!(", missing {:?}", s.missing)
             };
-            let about = if split {
-                format!(
-                    "whole script: {} of {} fragments{missing} · split-script finding, beyond Elastic: no fragment matches alone",
-                    s.fragments.len(),
-                    s.total
-                )
+            let what = if req.split {
+                "split-script finding, beyond Elastic: no fragment matches alone"
             } else {
-                format!(
-                    "whole script: {} of {} fragments{missing} · a: back to the fragment",
-                    s.fragments.len(),
-                    s.total
-                )
+                "a: back to the fragment"
             };
-            let b: Vec<(usize, u64)> = s
+            let starts: Vec<String> = s
                 .boundaries
                 .iter()
                 .zip(&s.fragments)
-                .map(|(&o, f)| (o, f.sequence))
+                .map(|(&o, f)| format!("{}@{}", f.sequence, s.text[..o].matches('\n').count() + 1))
                 .collect();
-            let starts: Vec<String> = b
-                .iter()
-                .map(|(o, seq)| format!("{seq}@{}", s.text[..*o].matches('\n').count() + 1))
-                .collect();
-            let about = format!("{about} · fragment@line {}", starts.join(" "));
-            (
-                0,
-                s.text.clone(),
-                hits.iter()
-                    .map(|h| (h.start, h.end, h.term.clone()))
+            ScriptView {
+                value: 0,
+                text: s.text.clone(),
+                marks: marks_of(&hits),
+                whole: true,
+                boundaries: s
+                    .boundaries
+                    .iter()
+                    .zip(&s.fragments)
+                    .map(|(&o, f)| (o, f.sequence))
                     .collect(),
-                b,
-                about,
-            )
+                about: format!(
+                    "whole script: {} of {} fragments{missing} · {what} · fragment@line {}",
+                    s.fragments.len(),
+                    s.total,
+                    starts.join(" ")
+                ),
+                ..ScriptView::default()
+            }
         }
         _ => {
-            let value = alert.hits.first().map(|h| h.value_index).unwrap_or(0);
-            let f = Fields::of_lenient(&alert.event.doc);
+            let value = req
+                .hits
+                .iter()
+                .find(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT)
+                .map(|h| h.value_index)
+                .unwrap_or(0);
+            let f = Fields::of_lenient(&req.event.doc);
             let about = match (f.first(ecs::names::SEQUENCE), f.first(ecs::names::TOTAL)) {
                 (Some(n), Some(t)) if t != "1" => {
                     format!("fragment {n} of {t}: what Elastic saw · a: whole script")
                 }
+                _ if !f.has(ecs::names::SCRIPT_BLOCK_TEXT) => {
+                    "this event holds no script-block text".to_owned()
+                }
                 _ => "the script block as logged".to_owned(),
             };
-            let marks: Vec<(usize, usize, String)> = alert
-                .hits
-                .iter()
-                .filter(|h| h.value_index == value)
-                .map(|h| (h.start, h.end, h.term.clone()))
-                .collect();
-            (value, script_text(alert, value), marks, Vec::new(), about)
+            ScriptView {
+                value,
+                text: script_text(req.event, value),
+                marks: marks_of(req.hits.iter().filter(|h| h.value_index == value)),
+                about,
+                ..ScriptView::default()
+            }
         }
     };
     let mut terms = Vec::new();
-    script_terms(&ws.rules[alert.rule].expr, &mut terms);
-    let ranges: Vec<(usize, usize)> = marks.iter().map(|(s, e, _)| (*s, *e)).collect();
-    let near = nearmiss::find(&text, &terms, &ranges, ws.analyzer);
-    let spans = highlight::highlight(&text);
+    script_terms(req.expr, &mut terms);
+    let ranges: Vec<(usize, usize)> = view.marks.iter().map(|(s, e, _)| (*s, *e)).collect();
+    view.near = nearmiss::find(&view.text, &terms, &ranges, req.analyzer);
+    view.spans = highlight::highlight(&view.text);
+    view
+}
+
+/// Computes everything the tabs need for alert `i`; `whole` asks for the reassembled script.
+pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived {
+    let alert: &Alert = &ws.alerts[i];
+    let rule = &ws.rules[alert.rule];
+    let req = Request {
+        event: &alert.event,
+        hits: &alert.hits,
+        whole,
+        split: matches!(alert.kind, AlertKind::SplitScript { .. }),
+        expr: &rule.expr,
+        analyzer: ws.analyzer,
+    };
+    let script = script_view(ws, req, |ev| {
+        check(rule, alert.rule, ev, ws.analyzer)
+            .map(|a| a.hits)
+            .unwrap_or_default()
+    });
+    let window = window(ws, i, by_user);
+    let (volume, alert_counts) = match alert.time_ms.filter(|_| ws.complete) {
+        Some(end) => {
+            let key = if by_user { &alert.user } else { &alert.host };
+            let times_by = if by_user {
+                &ws.user_times
+            } else {
+                &ws.host_times
+            };
+            let times = key.as_ref().and_then(|k| times_by.get(k));
+            let alert_times: Vec<i64> = window
+                .iter()
+                .filter_map(|&j| ws.alerts[j].time_ms)
+                .collect();
+            (
+                buckets(times.map(Vec::as_slice).unwrap_or(&[]), end, WINDOW_HOURS),
+                buckets(&alert_times, end, WINDOW_HOURS),
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
     Derived {
         alert: i,
-        value,
-        near,
-        spans,
-        text,
-        marks,
-        whole: show_whole,
         requested_whole: whole,
-        boundaries,
-        about,
-        window: window(ws, i, by_user),
+        script,
+        window,
         by_user,
+        volume,
+        alert_counts,
+    }
+}
+
+/// What the hunt view's detail shows for one found event: its script with the query's terms
+/// marked, and every rule's verdict on it (why it fires, or which clause it misses).
+pub struct HuntDerived {
+    /// The event's reading-order number (which result this is for).
+    pub ord: u64,
+    pub requested_whole: bool,
+    pub script: ScriptView,
+    pub verdicts: Vec<Explanation>,
+}
+
+/// Derives the hunt detail of `found`; `expr` is the query it was found by.
+pub fn compute_found(ws: &Workspace, found: &Found, expr: &Expr, whole: bool) -> HuntDerived {
+    let hits: Vec<Hit> = found
+        .explanation
+        .positive_hits()
+        .into_iter()
+        .cloned()
+        .collect();
+    let req = Request {
+        event: &found.event,
+        hits: &hits,
+        whole,
+        split: false,
+        expr,
+        analyzer: ws.analyzer,
+    };
+    let script = script_view(ws, req, |ev| {
+        kql::evaluate(expr, &Fields::of_lenient(&ev.doc), ws.analyzer)
+            .positive_hits()
+            .into_iter()
+            .cloned()
+            .collect()
+    });
+    HuntDerived {
+        ord: found.event.source.ord,
+        requested_whole: whole,
+        script,
+        verdicts: crate::hunt::rule_verdicts(&ws.rules, &found.event, ws.analyzer),
     }
 }

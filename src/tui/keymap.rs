@@ -33,12 +33,27 @@ pub enum Act {
     HostUser,
     Enter,
     Bulk,
+    /// Alert list ↔ hunt view.
+    Hunt,
+    /// The script blocks around the selected alert (or timeline hour) in the hunt view.
+    Context,
+    /// Every rule's verdict on the selected hunted event.
+    Verdicts,
+    SaveSearch,
+    Bookmark,
+    Wider,
+    Narrower,
+    HourPrev,
+    HourNext,
 }
 
-/// Where a binding applies.
+/// Where a binding applies: everywhere, in one view (the alert list or the hunt view), or in
+/// one detail pane when it has the focus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     Everywhere,
+    Alerts,
+    Hunt,
     Script,
     Checklist,
     Timeline,
@@ -121,52 +136,52 @@ pub const KEYMAP: &[Binding] = &[
         "/",
         Act::Search,
         Scope::Everywhere,
-        "search alerts (free text)",
+        "search: alerts by free text; in the hunt view, a KQL query",
         true,
     ),
     b(
         "f",
         Act::FilterStatus,
-        Scope::Everywhere,
+        Scope::Alerts,
         "filter by status (all/open/ack/closed)",
         true,
     ),
     b(
         "o",
         Act::Sort,
-        Scope::Everywhere,
+        Scope::Alerts,
         "sort by time / risk / host",
         true,
     ),
     b(
         "m",
         Act::Group,
-        Scope::Everywhere,
+        Scope::Alerts,
         "merge alerts of one script into one row (on/off)",
         false,
     ),
     b(
         "s",
         Act::StatusNext,
-        Scope::Everywhere,
+        Scope::Alerts,
         "status open → acknowledged",
         true,
     ),
     b(
         "c",
         Act::Close,
-        Scope::Everywhere,
+        Scope::Alerts,
         "close with a reason (asks)",
         true,
     ),
     b(
         "B",
         Act::Bulk,
-        Scope::Everywhere,
+        Scope::Alerts,
         "set status of every filtered alert (asks)",
         false,
     ),
-    b("e", Act::EditNote, Scope::Everywhere, "edit the note", true),
+    b("e", Act::EditNote, Scope::Alerts, "edit the note", true),
     b(
         "space",
         Act::Tick,
@@ -195,8 +210,57 @@ pub const KEYMAP: &[Binding] = &[
     b(
         "u",
         Act::HostUser,
+        Scope::Everywhere,
+        "timeline or context: host ↔ user",
+        false,
+    ),
+    b(
+        "[ ]",
+        Act::HourPrev,
         Scope::Timeline,
-        "timeline of host ↔ user",
+        "previous / next hour of the timeline",
+        false,
+    ),
+    b(
+        "H",
+        Act::Hunt,
+        Scope::Everywhere,
+        "hunt: switch the alert list ↔ the hunt view (KQL over every event)",
+        true,
+    ),
+    b(
+        "C",
+        Act::Context,
+        Scope::Everywhere,
+        "context: the script blocks around the alert (or timeline hour)",
+        true,
+    ),
+    b(
+        "+ -",
+        Act::Wider,
+        Scope::Hunt,
+        "context: widen / narrow the span",
+        false,
+    ),
+    b(
+        "r",
+        Act::Verdicts,
+        Scope::Hunt,
+        "rules: which would fire on the event, and why not (near misses)",
+        true,
+    ),
+    b(
+        "S",
+        Act::SaveSearch,
+        Scope::Hunt,
+        "save the query (asks a name)",
+        false,
+    ),
+    b(
+        "b",
+        Act::Bookmark,
+        Scope::Everywhere,
+        "bookmark the script block with a note",
         false,
     ),
     b(
@@ -210,8 +274,8 @@ pub const KEYMAP: &[Binding] = &[
     b("q", Act::Quit, Scope::Everywhere, "quit", true),
 ];
 
-/// The action of a key press in `scope`.
-pub fn lookup(key: KeyEvent, scope: Scope) -> Option<Act> {
+/// The action of a key press where `scopes` are active (`Everywhere` always is).
+pub fn lookup(key: KeyEvent, scopes: &[Scope]) -> Option<Act> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let act = match key.code {
         KeyCode::Char('c') if ctrl => Act::Quit,
@@ -243,33 +307,51 @@ pub fn lookup(key: KeyEvent, scope: Scope) -> Option<Act> {
         KeyCode::Char('h') | KeyCode::Left => Act::Left,
         KeyCode::Char('l') | KeyCode::Right => Act::Right,
         KeyCode::Char('u') => Act::HostUser,
+        KeyCode::Char('[') => Act::HourPrev,
+        KeyCode::Char(']') => Act::HourNext,
+        KeyCode::Char('H') => Act::Hunt,
+        KeyCode::Char('C') => Act::Context,
+        KeyCode::Char('+') => Act::Wider,
+        KeyCode::Char('-') => Act::Narrower,
+        KeyCode::Char('r') => Act::Verdicts,
+        KeyCode::Char('S') => Act::SaveSearch,
+        KeyCode::Char('b') => Act::Bookmark,
         KeyCode::Enter => Act::Enter,
         KeyCode::Char('?') => Act::Help,
         KeyCode::Char('q') => Act::Quit,
         _ => return None,
     };
-    let binding_scope = KEYMAP
-        .iter()
-        .find(|b| b.act == act || matches!((b.act, act), (Act::Tab(_), Act::Tab(_))))
-        .map(|b| b.scope);
-    match binding_scope {
+    match binding(act).map(|b| b.scope) {
         Some(Scope::Everywhere) | None => Some(act),
-        Some(s) if s == scope => Some(act),
+        Some(s) if scopes.contains(&s) => Some(act),
         Some(_) => None,
     }
 }
 
-/// Footer hints for `scope`.
-pub fn hints(scope: Scope) -> Vec<(&'static str, &'static str)> {
+/// The row of `act` (key pairs such as `[ ]` and `+ -` share the row of their first act).
+fn binding(act: Act) -> Option<&'static Binding> {
+    let act = match act {
+        Act::Tab(_) => Act::Tab(0),
+        Act::HourNext => Act::HourPrev,
+        Act::Narrower => Act::Wider,
+        other => other,
+    };
+    KEYMAP.iter().find(|b| b.act == act)
+}
+
+/// Footer hints where `scopes` are active.
+pub fn hints(scopes: &[Scope]) -> Vec<(&'static str, &'static str)> {
     KEYMAP
         .iter()
-        .filter(|b| b.hint && (b.scope == Scope::Everywhere || b.scope == scope))
+        .filter(|b| b.hint && (b.scope == Scope::Everywhere || scopes.contains(&b.scope)))
         .map(|b| (b.keys, short(b.help)))
         .collect()
 }
 
+/// The footer's word for a binding: the first word of its help, without a trailing colon.
 fn short(help: &'static str) -> &'static str {
-    help.split([' ', '(']).next().unwrap_or(help)
+    let word = help.split([' ', '(']).next().unwrap_or(help);
+    word.strip_suffix(':').unwrap_or(word)
 }
 
 #[cfg(test)]
@@ -278,31 +360,35 @@ mod tests {
 
     #[test]
     fn every_lookup_result_is_in_the_table() {
-        for c in "jkgGqfo/scBme nNwahlu?12345".chars() {
+        for c in "jkgGqfo/scBme nNwahlu?12345[]HC+-rSb".chars() {
             let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-            for scope in [
-                Scope::Everywhere,
+            let all = [
+                Scope::Alerts,
+                Scope::Hunt,
                 Scope::Script,
                 Scope::Checklist,
                 Scope::Timeline,
-            ] {
-                if let Some(act) = lookup(key, scope) {
-                    assert!(
-                        KEYMAP
-                            .iter()
-                            .any(|b| b.act == act
-                                || matches!((b.act, act), (Act::Tab(_), Act::Tab(_)))),
-                        "{c} → {act:?} has no row in KEYMAP"
-                    );
-                }
-            }
+            ];
+            let act = lookup(key, &all);
+            assert!(act.is_some(), "{c} does nothing anywhere");
+            let act = act.unwrap();
+            assert!(binding(act).is_some(), "{c} → {act:?} has no row in KEYMAP");
         }
     }
 
     #[test]
     fn scoped_keys_only_work_in_their_pane() {
         let space = KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE);
-        assert_eq!(lookup(space, Scope::Checklist), Some(Act::Tick));
-        assert_eq!(lookup(space, Scope::Script), None);
+        assert_eq!(lookup(space, &[Scope::Checklist]), Some(Act::Tick));
+        assert_eq!(lookup(space, &[Scope::Alerts, Scope::Script]), None);
+        let close = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE);
+        assert_eq!(
+            lookup(close, &[Scope::Hunt]),
+            None,
+            "no triage keys in the hunt view"
+        );
+        let verdicts = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE);
+        assert_eq!(lookup(verdicts, &[Scope::Alerts]), None);
+        assert_eq!(lookup(verdicts, &[Scope::Hunt]), Some(Act::Verdicts));
     }
 }

@@ -1,14 +1,18 @@
-//! Pure rendering: `render(&App, frame)` draws the header, the alert list, the detail tabs, the
-//! footer and any overlay. Reads state only: no I/O, no clock, no heavy work. Every string from
-//! the logs passes through `safe_text` before it reaches a widget.
+//! Pure rendering: `render(&App, frame)` draws the header, the view (the alert list with its
+//! detail tabs, or the hunt view), the footer and any overlay. Reads state only: no I/O, no
+//! clock, no heavy work. Every string from the logs passes through `safe_text` before it
+//! reaches a widget.
 
 pub mod checklist;
 pub mod detail;
+pub mod hunt;
+pub mod landing;
 pub mod script;
 pub mod timeline;
 
-use super::app::{App, Phase, Prompt, SortKey, TABS};
+use super::app::{App, Phase, View, TABS};
 use super::keymap;
+use super::prompt::Prompt;
 use crate::ecs::format_millis;
 use crate::safe_text;
 use crate::triage::{Status, CLOSING_REASONS};
@@ -121,6 +125,10 @@ pub fn render(app: &App, f: &mut Frame) {
             render_header(app, ws, &theme, f, header);
             if ws.script_events == 0 {
                 render_setup(ws, &theme, f, body);
+            } else if app.view == View::Hunt {
+                hunt::render(app, ws, &theme, f, body);
+            } else if ws.alerts.is_empty() {
+                landing::render(ws, &theme, f, body);
             } else {
                 let list_h = app.list_height() as u16 + 3;
                 let [list, detail] =
@@ -146,51 +154,45 @@ fn render_header(
     f: &mut Frame,
     area: Rect,
 ) {
-    let range = ws
-        .time_range
-        .map(|(a, b)| format!("{} → {}", time(Some(a)), time(Some(b))))
-        .unwrap_or_else(|| "no timestamps".into());
-    let [open, ack, closed] = app.counts;
-    let sort = match app.sort {
-        SortKey::Time => "time",
-        SortKey::Risk => "risk",
-        SortKey::Host => "host",
+    let second = match app.view {
+        View::Alerts => alerts_line(app, ws, theme),
+        View::Hunt => hunt::header_line(app, theme),
     };
-    let filter = app.status_filter.map(|s| s.name()).unwrap_or("all");
     let lines = vec![
         Line::from(vec![
             Span::styled(" pstriage ", theme.title()),
-            Span::raw(format!(
-                "{} files · {} events · {} hosts · {range}",
-                ws.files,
-                ws.events,
-                ws.hosts
-                    .map(|h| h.to_string())
-                    .unwrap_or_else(|| "…".into())
-            )),
+            Span::raw(landing::facts_line(ws)),
         ]),
-        Line::from(vec![
-            Span::raw(format!(" alerts {}: ", ws.alerts.len())),
-            Span::styled(format!("{open} open"), theme.fg(Color::Yellow)),
-            Span::raw(" · "),
-            Span::styled(format!("{ack} acknowledged"), theme.fg(Color::Blue)),
-            Span::raw(" · "),
-            Span::styled(format!("{closed} closed"), theme.fg(Color::Green)),
-            Span::styled(
-                format!(
-                    "   showing {} · status {filter} · sort {sort}{}",
-                    app.rows.len(),
-                    if app.search.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" · search \"{}\"", safe_text::line(&app.search))
-                    }
-                ),
-                theme.dim(),
-            ),
-        ]),
+        second,
     ];
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// The alert view's second header line: counts per status, what the list shows.
+fn alerts_line(app: &App, ws: &crate::workspace::Workspace, theme: &Theme) -> Line<'static> {
+    let [open, ack, closed] = app.list.counts;
+    let filter = app.list.status_filter.map(|s| s.name()).unwrap_or("all");
+    Line::from(vec![
+        Span::raw(format!(" alerts {}: ", ws.alerts.len())),
+        Span::styled(format!("{open} open"), theme.fg(Color::Yellow)),
+        Span::raw(" · "),
+        Span::styled(format!("{ack} acknowledged"), theme.fg(Color::Blue)),
+        Span::raw(" · "),
+        Span::styled(format!("{closed} closed"), theme.fg(Color::Green)),
+        Span::styled(
+            format!(
+                "   showing {} · status {filter} · sort {}{}",
+                app.list.rows.len(),
+                app.list.sort.name(),
+                if app.list.search.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · search \"{}\"", safe_text::line(&app.list.search))
+                }
+            ),
+            theme.dim(),
+        ),
+    ])
 }
 
 fn render_setup(ws: &crate::workspace::Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -217,7 +219,7 @@ fn render_setup(ws: &crate::workspace::Workspace, theme: &Theme, f: &mut Frame, 
 }
 
 /// `05-21 14:07:12`: the list's time column (the year is in the header).
-fn short_time(ms: Option<i64>) -> String {
+pub fn short_time(ms: Option<i64>) -> String {
     let t = time(ms);
     t.get(5..19).map(str::to_owned).unwrap_or(t)
 }
@@ -246,6 +248,22 @@ fn status_style(theme: &Theme, s: Status) -> Style {
     }
 }
 
+/// A rule name short enough for a narrow column: the words every bundled rule shares
+/// ("Potential", "via PowerShell", a leading "PowerShell") are dropped.
+pub fn short_rule_name(name: &str) -> &str {
+    let n = name.strip_prefix("Potential ").unwrap_or(name);
+    let n = n.strip_suffix(" via PowerShell").unwrap_or(n);
+    let n = n.strip_prefix("PowerShell ").unwrap_or(n);
+    if n.is_empty() {
+        name
+    } else {
+        n
+    }
+}
+
+/// Widths at or above which the list shows the user column and full rule names.
+const WIDE: u16 = 110;
+
 fn render_list(
     app: &App,
     ws: &crate::workspace::Workspace,
@@ -253,9 +271,11 @@ fn render_list(
     f: &mut Frame,
     area: Rect,
 ) {
+    let wide = area.width >= WIDE;
     let height = app.list_height();
     let offset = app.list_offset(height);
     let rows: Vec<Row> = app
+        .list
         .rows
         .iter()
         .enumerate()
@@ -265,26 +285,41 @@ fn render_list(
             let a = &ws.alerts[i];
             let r = &ws.rules[a.rule].meta;
             let status = app.book.status(&a.id);
-            let style = if pos == app.selected {
+            let style = if pos == app.list.selected {
                 theme.selected()
             } else {
                 Style::default()
             };
-            Row::new(vec![
+            let name = if wide {
+                r.name.as_str()
+            } else {
+                short_rule_name(&r.name)
+            };
+            let mut cells = vec![
                 Cell::from(short_time(a.time_ms)),
                 Cell::from(safe_text::line(a.host.as_deref().unwrap_or("-")).into_owned()),
-                Cell::from(safe_text::line(a.user.as_deref().unwrap_or("-")).into_owned()),
+            ];
+            if wide {
+                cells.push(Cell::from(
+                    safe_text::line(a.user.as_deref().unwrap_or("-")).into_owned(),
+                ));
+            }
+            cells.extend([
                 Cell::from(match a.kind {
                     crate::alert::AlertKind::Elastic => {
-                        Span::raw(safe_text::line(&r.name).into_owned())
+                        Span::raw(safe_text::line(name).into_owned())
                     }
                     _ => Span::styled(
-                        format!("[split] {}", safe_text::line(&r.name)),
+                        format!(
+                            "{} {}",
+                            if wide { "[split]" } else { "[s]" },
+                            safe_text::line(name)
+                        ),
                         theme.fg(Color::Magenta),
                     ),
                 }),
                 Cell::from(format!("{}/{}", short_severity(&r.severity), r.risk_score)),
-                Cell::from(match app.group_sizes.get(pos).copied().unwrap_or(1) {
+                Cell::from(match app.list.group_sizes.get(pos).copied().unwrap_or(1) {
                     1 => safe_text::line(&a.matched_terms.join(" ")).into_owned(),
                     n => format!(
                         "×{n} fragments · {}",
@@ -295,38 +330,65 @@ fn render_list(
                     short_status(status),
                     status_style(theme, status),
                 )),
-            ])
-            .style(style)
+            ]);
+            Row::new(cells).style(style)
         })
         .collect();
-    let widths = [
-        Constraint::Length(14),
-        Constraint::Length(12),
-        Constraint::Length(12),
-        Constraint::Fill(2),
-        Constraint::Length(6),
-        Constraint::Fill(3),
-        Constraint::Length(6),
-    ];
-    let header = Row::new([
-        "time",
-        "host",
-        "user",
-        "rule",
-        "risk",
-        "matched terms",
-        "status",
-    ])
-    .style(theme.title());
+    let (widths, header): (Vec<Constraint>, Vec<&str>) = if wide {
+        (
+            vec![
+                Constraint::Length(14),
+                Constraint::Length(12),
+                Constraint::Length(12),
+                Constraint::Fill(2),
+                Constraint::Length(6),
+                Constraint::Fill(3),
+                Constraint::Length(6),
+            ],
+            vec![
+                "time",
+                "host",
+                "user",
+                "rule",
+                "risk",
+                "matched terms",
+                "status",
+            ],
+        )
+    } else {
+        let rule_width = ws
+            .rules
+            .iter()
+            .map(|r| short_rule_name(&r.meta.name).chars().count() + 4)
+            .max()
+            .unwrap_or(12)
+            .min(22) as u16;
+        (
+            vec![
+                Constraint::Length(14),
+                Constraint::Length(12),
+                Constraint::Length(rule_width),
+                Constraint::Length(6),
+                Constraint::Fill(1),
+                Constraint::Length(6),
+            ],
+            vec!["time", "host", "rule", "risk", "matched terms", "status"],
+        )
+    };
+    let header = Row::new(header).style(theme.title());
     let focus = if app.detail_focus {
         theme.dim()
     } else {
         theme.title()
     };
-    let title = if app.rows.is_empty() {
-        " Alerts — none match the filter ".to_owned()
+    let title = if app.list.rows.is_empty() {
+        // Only a filter can hide every alert here: with no alerts at all the landing shows.
+        format!(
+            " Alerts — none of {} match the filter (f: status, /: search; Esc in / clears) ",
+            ws.alerts.len()
+        )
     } else {
-        format!(" Alerts {}/{} ", app.selected + 1, app.rows.len())
+        format!(" Alerts {}/{} ", app.list.selected + 1, app.list.rows.len())
     };
     let table = Table::new(rows, widths).header(header).block(
         Block::default()
@@ -337,13 +399,15 @@ fn render_list(
     f.render_widget(table, area);
 }
 
-fn render_detail(
+/// The bordered detail block with its tab bar; returns the content area.
+pub fn detail_frame<'a>(
     app: &App,
-    ws: &crate::workspace::Workspace,
+    titles: impl IntoIterator<Item = &'a str>,
+    selected: usize,
     theme: &Theme,
     f: &mut Frame,
     area: Rect,
-) {
+) -> Rect {
     let focus = if app.detail_focus {
         theme.title()
     } else {
@@ -354,23 +418,52 @@ fn render_detail(
     f.render_widget(block, area);
     let [tabs, content] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let selected = TABS.iter().position(|t| *t == app.tab).unwrap_or(0);
     f.render_widget(
-        Tabs::new(TABS.iter().map(|t| t.title()))
+        Tabs::new(titles.into_iter().collect::<Vec<_>>())
             .select(selected)
             .highlight_style(theme.selected()),
         tabs,
+    );
+    content
+}
+
+fn render_detail(
+    app: &App,
+    ws: &crate::workspace::Workspace,
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let selected = TABS.iter().position(|t| *t == app.tab()).unwrap_or(0);
+    let content = detail_frame(
+        app,
+        TABS.iter().map(|t| t.title()),
+        selected,
+        theme,
+        f,
+        area,
     );
     let Some(i) = app.current() else {
         f.render_widget(Paragraph::new("No alert selected."), content);
         return;
     };
     let alert = &ws.alerts[i];
-    match app.tab {
-        super::app::Tab::Script => script::render(app, alert, theme, f, content),
+    match app.tab() {
+        super::app::Tab::Script => {
+            if let Some(d) = app.detail.derived.as_ref().filter(|d| d.alert == i) {
+                script::render(&d.script, &app.pane, theme, f, content)
+            }
+        }
         super::app::Tab::Timeline => timeline::render(app, ws, alert, theme, f, content),
         super::app::Tab::Checklist => checklist::render(app, ws, alert, theme, f, content),
-        super::app::Tab::Event => detail::render_event(app, alert, theme, f, content),
+        super::app::Tab::Event => detail::render_event(
+            app,
+            &alert.event,
+            &format!("alert id {}", alert.id),
+            theme,
+            f,
+            content,
+        ),
         super::app::Tab::Rule => detail::render_rule(app, ws, alert, theme, f, content),
     }
 }
@@ -386,18 +479,8 @@ fn render_footer(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         );
         return;
     }
-    let scope = if app.detail_focus {
-        match app.tab {
-            super::app::Tab::Script => keymap::Scope::Script,
-            super::app::Tab::Checklist => keymap::Scope::Checklist,
-            super::app::Tab::Timeline => keymap::Scope::Timeline,
-            _ => keymap::Scope::Everywhere,
-        }
-    } else {
-        keymap::Scope::Everywhere
-    };
     let mut spans = Vec::new();
-    for (k, h) in keymap::hints(scope) {
+    for (k, h) in keymap::hints(&app.scopes()) {
         spans.push(Span::styled(format!(" {k}"), theme.title()));
         spans.push(Span::raw(format!(" {h}")));
     }
@@ -425,16 +508,22 @@ fn render_help(theme: &Theme, f: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    let rect = centered(area, 72, lines.len() as u16 + 2);
+    // As many columns as the screen's height needs.
+    let fits = area.height.saturating_sub(2).max(1) as usize;
+    let columns = lines.len().div_ceil(fits).max(1);
+    let width = (72 * columns as u16).min(area.width);
+    let rows = lines.len().div_ceil(columns) as u16;
+    let rect = centered(area, width, rows + 2);
     f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Keys — any key closes "),
-        ),
-        rect,
-    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Keys — any key closes ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let parts = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(inner);
+    for (part, chunk) in parts.iter().zip(lines.chunks(rows.max(1) as usize)) {
+        f.render_widget(Paragraph::new(chunk.to_vec()), *part);
+    }
 }
 
 fn render_prompt(app: &App, p: &Prompt, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -443,12 +532,33 @@ fn render_prompt(app: &App, p: &Prompt, theme: &Theme, f: &mut Frame, area: Rect
             " Search (Enter keeps, Esc clears) ",
             vec![Line::raw(format!("/{}", safe_text::line(s)))],
         ),
+        Prompt::Query { text, .. } => (
+            " Hunt: KQL query (Enter runs, ↑↓ history and saved searches, Esc cancels) ",
+            hunt::query_prompt_lines(app, text, theme),
+        ),
         Prompt::Note(s) => (
             " Note (Ctrl-s saves, Esc cancels, Enter new line) ",
             safe_text::multiline(&format!("{s}▏"))
                 .lines()
                 .map(|l| Line::raw(l.to_owned()))
                 .collect(),
+        ),
+        Prompt::Bookmark(s) => (
+            " Bookmark this script block: a note (Enter saves, Ctrl-x removes, Esc cancels) ",
+            vec![Line::raw(format!("{}▏", safe_text::line(s)))],
+        ),
+        Prompt::SaveSearch(s) => (
+            " Save the query as (Enter saves, Esc cancels) ",
+            vec![
+                Line::raw(format!("{}▏", safe_text::line(s))),
+                Line::styled(
+                    format!(
+                        "query: {}",
+                        safe_text::line(app.hunt.hunt().map_or("", |h| h.text.as_str()))
+                    ),
+                    theme.dim(),
+                ),
+            ],
         ),
         Prompt::CloseReason => (
             " Close the alert — pick a reason (any other key cancels) ",
@@ -463,14 +573,15 @@ fn render_prompt(app: &App, p: &Prompt, theme: &Theme, f: &mut Frame, area: Rect
             vec![
                 Line::raw(format!(
                     " set the status of all {} listed alerts:",
-                    app.rows.len()
+                    app.list.rows.len()
                 )),
                 Line::raw(" a  acknowledged"),
                 Line::raw(" o  open"),
             ],
         ),
     };
-    let rect = centered(area, 70, body.len() as u16 + 2);
+    let width = (area.width.saturating_sub(4)).clamp(20, 100);
+    let rect = centered(area, width, body.len() as u16 + 2);
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(body).wrap(Wrap { trim: false }).block(

@@ -55,13 +55,13 @@ fn screen(app: &App, w: u16, h: u16) -> String {
 fn triage_keys_change_status_and_ask_to_save() {
     let (mut app, _tmp) = ready_app();
     assert_eq!(
-        app.rows.len(),
+        app.list.rows.len(),
         12,
         "11 Elastic alerts and 1 split-script finding"
     );
     app.update(key('j'));
     app.update(key('j'));
-    assert_eq!(app.selected, 2);
+    assert_eq!(app.list.selected, 2);
     assert_eq!(app.update(key('s')), vec![Effect::SaveTriage]);
     assert_eq!(pstriage::tui::app::statuses(&app)[2], "acknowledged");
     // Closing asks for a reason first: `c` alone changes nothing.
@@ -77,7 +77,7 @@ fn triage_keys_change_status_and_ask_to_save() {
         Some("true_positive")
     );
     app.update(key('f')); // only open alerts
-    assert_eq!(app.rows.len(), 11);
+    assert_eq!(app.list.rows.len(), 11);
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn search_filters_the_list() {
         KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
         0,
     ));
-    assert_eq!(app.rows.len(), 2);
+    assert_eq!(app.list.rows.len(), 2);
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn every_tab_renders_at_both_sizes() {
     ];
     for (n, (tab, needle)) in expect.iter().enumerate() {
         app.update(key(char::from(b'1' + n as u8)));
-        assert_eq!(app.tab, *tab);
+        assert_eq!(app.tab(), *tab);
         for (w, h) in [(120, 40), (80, 24)] {
             app.update(Msg::Resize(w, h));
             let s = screen(&app, w, h);
@@ -329,7 +329,7 @@ fn the_second_loading_phase_adds_split_findings_and_keeps_the_selection() {
     app.update(Msg::Resize(120, 40));
     app.update(Msg::Loaded(Box::new(ws)));
     assert_eq!(
-        app.rows.len(),
+        app.list.rows.len(),
         11,
         "the first frame shows the Elastic alerts"
     );
@@ -340,7 +340,7 @@ fn the_second_loading_phase_adds_split_findings_and_keeps_the_selection() {
         .id
         .clone();
     app.update(Msg::SecondPhase(Box::new(later.run(&ds).unwrap())));
-    assert_eq!(app.rows.len(), 12);
+    assert_eq!(app.list.rows.len(), 12);
     assert_eq!(
         app.workspace().unwrap().alerts[app.current().unwrap()].id,
         before,
@@ -362,10 +362,10 @@ fn mouse_wheel_moves_and_a_click_selects_a_row() {
     };
     app.update(mouse(MouseEventKind::ScrollDown, 5));
     app.update(mouse(MouseEventKind::ScrollDown, 5));
-    assert_eq!(app.selected, 2);
+    assert_eq!(app.list.selected, 2);
     // Rows: header (2 lines), the list's border, its column titles, then alert 1 on row 4.
     app.update(mouse(MouseEventKind::Down(MouseButton::Left), 4 + 5));
-    assert_eq!(app.selected, 5);
+    assert_eq!(app.list.selected, 5);
     let s = screen(&app, 120, 40);
     assert!(s.contains("Alerts 6/12"), "{s}");
     // A click below the list focuses the detail pane.
@@ -395,10 +395,14 @@ fn m_merges_the_alerts_of_one_script_into_one_row() {
     let mut app = App::new(Book::default(), None, false);
     app.update(Msg::Resize(120, 40));
     app.update(Msg::Loaded(Box::new(ws)));
-    assert_eq!(app.rows.len(), 2, "fragments 1 and 3 alert on their own");
+    assert_eq!(
+        app.list.rows.len(),
+        2,
+        "fragments 1 and 3 alert on their own"
+    );
     app.update(key('m'));
-    assert_eq!(app.rows.len(), 1);
+    assert_eq!(app.list.rows.len(), 1);
     assert!(screen(&app, 120, 40).contains("×2 fragments"));
     app.update(key('m'));
-    assert_eq!(app.rows.len(), 2);
+    assert_eq!(app.list.rows.len(), 2);
 }

@@ -38,7 +38,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         let when = ticked
             .map(|t| format!("  (ticked {})", time(Some(*t))))
             .unwrap_or_default();
-        let style = if n == app.checklist_cursor && app.detail_focus {
+        let style = if n == app.detail.checklist_cursor && app.detail_focus {
             theme.selected()
         } else {
             Style::default()
@@ -79,7 +79,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
             lines.push(Line::raw(format!("   {}", safe_text::line(l))));
         }
     }
-    let scroll = (app.checklist_cursor as u16).saturating_sub(area.height / 2);
+    let scroll = (app.detail.checklist_cursor as u16).saturating_sub(area.height / 2);
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

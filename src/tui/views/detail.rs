@@ -1,8 +1,11 @@
-//! The Event tab (the raw document, pretty-printed, with where it came from) and the Rule tab
-//! (the rule's facts and why it fired: the query's clause tree, each clause held or failed).
+//! The Event tab (the raw document, pretty-printed, with where it came from), the Rule tab
+//! (the rule's facts and why it fired: the query's clause tree, each clause held or failed) and
+//! the hunt view's verdicts (every rule's clause tree on a hunted event: why it would fire, or
+//! which clause it misses).
 
 use super::Theme;
 use crate::alert::Alert;
+use crate::event::Event;
 use crate::rule::kql::Explanation;
 use crate::safe_text;
 use crate::tui::app::App;
@@ -13,19 +16,59 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-pub fn render_event(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
+/// The event's document; `id` names it (the alert id, or the event's identity).
+pub fn render_event(app: &App, event: &Event, id: &str, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut lines = vec![Line::from(vec![
         Span::styled(" source ", theme.title()),
-        Span::raw(safe_text::line(&alert.event.source.to_string()).into_owned()),
-        Span::styled(format!("   alert id {}", alert.id), theme.dim()),
+        Span::raw(safe_text::line(&event.source.to_string()).into_owned()),
+        Span::styled(format!("   {}", safe_text::line(id)), theme.dim()),
     ])];
-    let pretty = serde_json::to_string_pretty(&alert.event.doc).unwrap_or_default();
+    let pretty = serde_json::to_string_pretty(&event.doc).unwrap_or_default();
     lines.extend(
         pretty
             .lines()
             .map(|l| Line::raw(safe_text::line(l).into_owned())),
     );
-    f.render_widget(Paragraph::new(lines).scroll((app.scroll, 0)), area);
+    f.render_widget(Paragraph::new(lines).scroll((app.pane.scroll, 0)), area);
+}
+
+/// Every rule's verdict on a hunted event: fires or not, and the clause tree that says why.
+pub fn render_verdicts(
+    app: &App,
+    ws: &Workspace,
+    verdicts: &[Explanation],
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let mut lines = Vec::new();
+    let fires = verdicts.iter().filter(|v| v.held).count();
+    lines.push(Line::styled(
+        format!(
+            " {fires} of {} loaded rules would fire on this event; each clause below held (✓) or failed (✗)",
+            verdicts.len()
+        ),
+        theme.dim(),
+    ));
+    for (rule, v) in ws.rules.iter().zip(verdicts) {
+        lines.push(Line::raw(""));
+        let (word, style) = if v.held {
+            ("fires   ", theme.fg(Color::Red))
+        } else {
+            ("no alert", theme.fg(Color::Green))
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {word} "), style),
+            Span::styled(safe_text::line(&rule.meta.name).into_owned(), theme.title()),
+        ]));
+        tree(v, 1, theme, &mut lines);
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.pane.scroll, 0)),
+        area,
+    );
 }
 
 fn tree(e: &Explanation, depth: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
@@ -125,7 +168,7 @@ pub fn render_rule(
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((app.scroll, 0)),
+            .scroll((app.pane.scroll, 0)),
         area,
     );
 }

@@ -1,12 +1,13 @@
-//! The Script tab: the alert's script-block text with PowerShell syntax colours, the rule terms
-//! that matched marked at their exact byte ranges (access/allocate vs write/execute), and near
-//! misses — a rule term inside a longer token, which whole-token matching does not count.
+//! The Script tab: a script block's text with PowerShell syntax colours, the rule (or hunt
+//! query) terms that matched marked at their exact byte ranges (access/allocate vs
+//! write/execute), and near misses — a term inside a longer token, which whole-token matching
+//! does not count. Draws a `ScriptView` for the alert list and the hunt view alike.
 
 use super::Theme;
-use crate::alert::Alert;
 use crate::highlight::Class;
 use crate::safe_text;
-use crate::tui::app::App;
+use crate::tui::app::Pane;
+use crate::tui::derived::ScriptView;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -75,15 +76,7 @@ fn mark_style(theme: &Theme, m: Mark, base: Style) -> Style {
     }
 }
 
-pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
-    let _ = alert;
-    let Some(d) = app
-        .derived
-        .as_ref()
-        .filter(|d| Some(d.alert) == app.current())
-    else {
-        return;
-    };
+pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: Rect) {
     let text = &d.text;
     let mut marks = vec![Mark::None; text.len()];
     for (start, end, term) in &d.marks {
@@ -162,8 +155,9 @@ pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect
         Constraint::Length(1 + shown_near as u16),
     ])
     .areas(area);
-    let mut p = Paragraph::new(lines).scroll((app.scroll, if app.wrap { 0 } else { app.hscroll }));
-    if app.wrap {
+    let mut p =
+        Paragraph::new(lines).scroll((pane.scroll, if pane.wrap { 0 } else { pane.hscroll }));
+    if pane.wrap {
         p = p.wrap(Wrap { trim: false });
     }
     f.render_widget(p, body);
@@ -188,7 +182,7 @@ pub fn render(app: &App, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect
         format!(
             "   {} marks · n/N jump · {}",
             d.marks.len(),
-            if app.wrap {
+            if pane.wrap {
                 "wrap on (w)"
             } else {
                 "wrap off (w, h/l scroll)"

@@ -1,9 +1,9 @@
-//! The Timeline tab: the alert's host (or user) over the 48 hours before the alert — script-block
-//! event volume and alerts from all loaded rules per hour — and the list of those alerts.
+//! The Timeline tab: the alert's host (or user) over the 48 hours before the alert — event
+//! volume and alerts from all loaded rules per hour, with an hour cursor (`[` `]`, `C` lists
+//! that hour's script blocks) — and the list of those alerts. The counts come from `derived`.
 
 use super::{time, Theme};
 use crate::alert::Alert;
-use crate::timeline::buckets;
 use crate::tui::app::App;
 use crate::workspace::Workspace;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,7 +30,8 @@ fn bar_line(counts: &[u64]) -> String {
 }
 
 pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
-    let who = if app.timeline_user {
+    let d = &app.detail;
+    let who = if d.timeline_user {
         alert.user.clone()
     } else {
         alert.host.clone()
@@ -50,20 +51,13 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         );
         return;
     }
-    let times = if app.timeline_user {
-        ws.user_times.get(&who)
-    } else {
-        ws.host_times.get(&who)
+    let Some(derived) = d.derived.as_ref().filter(|x| x.volume.len() == HOURS) else {
+        return;
     };
-    let volume = buckets(times.map(Vec::as_slice).unwrap_or(&[]), end, HOURS);
-    let empty = Vec::new();
-    let window = app.derived.as_ref().map(|d| &d.window).unwrap_or(&empty);
-    let alert_times: Vec<i64> = window
-        .iter()
-        .filter_map(|&j| ws.alerts[j].time_ms)
-        .collect();
-    let alert_counts = buckets(&alert_times, end, HOURS);
-    let label = if app.timeline_user { "user" } else { "host" };
+    let (volume, alert_counts, window) = (&derived.volume, &derived.alert_counts, &derived.window);
+    let label = if d.timeline_user { "user" } else { "host" };
+    let hour = d.hour.min(HOURS - 1);
+    let hour_end = end - (HOURS - 1 - hour) as i64 * crate::timeline::HOUR_MS;
     let mut lines = vec![
         Line::from(vec![
             Span::styled(
@@ -77,7 +71,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         ]),
         Line::from(vec![
             Span::styled(" events  ", theme.dim()),
-            Span::styled(bar_line(&volume), theme.fg(Color::Blue)),
+            Span::styled(bar_line(volume), theme.fg(Color::Blue)),
             Span::styled(
                 format!("  {} script blocks", volume.iter().sum::<u64>()),
                 theme.dim(),
@@ -85,7 +79,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         ]),
         Line::from(vec![
             Span::styled(" alerts  ", theme.dim()),
-            Span::styled(bar_line(&alert_counts), theme.fg(Color::Red)),
+            Span::styled(bar_line(alert_counts), theme.fg(Color::Red)),
             Span::styled(
                 format!("  {} alerts", alert_counts.iter().sum::<u64>()),
                 theme.dim(),
@@ -95,6 +89,19 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
             Span::raw("         "),
             Span::styled(
                 format!("{}▲ this alert", "─".repeat(HOURS - 1)),
+                theme.dim(),
+            ),
+        ]),
+        Line::from(vec![
+            Span::raw(format!("         {}", " ".repeat(hour))),
+            Span::styled("^", theme.title()),
+            Span::styled(
+                format!(
+                    " {} events, {} alerts in the hour to {} · [ ] C",
+                    volume[hour],
+                    alert_counts[hour],
+                    super::short_time(Some(hour_end)),
+                ),
                 theme.dim(),
             ),
         ]),
@@ -110,13 +117,13 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
     .areas(area);
     lines.push(Line::raw(""));
     f.render_widget(Paragraph::new(lines), chart);
-    let cursor = app.timeline_cursor.min(window.len().saturating_sub(1));
+    let cursor = d.timeline_cursor.min(window.len().saturating_sub(1));
     let rows: Vec<Line> = window
         .iter()
         .enumerate()
         .map(|(n, &j)| {
             let b = &ws.alerts[j];
-            let other = if app.timeline_user {
+            let other = if d.timeline_user {
                 b.host.as_deref()
             } else {
                 b.user.as_deref()

@@ -1,0 +1,299 @@
+//! The hunt view: the query line, the events a KQL query (or a context listing) found, and the
+//! selected event's detail (its script with the query's terms marked, its document, every
+//! rule's verdict). Also the query prompt's body, with a syntax error shown at its column.
+
+use super::{detail, detail_frame, landing, script, short_time, Theme};
+use crate::ecs::{self, Fields};
+use crate::index::Who;
+use crate::safe_text;
+use crate::tui::app::App;
+use crate::tui::hunt::{Source, HUNT_TABS, LIST_LIMIT};
+use crate::workspace::Workspace;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+fn who_text(who: &Who) -> String {
+    match who {
+        Who::Host(h) => format!("host {}", safe_text::line(h)),
+        Who::User(u) => format!("user {}", safe_text::line(u)),
+        Who::Anyone => "everyone".into(),
+    }
+}
+
+/// What the list shows, in a few words.
+fn describe(source: &Source) -> String {
+    match source {
+        Source::Query(h) if h.text.trim().is_empty() => "every event".into(),
+        Source::Query(h) => format!("query {}", safe_text::line(&h.text)),
+        Source::Around(a) => format!(
+            "{} ±{} min around {}",
+            who_text(&a.who),
+            a.minutes,
+            safe_text::line(&a.from)
+        ),
+    }
+}
+
+/// The header's second line in the hunt view.
+pub fn header_line(app: &App, theme: &Theme) -> Line<'static> {
+    let h = &app.hunt;
+    let text = match (&h.pending, &h.listing, &h.failure) {
+        (Some((_, source)), _, _) => format!(" hunting: {} …", describe(source)),
+        (None, _, Some(e)) => format!(" hunt failed: {}", safe_text::line(e)),
+        (None, Some(l), None) => format!(
+            " hunt: {} · {} of {} events in {} ms{}",
+            describe(&l.source),
+            landing::thousands(l.total as u64),
+            app.workspace()
+                .map(|w| landing::thousands(w.events))
+                .unwrap_or_default(),
+            l.took_ms,
+            if l.total > l.found.len() {
+                format!(
+                    " · the first {} listed",
+                    landing::thousands(LIST_LIMIT as u64)
+                )
+            } else {
+                String::new()
+            }
+        ),
+        (None, None, None) => " hunt: no query yet — / writes one".into(),
+    };
+    Line::styled(text, theme.fg(Color::Cyan))
+}
+
+/// Draws the hunt view in `area` (below the header).
+pub fn render(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
+    let list_h = app.list_height() as u16 + 3;
+    let [query, list, detail_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(list_h),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    let shown = app
+        .hunt
+        .listing
+        .as_ref()
+        .map(|l| match &l.source {
+            Source::Query(h) => format!(" KQL › {}", safe_text::line(&h.text)),
+            Source::Around(a) => format!(
+                " context › {} ±{} min · + - span · u host ↔ user",
+                who_text(&a.who),
+                a.minutes
+            ),
+        })
+        .unwrap_or_else(|| " KQL › (press / to write a query)".into());
+    f.render_widget(Paragraph::new(Line::styled(shown, theme.dim())), query);
+    if app.hunt.listing.is_none() {
+        render_intro(
+            app,
+            theme,
+            f,
+            Rect {
+                height: list.height + detail_area.height,
+                ..list
+            },
+        );
+        return;
+    }
+    render_list(app, theme, f, list);
+    render_detail(app, ws, theme, f, detail_area);
+}
+
+/// Before the first hunt: how to write one, and the case's saved searches.
+fn render_intro(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut lines = vec![
+        Line::styled(
+            "Hunt every event with KQL, evaluated exactly as the rules are (same analyzers, same field types).",
+            theme.title(),
+        ),
+        Line::raw("  /  write a query        ↑↓ in the prompt: history and saved searches"),
+        Line::raw("  C  from an alert: the script blocks around it   r  which rules fire on an event, and why not"),
+        Line::raw(""),
+        Line::styled("  Examples", theme.title()),
+        Line::raw("    powershell.file.script_block_text:(VirtualAlloc and CreateThread)"),
+        Line::raw("    host.name:wks-0019 and powershell.file.script_block_text:\"Invoke-Mimikatz\""),
+        Line::raw("    user.id:\"S-1-5-18\" and not powershell.file.script_block_text:Get-*"),
+        Line::raw("    FromBase64String      (a value without a field searches every field)"),
+    ];
+    if !app.saved.searches.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("  Saved searches of this case", theme.title()));
+        for s in &app.saved.searches {
+            lines.push(Line::raw(format!(
+                "    {:<20} {}",
+                safe_text::line(&s.name),
+                safe_text::line(&s.query)
+            )));
+        }
+    }
+    if let Some(e) = &app.hunt.failure {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("  the last hunt failed: {}", safe_text::line(e)),
+            theme.fg(Color::Red),
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(" Hunt ")),
+        area,
+    );
+}
+
+fn render_list(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let Some(listing) = &app.hunt.listing else {
+        return;
+    };
+    let wide = area.width >= 110;
+    let height = app.list_height();
+    let offset = app.hunt_offset(height);
+    let marked = app.hunt.around().and_then(|a| a.marked);
+    let rows: Vec<Row> = listing
+        .found
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(pos, found)| {
+            let fields = Fields::of_lenient(&found.event.doc);
+            let part = match (
+                fields.first(ecs::names::SEQUENCE),
+                fields.first(ecs::names::TOTAL),
+            ) {
+                (Some(n), Some(t)) => format!("{n}/{t}"),
+                _ => "-".into(),
+            };
+            let here = marked == Some(found.event.source.ord);
+            let mut cells = vec![
+                Cell::from(if here { "▶" } else { " " }),
+                Cell::from(short_time(found.time_ms)),
+                Cell::from(safe_text::line(found.host.as_deref().unwrap_or("-")).into_owned()),
+            ];
+            if wide {
+                cells.push(Cell::from(
+                    safe_text::line(found.user.as_deref().unwrap_or("-")).into_owned(),
+                ));
+            }
+            cells.push(Cell::from(part));
+            cells.push(Cell::from(safe_text::line(&found.context()).into_owned()));
+            let style = if pos == app.hunt.selected {
+                theme.selected()
+            } else if here {
+                theme.fg(Color::Yellow)
+            } else {
+                Style::default()
+            };
+            Row::new(cells).style(style)
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(14),
+        Constraint::Length(12),
+    ];
+    let mut header = vec!["", "time", "host"];
+    if wide {
+        widths.push(Constraint::Length(14));
+        header.push("user");
+    }
+    widths.extend([Constraint::Length(5), Constraint::Fill(1)]);
+    header.extend(["part", "script block (first match)"]);
+    let title = if listing.found.is_empty() {
+        " Events — none match ".to_owned()
+    } else {
+        format!(
+            " Events {}/{} ",
+            app.hunt.selected + 1,
+            landing::thousands(listing.total as u64)
+        )
+    };
+    let border = if app.detail_focus {
+        theme.dim()
+    } else {
+        theme.title()
+    };
+    f.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(theme.title()))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(border)
+                    .title(title),
+            ),
+        area,
+    );
+}
+
+fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
+    let selected = HUNT_TABS
+        .iter()
+        .position(|t| *t == app.hunt.tab)
+        .unwrap_or(0);
+    let content = detail_frame(
+        app,
+        HUNT_TABS.iter().map(|t| t.title()),
+        selected,
+        theme,
+        f,
+        area,
+    );
+    let (Some(found), Some(d)) = (app.hunt.current(), app.hunt.derived.as_ref()) else {
+        f.render_widget(Paragraph::new("No event selected."), content);
+        return;
+    };
+    if d.ord != found.event.source.ord {
+        return;
+    }
+    use crate::tui::hunt::HuntTab;
+    match app.hunt.tab {
+        HuntTab::Script => script::render(&d.script, &app.pane, theme, f, content),
+        HuntTab::Event => {
+            let id = found.event.identity();
+            let mark = app
+                .book
+                .bookmarks
+                .get(&id)
+                .map(|b| format!(" · bookmarked: {}", b.note))
+                .unwrap_or_default();
+            detail::render_event(
+                app,
+                &found.event,
+                &format!("event {id}{mark}"),
+                theme,
+                f,
+                content,
+            )
+        }
+        HuntTab::Rules => detail::render_verdicts(app, ws, &d.verdicts, theme, f, content),
+    }
+}
+
+/// The query prompt's body: the text being typed, and the last parse error of that same text
+/// with a caret under its column.
+pub fn query_prompt_lines(app: &App, text: &str, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::raw(format!("{}▏", safe_text::line(text)))];
+    if let Some(e) = app.hunt.error.as_ref().filter(|_| app.hunt.query == text) {
+        let line_text = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
+        let shown: String = line_text.chars().take(e.column.saturating_sub(1)).collect();
+        let pad = safe_text::line(&shown).chars().count();
+        if e.line > 1 {
+            lines.push(Line::raw(safe_text::line(line_text).into_owned()));
+        }
+        lines.push(Line::styled(
+            format!("{}^", " ".repeat(pad)),
+            theme.fg(Color::Red),
+        ));
+        lines.push(Line::styled(
+            format!("line {} column {}: {}", e.line, e.column, e.message),
+            theme.fg(Color::Red),
+        ));
+    }
+    lines
+}
