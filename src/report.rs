@@ -1,6 +1,6 @@
 //! The triage report: every alert with its summary, status, closing reason, note, ticked steps
-//! and matched terms, as Markdown for people or JSON for tools. Pure (takes the loaded case and
-//! the triage book, returns text).
+//! and matched terms, then the case's bookmarked script blocks, as Markdown for people or JSON
+//! for tools. Pure (takes the loaded case and the triage book, returns text).
 
 use crate::ecs::format_millis;
 use crate::triage::Book;
@@ -43,9 +43,27 @@ fn entry(ws: &Workspace, book: &Book, i: usize) -> Value {
     })
 }
 
-/// The report as a JSON array (one object per alert, in alert order).
+/// One bookmark's entry as JSON (`kind` "bookmark", so a filter on alerts can leave it out).
+fn bookmark_entry(identity: &str, b: &crate::triage::Bookmark) -> Value {
+    json!({
+        "kind": "bookmark",
+        "event_id": identity,
+        "time": b.time_ms.map(format_millis),
+        "host": b.host,
+        "user": b.user,
+        "script_block_id": b.script_block_id,
+        "source": b.source,
+        "note": b.note,
+        "bookmarked_at": format_millis(b.at),
+        "excerpt": b.excerpt,
+    })
+}
+
+/// The report as a JSON array: one object per alert, in alert order, then one per bookmark.
 pub fn json(ws: &Workspace, book: &Book) -> Value {
-    Value::Array((0..ws.alerts.len()).map(|i| entry(ws, book, i)).collect())
+    let alerts = (0..ws.alerts.len()).map(|i| entry(ws, book, i));
+    let marks = book.bookmarks.iter().map(|(id, b)| bookmark_entry(id, b));
+    Value::Array(alerts.chain(marks).collect())
 }
 
 /// Escapes text for a Markdown table cell or line (log text is hostile: no raw control
@@ -155,5 +173,40 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
             }
         }
     }
+    write_bookmarks(&mut out, book);
     out
+}
+
+/// The bookmarks section, oldest event first.
+fn write_bookmarks(out: &mut String, book: &Book) {
+    if book.bookmarks.is_empty() {
+        return;
+    }
+    let mut marks: Vec<_> = book.bookmarks.iter().collect();
+    marks.sort_by_key(|(id, b)| (b.time_ms, id.to_owned()));
+    let _ = writeln!(out, "\n# Bookmarked script blocks\n");
+    for (id, b) in marks {
+        let _ = writeln!(
+            out,
+            "## {} on {}\n",
+            b.time_ms.map(format_millis).unwrap_or_else(|| "-".into()),
+            md(b.host.as_deref().unwrap_or("-"))
+        );
+        let _ = writeln!(out, "- event id: `{id}`");
+        let _ = writeln!(out, "- user: {}", md(b.user.as_deref().unwrap_or("-")));
+        if let Some(sbid) = &b.script_block_id {
+            let _ = writeln!(out, "- script block id: {}", md(sbid));
+        }
+        let _ = writeln!(out, "- source: {}", md(&b.source));
+        let _ = writeln!(out, "- bookmarked: {}", format_millis(b.at));
+        if !b.excerpt.is_empty() {
+            let _ = writeln!(out, "- script starts: {}", md(&b.excerpt));
+        }
+        if !b.note.is_empty() {
+            let _ = writeln!(out, "\nNote:\n");
+            for l in crate::safe_text::multiline(&b.note).lines() {
+                let _ = writeln!(out, "> {}", l.replace('`', "\\`"));
+            }
+        }
+    }
 }

@@ -21,6 +21,9 @@ use crate::workspace::Workspace;
 use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 /// Something that happened.
+mod alerts;
+mod hunting;
+
 pub enum Msg {
     Key(KeyEvent, i64),
     Mouse(MouseEvent),
@@ -235,7 +238,7 @@ impl App {
 
     /// Recomputes the selected alert's derived data when the selection (or timeline mode)
     /// changed.
-    fn rederive(&mut self) {
+    pub(super) fn rederive(&mut self) {
         let current = self.current();
         let (by_user, whole) = (self.detail.timeline_user, self.detail.whole_script);
         let fresh = match (&self.detail.derived, current) {
@@ -255,7 +258,7 @@ impl App {
     }
 
     /// Recomputes the hunt detail of the selected event when it changed.
-    fn rederive_hunt(&mut self) {
+    pub(super) fn rederive_hunt(&mut self) {
         let whole = self.hunt.whole;
         let Some(found) = self.hunt.current() else {
             self.hunt.derived = None;
@@ -278,13 +281,13 @@ impl App {
         self.hunt.derived = Some(derived);
     }
 
-    fn recount(&mut self) {
+    pub(super) fn recount(&mut self) {
         if let Phase::Ready(ws) = &self.phase {
             self.list.recount(ws, &self.book);
         }
     }
 
-    fn select(&mut self, index: usize) {
+    pub(super) fn select(&mut self, index: usize) {
         let index = index.min(self.list.rows.len().saturating_sub(1));
         if index != self.list.selected {
             self.list.selected = index;
@@ -299,7 +302,7 @@ impl App {
         }
     }
 
-    fn select_found(&mut self, index: usize) {
+    pub(super) fn select_found(&mut self, index: usize) {
         let index = index.min(self.hunt.len().saturating_sub(1));
         if index != self.hunt.selected {
             self.hunt.selected = index;
@@ -311,30 +314,8 @@ impl App {
         }
     }
 
-    fn page(&self) -> usize {
+    pub(super) fn page(&self) -> usize {
         (self.size.1 as usize / 3).max(1)
-    }
-
-    /// Applies a triage action to the selected alert.
-    fn triage(&mut self, action: Action, now: i64) -> Vec<Effect> {
-        let Some(id) = self
-            .current()
-            .and_then(|i| self.workspace().map(|w| w.alerts[i].id.clone()))
-        else {
-            return Vec::new();
-        };
-        if let Some(why) = &self.read_only {
-            self.message = Some(format!("read-only: {why}"));
-            return Vec::new();
-        }
-        if !self.book.apply(&id, &action, now) {
-            return Vec::new();
-        }
-        if self.list.status_filter.is_some() {
-            self.refresh_rows();
-        }
-        self.recount();
-        vec![Effect::SaveTriage]
     }
 
     /// The one update function.
@@ -538,183 +519,6 @@ impl App {
         Vec::new()
     }
 
-    fn bulk(&mut self, status: Status, now: i64) -> Vec<Effect> {
-        if self.read_only.is_some() {
-            self.message = Some("read-only: nothing changed".into());
-            return Vec::new();
-        }
-        let ids: Vec<String> = match self.workspace() {
-            Some(ws) => self
-                .list
-                .rows
-                .iter()
-                .map(|&i| ws.alerts[i].id.clone())
-                .collect(),
-            None => return Vec::new(),
-        };
-        let changed = ids
-            .iter()
-            .filter(|id| self.book.apply(id, &Action::SetStatus(status), now))
-            .count();
-        self.message = Some(format!("{changed} alerts set to {}", status.name()));
-        self.refresh_rows();
-        self.recount();
-        if changed > 0 {
-            vec![Effect::SaveTriage]
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// Parses and starts a query; a syntax error keeps the prompt open with the error shown.
-    fn run_query(&mut self, text: String) -> Vec<Effect> {
-        match Hunt::parse(&text) {
-            Ok(hunt) => {
-                self.view = View::Hunt;
-                let hunt = Box::new(hunt);
-                let generation = self.hunt.start(Source::Query(hunt.clone()));
-                vec![Effect::Hunt { generation, hunt }]
-            }
-            Err(e) => {
-                self.hunt.error = Some(e);
-                self.hunt.query = text.clone();
-                self.prompt = Some(Prompt::Query {
-                    text,
-                    recalled: None,
-                });
-                Vec::new()
-            }
-        }
-    }
-
-    /// Starts (or restarts) a context listing.
-    fn run_around(&mut self, around: Around) -> Vec<Effect> {
-        self.view = View::Hunt;
-        self.detail_focus = false;
-        let (from_ms, to_ms) = around.span();
-        let who = around.who.clone();
-        let generation = self.hunt.start(Source::Around(around));
-        vec![Effect::Around {
-            generation,
-            who,
-            from_ms,
-            to_ms,
-        }]
-    }
-
-    /// The event a bookmark would be on: the selected hunted event or the selected alert's.
-    fn bookmark_target(&self) -> Option<&Event> {
-        match self.view {
-            View::Hunt => self.hunt.current().map(|f| &f.event),
-            View::Alerts => {
-                let ws = self.workspace()?;
-                self.current().map(|i| &ws.alerts[i].event)
-            }
-        }
-    }
-
-    fn save_bookmark(&mut self, note: Option<String>, now: i64) -> Vec<Effect> {
-        if let Some(why) = &self.read_only {
-            self.message = Some(format!("read-only: {why}"));
-            return Vec::new();
-        }
-        let Some(event) = self.bookmark_target() else {
-            return Vec::new();
-        };
-        let identity = event.identity();
-        let changed = match note {
-            Some(note) => {
-                let mark = bookmark_of(event, note, now);
-                self.book.bookmark(&identity, mark)
-            }
-            None => self.book.unbookmark(&identity),
-        };
-        if changed {
-            vec![Effect::SaveTriage]
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn step_count(&self) -> usize {
-        let (Some(ws), Some(i)) = (self.workspace(), self.current()) else {
-            return 0;
-        };
-        ws.guides[ws.alerts[i].rule].steps.len()
-    }
-
-    /// The context of the selected alert, or of the timeline hour under the cursor when the
-    /// Timeline tab has the focus.
-    fn context_of_alert(&self) -> Result<Around, String> {
-        let ws = self.workspace().ok_or("still loading")?;
-        let i = self.current().ok_or("no alert selected")?;
-        let a = &ws.alerts[i];
-        let time = a
-            .time_ms
-            .ok_or("this alert's event has no @timestamp: no context to list")?;
-        let host = a.host.clone().map(Who::Host);
-        let user = a.user.clone().map(Who::User);
-        let (who, other) = if self.detail.timeline_user {
-            (user.clone(), host.clone())
-        } else {
-            (host.clone(), user.clone())
-        };
-        let (who, other) = match (who, other) {
-            (Some(w), o) => (w, o),
-            (None, Some(o)) => (o, None),
-            (None, None) => return Err("this alert has neither host nor user".into()),
-        };
-        let rule = &ws.rules[a.rule].meta.name;
-        if self.detail_focus && self.tab() == Tab::Timeline {
-            // Hour h of the window holds (end - (48 - h) h, end - (47 - h) h].
-            let back = (WINDOW_HOURS - 1 - self.detail.hour.min(WINDOW_HOURS - 1)) as i64;
-            let hour_end = time - back * HOUR_MS;
-            return Ok(Around {
-                who,
-                other,
-                center_ms: hour_end - HOUR_MS / 2,
-                minutes: 30,
-                marked: Some(a.event.source.ord),
-                open_start: true,
-                from: format!(
-                    "timeline hour ending {}",
-                    super::views::time(Some(hour_end))
-                ),
-            });
-        }
-        Ok(Around {
-            who,
-            other,
-            center_ms: time,
-            minutes: CONTEXT_DEFAULT,
-            marked: Some(a.event.source.ord),
-            open_start: false,
-            from: format!("alert {rule}"),
-        })
-    }
-
-    /// The context of the selected hunted event (its host, else its user).
-    fn context_of_found(&self) -> Result<Around, String> {
-        let f = self.hunt.current().ok_or("no event selected")?;
-        let time = f.time_ms.ok_or("this event has no @timestamp")?;
-        let host = f.host.clone().map(Who::Host);
-        let user = f.user.clone().map(Who::User);
-        let (who, other) = match (host, user) {
-            (Some(h), u) => (h, u),
-            (None, Some(u)) => (u, None),
-            (None, None) => return Err("this event has neither host nor user".into()),
-        };
-        Ok(Around {
-            who,
-            other,
-            center_ms: time,
-            minutes: CONTEXT_DEFAULT,
-            marked: Some(f.event.source.ord),
-            open_start: false,
-            from: "a hunted event".into(),
-        })
-    }
-
     fn act(&mut self, act: Act, now: i64) -> Vec<Effect> {
         match act {
             Act::Quit => self.quit = true,
@@ -802,7 +606,7 @@ impl App {
     }
 
     /// Moves `pos` by `act` (one, a page, to an end).
-    fn moved(&self, pos: usize, act: Act) -> usize {
+    pub(super) fn moved(&self, pos: usize, act: Act) -> usize {
         let step: isize = match act {
             Act::Down => 1,
             Act::Up => -1,
@@ -812,216 +616,6 @@ impl App {
             _ => isize::MAX / 2,
         };
         (pos as isize).saturating_add(step).max(0) as usize
-    }
-
-    fn alerts_act(&mut self, act: Act, now: i64) -> Vec<Effect> {
-        let detail = self.detail_focus;
-        match act {
-            Act::Down | Act::Up | Act::PageDown | Act::PageUp | Act::Top | Act::Bottom => {
-                if !detail {
-                    self.select(self.moved(self.list.selected, act));
-                    return Vec::new();
-                }
-                match self.tab() {
-                    Tab::Checklist => {
-                        self.detail.checklist_cursor = self
-                            .moved(self.detail.checklist_cursor, act)
-                            .min(self.step_count().saturating_sub(1));
-                    }
-                    Tab::Timeline => {
-                        self.detail.timeline_cursor = self.moved(self.detail.timeline_cursor, act)
-                    }
-                    _ => {
-                        self.pane.scroll =
-                            self.moved(self.pane.scroll as usize, act)
-                                .min(u16::MAX as usize) as u16
-                    }
-                }
-            }
-            Act::Tab(n) => {
-                self.detail.tab = TABS[n.min(TABS.len() - 1)];
-                self.pane.scroll = 0;
-            }
-            Act::FilterStatus => {
-                self.list.cycle_status_filter();
-                self.refresh_rows();
-            }
-            Act::Sort => {
-                self.list.cycle_sort();
-                self.refresh_rows();
-            }
-            Act::StatusNext => {
-                let Some(status) = self.current().and_then(|i| {
-                    self.workspace()
-                        .map(|ws| self.book.status(&ws.alerts[i].id))
-                }) else {
-                    return Vec::new();
-                };
-                let next = match status {
-                    Status::Open => Status::Acknowledged,
-                    Status::Acknowledged | Status::Closed => Status::Open,
-                };
-                return self.triage(Action::SetStatus(next), now);
-            }
-            Act::Close if self.current().is_some() => self.prompt = Some(Prompt::CloseReason),
-            Act::Bulk if !self.list.rows.is_empty() => self.prompt = Some(Prompt::Bulk),
-            Act::EditNote => {
-                let Some(id) = self
-                    .current()
-                    .and_then(|i| self.workspace().map(|ws| ws.alerts[i].id.clone()))
-                else {
-                    return Vec::new();
-                };
-                let note = self
-                    .book
-                    .get(&id)
-                    .map(|t| t.note.clone())
-                    .unwrap_or_default();
-                self.prompt = Some(Prompt::Note(note));
-            }
-            Act::Tick => {
-                let Some(id) = self
-                    .current()
-                    .and_then(|i| self.workspace().map(|ws| ws.alerts[i].id.clone()))
-                else {
-                    return Vec::new();
-                };
-                let step = self.detail.checklist_cursor;
-                if step >= self.step_count() {
-                    return Vec::new();
-                }
-                let ticked = self
-                    .book
-                    .get(&id)
-                    .is_some_and(|t| t.ticks.contains_key(&step));
-                let action = if ticked {
-                    Action::Untick(step)
-                } else {
-                    Action::Tick(step)
-                };
-                return self.triage(action, now);
-            }
-            Act::Group => {
-                self.list.grouped = !self.list.grouped;
-                self.refresh_rows();
-            }
-            Act::WholeScript => {
-                self.detail.whole_script = !self.detail.whole_script;
-                self.pane.scroll = 0;
-                self.pane.mark = 0;
-                self.rederive();
-            }
-            Act::HostUser if detail && self.tab() == Tab::Timeline => {
-                self.detail.timeline_user = !self.detail.timeline_user;
-                self.detail.timeline_cursor = 0;
-                self.rederive();
-            }
-            Act::HourPrev => self.detail.hour = self.detail.hour.saturating_sub(1),
-            Act::HourNext => self.detail.hour = (self.detail.hour + 1).min(WINDOW_HOURS - 1),
-            Act::Enter if detail && self.tab() == Tab::Timeline => {
-                let Some(target) = self
-                    .detail
-                    .derived
-                    .as_ref()
-                    .and_then(|d| d.window.get(self.detail.timeline_cursor))
-                    .copied()
-                else {
-                    return Vec::new();
-                };
-                self.list.clear_filters();
-                self.refresh_rows();
-                if let Some(pos) = self.list.rows.iter().position(|&r| r == target) {
-                    self.select(pos);
-                    self.detail.tab = Tab::Script;
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn hunt_act(&mut self, act: Act) -> Vec<Effect> {
-        match act {
-            Act::Down | Act::Up | Act::PageDown | Act::PageUp | Act::Top | Act::Bottom => {
-                if self.detail_focus {
-                    self.pane.scroll = self
-                        .moved(self.pane.scroll as usize, act)
-                        .min(u16::MAX as usize) as u16;
-                } else {
-                    self.select_found(self.moved(self.hunt.selected, act));
-                }
-            }
-            Act::Tab(n) => {
-                if let Some(&t) = HUNT_TABS.get(n) {
-                    self.hunt.tab = t;
-                    self.pane.scroll = 0;
-                }
-            }
-            Act::Enter if self.hunt.current().is_some() => self.detail_focus = true,
-            Act::Verdicts => {
-                self.hunt.tab = HuntTab::Rules;
-                self.detail_focus = true;
-                self.pane.scroll = 0;
-            }
-            Act::WholeScript => {
-                self.hunt.whole = !self.hunt.whole;
-                self.pane.scroll = 0;
-                self.pane.mark = 0;
-                self.rederive_hunt();
-            }
-            Act::SaveSearch => {
-                if self.hunt.hunt().is_some_and(|h| !h.text.is_empty()) {
-                    self.prompt = Some(Prompt::SaveSearch(String::new()));
-                } else {
-                    self.message = Some(
-                        "run a query first (/): a context listing has no query to save".into(),
-                    );
-                }
-            }
-            Act::Wider | Act::Narrower | Act::HostUser => {
-                let Some(mut around) = self.hunt.around().cloned() else {
-                    return Vec::new();
-                };
-                match act {
-                    Act::HostUser => match around.other.take() {
-                        Some(other) => {
-                            around.other = Some(std::mem::replace(&mut around.who, other))
-                        }
-                        None => return Vec::new(),
-                    },
-                    _ => around.step(act == Act::Wider),
-                }
-                return self.run_around(around);
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-}
-
-/// A bookmark on `event` with `note`, made at `now`.
-fn bookmark_of(event: &Event, note: String, now: i64) -> Bookmark {
-    let fields = crate::ecs::Fields::of_lenient(&event.doc);
-    let facts = crate::alert::Facts::of(&fields);
-    let excerpt: String = fields
-        .first(crate::ecs::names::SCRIPT_BLOCK_TEXT)
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(120)
-        .collect();
-    Bookmark {
-        note,
-        at: now,
-        time_ms: facts.time_ms,
-        host: facts.host,
-        user: facts.user,
-        script_block_id: fields.first(crate::ecs::names::SCRIPT_BLOCK_ID),
-        source: event.source.to_string(),
-        excerpt,
-        extra: Default::default(),
     }
 }
 

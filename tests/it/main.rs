@@ -15,3 +15,4 @@ mod support;
 mod terminal_safety;
 mod triage_cli;
 mod tui;
+mod tui_hunt;

@@ -104,7 +104,27 @@ fn search_filters_the_list() {
         KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
         0,
     ));
-    assert_eq!(app.list.rows.len(), 2);
+    // The sample's two PSReflect alerts (sample-data/EXPECTED.md), and nothing else.
+    let ws = app.workspace().unwrap();
+    let listed: Vec<(&str, &str)> = app
+        .list
+        .rows
+        .iter()
+        .map(|&i| {
+            let a = &ws.alerts[i];
+            (
+                ws.rules[a.rule].meta.name.as_str(),
+                a.host.as_deref().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("PowerShell PSReflect Script", "win10-01"),
+            ("PowerShell PSReflect Script", "ws-fin-07")
+        ]
+    );
 }
 
 #[test]

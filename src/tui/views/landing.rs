@@ -25,20 +25,24 @@ pub fn thousands(n: u64) -> String {
 
 /// One line of facts about the loaded data (the header's first line).
 pub fn facts_line(ws: &Workspace) -> String {
-    let counted = |n: Option<usize>| n.map(|n| thousands(n as u64)).unwrap_or_else(|| "…".into());
     // To the second: the header has no room for milliseconds.
     let second = |t: i64| time(Some(t)).chars().take(19).collect::<String>();
     let span = ws
         .time_range
         .map(|(a, b)| format!("{} → {}", second(a), second(b)))
         .unwrap_or_else(|| "no timestamps".into());
+    let noun = |n: Option<u64>, word: &str| {
+        let shown = n.map(thousands).unwrap_or_else(|| "…".into());
+        format!("{shown} {word}{}", if n == Some(1) { "" } else { "s" })
+    };
+    let known = |n: Option<usize>| n.map(|n| n as u64);
     format!(
-        "{} files · {} events · {} script blocks · {} hosts · {} users · {span}",
-        thousands(ws.files),
-        thousands(ws.events),
-        thousands(ws.script_events),
-        counted(ws.hosts),
-        counted(ws.users)
+        "{} · {} · {} · {} · {} · {span}",
+        noun(Some(ws.files), "file"),
+        noun(Some(ws.events), "event"),
+        noun(Some(ws.script_events), "script block"),
+        noun(known(ws.hosts), "host"),
+        noun(known(ws.users), "user"),
     )
 }
 
