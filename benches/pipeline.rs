@@ -15,6 +15,7 @@ mod corpus;
 #[path = "common/frame.rs"]
 mod frame;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::io::{BufRead, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -137,6 +138,20 @@ fn run_bin(args: &[&str], index: &Path, file: &Path) -> (Duration, Memory, Strin
     let took = t.elapsed();
     stderr.push_str(&reader.join().expect("stderr reader"));
     (took, mem, stderr)
+}
+
+/// The hunting queries measured: an exact term query, a phrase, a keyword, a date range with a
+/// term, and a bare value (every field: the evaluator reads every event).
+const HUNTS: &[&str] = &[
+    "powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
+    "powershell.file.script_block_text:\"Reflection.Emit.OpCodes\"",
+    "host.name:ws-042",
+    "@timestamp >= \"2024-05-25\" and powershell.file.script_block_text:IEX",
+    "VirtualAlloc",
+];
+
+fn key(c: char) -> pstriage::tui::app::Msg {
+    pstriage::tui::app::Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), 0)
 }
 
 fn main() {
@@ -289,6 +304,65 @@ fn main() {
                 per_m(d),
                 alerts.len(),
                 r.meta.name
+            ),
+            String::new(),
+        ));
+    }
+    // Hunting on the open index: counting (nothing loaded when the index answers exactly), and
+    // what the hunt view needs before its first frame (the first 10,000 events, loaded and
+    // explained, then one update + render).
+    for q in HUNTS {
+        let hunt = pstriage::hunt::Hunt::parse(q).expect("query parses");
+        let (n, d) = time(|| pstriage::hunt::count(&ds, &hunt).expect("count"));
+        rows.push((
+            format!("hunt count `{q}`"),
+            format!(
+                "{:.1} ms ({:.1} ms per 1M events) · {n} events",
+                secs(d) * 1000.0,
+                per_m(d)
+            ),
+            String::new(),
+        ));
+    }
+    {
+        use pstriage::tui::app::{App, Effect, Msg};
+        let (ws, _) =
+            pstriage::session::load_first_phase(&opts, &mut |_| {}, &AtomicBool::new(false))
+                .expect("workspace");
+        let mut app = App::new(pstriage::triage::Book::default(), None, false);
+        app.update(Msg::Resize(120, 40));
+        app.update(Msg::Loaded(Box::new(ws)));
+        app.update(key('H'));
+        for c in HUNTS[0].chars() {
+            app.update(key(c));
+        }
+        let effects = app.update(Msg::Key(
+            KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+            0,
+        ));
+        let Some(Effect::Hunt { generation, hunt }) = effects.into_iter().next() else {
+            panic!("Enter runs the query");
+        };
+        let mut t =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("backend");
+        let (total, d) = time(|| {
+            let found = pstriage::hunt::run(&ds, &hunt, Some(10_000)).expect("hunt");
+            let total = found.total;
+            app.update(Msg::HuntDone {
+                generation,
+                result: Ok(found),
+                took_ms: 0,
+            });
+            t.draw(|f| pstriage::tui::views::render(&app, f))
+                .expect("draw");
+            total
+        });
+        rows.push((
+            "hunt view: Enter to the first frame of results".into(),
+            format!(
+                "{:.1} ms · {total} events (the first 10,000 loaded) · `{}`",
+                secs(d) * 1000.0,
+                HUNTS[0]
             ),
             String::new(),
         ));

@@ -266,8 +266,8 @@ pub const KEYMAP: &[Binding] = &[
     b(
         "Enter",
         Act::Enter,
-        Scope::Timeline,
-        "jump to the alert",
+        Scope::Everywhere,
+        "timeline: jump to the alert; hunt view: open the event",
         false,
     ),
     b("?", Act::Help, Scope::Everywhere, "help", true),

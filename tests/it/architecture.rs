@@ -134,3 +134,30 @@ fn the_crate_edges_point_one_way() {
         }
     }
 }
+
+/// One keymap table drives keys, footer and help; the README's table must name every binding.
+#[test]
+fn the_readme_lists_every_key_binding() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    // Every key written in backticks in the first column of a table row.
+    let mut keys = std::collections::HashSet::new();
+    for row in readme.lines().filter(|l| l.starts_with("| `")) {
+        let first_column = row.split(" | ").next().unwrap_or("");
+        for (i, span) in first_column.split('`').enumerate() {
+            if i % 2 == 1 {
+                keys.extend(span.split(' ').map(str::to_owned));
+            }
+        }
+    }
+    for b in pstriage::tui::keymap::KEYMAP {
+        let first = b.keys.split(' ').next().unwrap();
+        let first = if first == "1-5" { "1" } else { first };
+        assert!(
+            keys.contains(first),
+            "README's key table lacks {} ({}); it has {keys:?}",
+            b.keys,
+            b.help
+        );
+    }
+}
