@@ -285,6 +285,8 @@ pub struct HuntDerived {
     pub requested_whole: bool,
     pub script: ScriptView,
     pub verdicts: Vec<Explanation>,
+    /// Per rule, its script terms found only inside longer tokens of the shown text.
+    pub near: Vec<Vec<NearMiss>>,
 }
 
 /// Derives the hunt detail of `found`; `expr` is the query it was found by.
@@ -310,10 +312,30 @@ pub fn compute_found(ws: &Workspace, found: &Found, expr: &Expr, whole: bool) ->
             .cloned()
             .collect()
     });
+    let verdicts = crate::hunt::rule_verdicts(&ws.rules, &found.event, ws.analyzer);
+    let near = ws
+        .rules
+        .iter()
+        .zip(&verdicts)
+        .map(|(rule, verdict)| {
+            let mut terms = Vec::new();
+            script_terms(&rule.expr, &mut terms);
+            let held: Vec<(usize, usize)> = verdict
+                .positive_hits()
+                .into_iter()
+                .filter(|h| {
+                    h.field == ecs::names::SCRIPT_BLOCK_TEXT && h.value_index == script.value
+                })
+                .map(|h| (h.start, h.end))
+                .collect();
+            nearmiss::find(&script.text, &terms, &held, ws.analyzer)
+        })
+        .collect();
     HuntDerived {
         ord: found.event.source.ord,
         requested_whole: whole,
         script,
-        verdicts: crate::hunt::rule_verdicts(&ws.rules, &found.event, ws.analyzer),
+        verdicts,
+        near,
     }
 }

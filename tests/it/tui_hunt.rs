@@ -306,6 +306,16 @@ fn context_lists_the_hosts_script_blocks_around_an_alert() {
         assert!(s.contains("▶"), "the alert is marked:\n{s}");
         insta::assert_snapshot!(format!("context_{w}x{h}"), s);
     }
+    // r on the alert's own event: the injection rule fires, and the verdict names the near
+    // miss the sample plants on line 8 (`LoadLibraryW`, sample-data/EXPECTED.md).
+    app.update(key('r'));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("1 of 2 loaded rules would fire"), "{s}");
+    assert!(
+        s.contains("near miss, line 8: 'LoadLibrary' is inside the token 'loadlibraryw'"),
+        "{s}"
+    );
+    app.update(key('1'));
     // + widens to an hour each side; u switches to the alert's user.
     let wider = app.update(key('+'));
     assert!(matches!(&wider[..], [Effect::Around { from_ms, to_ms, .. }]

@@ -36,11 +36,12 @@ pub fn render_event(app: &App, event: &Event, id: &str, theme: &Theme, f: &mut F
 pub fn render_verdicts(
     app: &App,
     ws: &Workspace,
-    verdicts: &[Explanation],
+    d: &crate::tui::derived::HuntDerived,
     theme: &Theme,
     f: &mut Frame,
     area: Rect,
 ) {
+    let verdicts = &d.verdicts;
     let mut lines = Vec::new();
     let fires = verdicts.iter().filter(|v| v.held).count();
     lines.push(Line::styled(
@@ -50,7 +51,7 @@ pub fn render_verdicts(
         ),
         theme.dim(),
     ));
-    for (rule, v) in ws.rules.iter().zip(verdicts) {
+    for ((rule, v), near) in ws.rules.iter().zip(verdicts).zip(&d.near) {
         lines.push(Line::raw(""));
         let (word, style) = if v.held {
             ("fires   ", theme.fg(Color::Red))
@@ -61,6 +62,14 @@ pub fn render_verdicts(
             Span::styled(format!(" {word} "), style),
             Span::styled(safe_text::line(&rule.meta.name).into_owned(), theme.title()),
         ]));
+        for n in near {
+            let before = d.script.text.get(..n.start).unwrap_or("");
+            let line_no = before.matches('\n').count() + 1;
+            lines.push(Line::styled(
+                format!("   near miss, line {line_no}: {}", safe_text::line(&n.why)),
+                theme.fg(Color::Yellow),
+            ));
+        }
         tree(v, 1, theme, &mut lines);
     }
     f.render_widget(

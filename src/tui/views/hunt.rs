@@ -271,7 +271,7 @@ fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: 
                 content,
             )
         }
-        HuntTab::Rules => detail::render_verdicts(app, ws, &d.verdicts, theme, f, content),
+        HuntTab::Rules => detail::render_verdicts(app, ws, d, theme, f, content),
     }
 }
 
