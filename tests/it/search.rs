@@ -288,3 +288,18 @@ fn a_lone_surrogate_escape_does_not_hide_an_alert() {
         assert!(text.contains('\u{FFFD}'), "{text}");
     }
 }
+
+/// A fatal error keeps its own line breaks (one `pstriage:` line each), while log text inside
+/// it stays escaped.
+#[test]
+fn a_fatal_error_prints_its_lines_not_escaped_line_breaks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pstriage(&["scan", "/nonexistent/exports"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\u{240A}'), "no ␊ in: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.len() >= 2, "{err}");
+    assert!(lines.iter().all(|l| l.starts_with("pstriage: ")), "{err}");
+    assert!(lines.iter().any(|l| l.contains("/nonexistent/exports")), "{err}");
+}

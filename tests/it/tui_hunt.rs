@@ -174,6 +174,10 @@ fn without_script_blocks_the_setup_guidance_shows() {
     assert!(s.contains("holds no script-block events"), "{s}");
     assert!(s.contains("Setup"), "{s}");
     assert!(s.contains("0 script blocks"), "{s}");
+    for (w, h) in [(120, 40), (80, 24)] {
+        app.update(Msg::Resize(w, h));
+        insta::assert_snapshot!(format!("no_script_blocks_{w}x{h}"), screen(&app, w, h));
+    }
 }
 
 #[test]
