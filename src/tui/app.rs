@@ -243,7 +243,7 @@ impl App {
         let (by_user, whole) = (self.detail.timeline_user, self.detail.whole_script);
         let fresh = match (&self.detail.derived, current) {
             (Some(d), Some(i)) => {
-                d.alert == i && d.by_user == by_user && d.requested_whole == whole
+                d.alert == i && d.timeline.by_user == by_user && d.requested_whole == whole
             }
             (None, None) => true,
             _ => false,

@@ -50,6 +50,23 @@ impl ScriptView {
     }
 }
 
+/// A host's (or user's) 48 hours up to an instant: events and alerts per hour, and the alerts.
+#[derive(Debug, Default)]
+pub struct TimelineView {
+    /// Where the window ends (the alert's or the event's time); `None` without a timestamp.
+    pub end: Option<i64>,
+    /// The host name or user the window is of.
+    pub who: String,
+    /// Whether `who` is a user.
+    pub by_user: bool,
+    /// Alerts of `who` in the window, oldest first.
+    pub window: Vec<usize>,
+    /// Events and alerts per hour of the window (empty until the second phase counted the
+    /// events).
+    pub volume: Vec<u64>,
+    pub alert_counts: Vec<u64>,
+}
+
 /// Derived data of one alert.
 pub struct Derived {
     /// Index into `alerts`.
@@ -57,14 +74,7 @@ pub struct Derived {
     /// Whether the whole script was asked for (`a`); a split-script finding shows it anyway.
     pub requested_whole: bool,
     pub script: ScriptView,
-    /// Alerts of the same host (or user) in the window, oldest first.
-    pub window: Vec<usize>,
-    /// Whether `window` is by user.
-    pub by_user: bool,
-    /// Script-block events and alerts per hour of the window (empty until the second phase
-    /// counted the events).
-    pub volume: Vec<u64>,
-    pub alert_counts: Vec<u64>,
+    pub timeline: TimelineView,
 }
 
 /// The script text of `event` (array element `index`), as stored.
@@ -93,11 +103,8 @@ fn script_terms(e: &Expr, out: &mut Vec<String>) {
     }
 }
 
-/// Alerts of the same host (or user) in the 48 hours up to alert `i`, oldest first.
-pub fn window(ws: &Workspace, i: usize, by_user: bool) -> Vec<usize> {
-    let a = &ws.alerts[i];
-    let Some(end) = a.time_ms else { return vec![i] };
-    let key = if by_user { &a.user } else { &a.host };
+/// Alerts of `who` (a host, or a user with `by_user`) in the 48 hours up to `end`, oldest first.
+fn window(ws: &Workspace, end: i64, who: &str, by_user: bool) -> Vec<usize> {
     // Alerts are kept in time order: find the window by binary search, then filter it.
     let start = end - WINDOW_HOURS as i64 * HOUR_MS;
     let lo = ws
@@ -109,9 +116,59 @@ pub fn window(ws: &Workspace, i: usize, by_user: bool) -> Vec<usize> {
     (lo..hi)
         .filter(|&j| {
             let b = &ws.alerts[j];
-            (if by_user { &b.user } else { &b.host }) == key
+            (if by_user { &b.user } else { &b.host }).as_deref() == Some(who)
         })
         .collect()
+}
+
+/// The timeline of `host` (or `user` with `by_user`) up to `end`.
+fn timeline(
+    ws: &Workspace,
+    end: Option<i64>,
+    host: Option<&str>,
+    user: Option<&str>,
+    by_user: bool,
+) -> TimelineView {
+    let who = if by_user { user } else { host }
+        .unwrap_or_default()
+        .to_owned();
+    let Some(end) = end else {
+        return TimelineView {
+            who,
+            by_user,
+            ..TimelineView::default()
+        };
+    };
+    let window = window(ws, end, &who, by_user);
+    let (volume, alert_counts) = if ws.complete {
+        let times_by = if by_user {
+            &ws.user_times
+        } else {
+            &ws.host_times
+        };
+        let alert_times: Vec<i64> = window
+            .iter()
+            .filter_map(|&j| ws.alerts[j].time_ms)
+            .collect();
+        (
+            buckets(
+                times_by.get(&who).map(Vec::as_slice).unwrap_or(&[]),
+                end,
+                WINDOW_HOURS,
+            ),
+            buckets(&alert_times, end, WINDOW_HOURS),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    TimelineView {
+        end: Some(end),
+        who,
+        by_user,
+        window,
+        volume,
+        alert_counts,
+    }
 }
 
 /// The reassembled script `event` belongs to, if it is one of several fragments.
@@ -245,35 +302,18 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
             .map(|a| a.hits)
             .unwrap_or_default()
     });
-    let window = window(ws, i, by_user);
-    let (volume, alert_counts) = match alert.time_ms.filter(|_| ws.complete) {
-        Some(end) => {
-            let key = if by_user { &alert.user } else { &alert.host };
-            let times_by = if by_user {
-                &ws.user_times
-            } else {
-                &ws.host_times
-            };
-            let times = key.as_ref().and_then(|k| times_by.get(k));
-            let alert_times: Vec<i64> = window
-                .iter()
-                .filter_map(|&j| ws.alerts[j].time_ms)
-                .collect();
-            (
-                buckets(times.map(Vec::as_slice).unwrap_or(&[]), end, WINDOW_HOURS),
-                buckets(&alert_times, end, WINDOW_HOURS),
-            )
-        }
-        None => (Vec::new(), Vec::new()),
-    };
+    let timeline = timeline(
+        ws,
+        alert.time_ms,
+        alert.host.as_deref(),
+        alert.user.as_deref(),
+        by_user,
+    );
     Derived {
         alert: i,
         requested_whole: whole,
         script,
-        window,
-        by_user,
-        volume,
-        alert_counts,
+        timeline,
     }
 }
 
@@ -284,6 +324,8 @@ pub struct HuntDerived {
     pub ord: u64,
     pub requested_whole: bool,
     pub script: ScriptView,
+    /// The event's host over the 48 hours before it.
+    pub timeline: TimelineView,
     pub verdicts: Vec<Explanation>,
     /// Per rule, its script terms found only inside longer tokens of the shown text.
     pub near: Vec<Vec<NearMiss>>,
@@ -334,6 +376,13 @@ pub fn compute_found(ws: &Workspace, found: &Found, expr: &Expr, whole: bool) ->
     HuntDerived {
         ord: found.event.source.ord,
         requested_whole: whole,
+        timeline: timeline(
+            ws,
+            found.time_ms,
+            found.host.as_deref(),
+            found.user.as_deref(),
+            found.host.is_none(),
+        ),
         script,
         verdicts,
         near,

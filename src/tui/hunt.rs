@@ -22,18 +22,25 @@ pub const CONTEXT_DEFAULT: i64 = 30;
 pub enum HuntTab {
     #[default]
     Script,
+    Timeline,
     Event,
     Rules,
 }
 
-pub const HUNT_TABS: [HuntTab; 3] = [HuntTab::Script, HuntTab::Event, HuntTab::Rules];
+pub const HUNT_TABS: [HuntTab; 4] = [
+    HuntTab::Script,
+    HuntTab::Timeline,
+    HuntTab::Event,
+    HuntTab::Rules,
+];
 
 impl HuntTab {
     pub fn title(self) -> &'static str {
         match self {
             HuntTab::Script => "1 Script",
-            HuntTab::Event => "2 Event",
-            HuntTab::Rules => "3 Rules: would they fire?",
+            HuntTab::Timeline => "2 Timeline",
+            HuntTab::Event => "3 Event",
+            HuntTab::Rules => "4 Rules: would they fire?",
         }
     }
 }

@@ -454,7 +454,17 @@ fn render_detail(
                 script::render(&d.script, &app.pane, theme, f, content)
             }
         }
-        super::app::Tab::Timeline => timeline::render(app, ws, alert, theme, f, content),
+        super::app::Tab::Timeline => {
+            if let Some(d) = app.detail.derived.as_ref().filter(|d| d.alert == i) {
+                let at = timeline::Cursors {
+                    alert: app.detail_focus.then_some(app.detail.timeline_cursor),
+                    hour: Some(app.detail.hour),
+                    selected: Some(i),
+                    here: "this alert",
+                };
+                timeline::render(app, ws, &d.timeline, at, theme, f, content)
+            }
+        }
         super::app::Tab::Checklist => checklist::render(app, ws, alert, theme, f, content),
         super::app::Tab::Event => detail::render_event(
             app,

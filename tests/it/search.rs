@@ -301,5 +301,8 @@ fn a_fatal_error_prints_its_lines_not_escaped_line_breaks() {
     let lines: Vec<&str> = err.lines().collect();
     assert!(lines.len() >= 2, "{err}");
     assert!(lines.iter().all(|l| l.starts_with("pstriage: ")), "{err}");
-    assert!(lines.iter().any(|l| l.contains("/nonexistent/exports")), "{err}");
+    assert!(
+        lines.iter().any(|l| l.contains("/nonexistent/exports")),
+        "{err}"
+    );
 }

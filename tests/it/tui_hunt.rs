@@ -217,6 +217,20 @@ fn a_hunt_lists_every_matching_script_block_with_its_terms_marked() {
         assert!(s.contains("«VirtualAlloc»"), "{s}");
         insta::assert_snapshot!(format!("hunt_{w}x{h}"), s);
     }
+    // 2: the host's 48 hours up to the event, with the alerts of that window.
+    app.update(Msg::Resize(120, 40));
+    app.update(key('2'));
+    assert_eq!(app.hunt.tab, HuntTab::Timeline);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("host srv-db-02"), "{s}");
+    assert!(s.contains("▲ this event"), "{s}");
+    let tl = &app.hunt.derived.as_ref().unwrap().timeline;
+    let ws = app.workspace().unwrap();
+    assert!(tl
+        .window
+        .iter()
+        .all(|&j| ws.alerts[j].host.as_deref() == Some("srv-db-02")));
+    app.update(key('1'));
     // j selects the second; r shows every rule's verdict on it.
     app.update(key('j'));
     app.update(key('r'));
@@ -354,7 +368,7 @@ fn a_timeline_hour_opens_onto_its_events() {
         "{effects:?}"
     );
     // The timeline counted this hour's events; the listing holds exactly those.
-    let counted = app.detail.derived.as_ref().unwrap().volume[46];
+    let counted = app.detail.derived.as_ref().unwrap().timeline.volume[46];
     run_effects(&mut app, &ds, effects);
     assert_eq!(app.hunt.listing.as_ref().unwrap().total as u64, counted);
 }

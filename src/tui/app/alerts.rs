@@ -221,7 +221,7 @@ impl App {
                     .detail
                     .derived
                     .as_ref()
-                    .and_then(|d| d.window.get(self.detail.timeline_cursor))
+                    .and_then(|d| d.timeline.window.get(self.detail.timeline_cursor))
                     .copied()
                 else {
                     return Vec::new();

@@ -254,6 +254,15 @@ fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: 
     use crate::tui::hunt::HuntTab;
     match app.hunt.tab {
         HuntTab::Script => script::render(&d.script, &app.pane, theme, f, content),
+        HuntTab::Timeline => {
+            let at = super::timeline::Cursors {
+                alert: None,
+                hour: None,
+                selected: None,
+                here: "this event",
+            };
+            super::timeline::render(app, ws, &d.timeline, at, theme, f, content)
+        }
         HuntTab::Event => {
             let id = found.event.identity();
             let mark = app

@@ -1,10 +1,11 @@
-//! The Timeline tab: the alert's host (or user) over the 48 hours before the alert — event
-//! volume and alerts from all loaded rules per hour, with an hour cursor (`[` `]`, `C` lists
-//! that hour's script blocks) — and the list of those alerts. The counts come from `derived`.
+//! The Timeline tab: a host (or user) over the 48 hours before an alert or a hunted event —
+//! event volume and alerts from all loaded rules per hour, with an hour cursor on an alert's
+//! timeline (`[` `]`, `C` lists that hour's script blocks) — and the list of those alerts. The
+//! counts come from `derived`; nothing is counted while drawing.
 
 use super::{time, Theme};
-use crate::alert::Alert;
 use crate::tui::app::App;
+use crate::tui::derived::TimelineView;
 use crate::workspace::Workspace;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
@@ -29,35 +30,42 @@ fn bar_line(counts: &[u64]) -> String {
         .collect()
 }
 
-pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
-    let d = &app.detail;
-    let who = if d.timeline_user {
-        alert.user.clone()
-    } else {
-        alert.host.clone()
-    }
-    .unwrap_or_default();
-    let Some(end) = alert.time_ms else {
+/// What the reader is pointing at in a timeline: the alert under the list cursor and the hour
+/// under the chart cursor (both only where they can be moved), and the alert being shown.
+pub struct Cursors {
+    pub alert: Option<usize>,
+    pub hour: Option<usize>,
+    pub selected: Option<usize>,
+    /// What the window ends at, under the chart ("this alert", "this event").
+    pub here: &'static str,
+}
+
+pub fn render(
+    app: &App,
+    ws: &Workspace,
+    tl: &TimelineView,
+    at: Cursors,
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let who = tl.who.clone();
+    let Some(end) = tl.end else {
         f.render_widget(
-            Paragraph::new("This alert's event has no @timestamp: no timeline."),
+            Paragraph::new("This event has no @timestamp: no timeline."),
             area,
         );
         return;
     };
-    if !ws.complete {
+    if !ws.complete || tl.volume.len() != HOURS {
         f.render_widget(
             Paragraph::new(" counting this host's events over the 48 hours… (the rest of the case is usable meanwhile)"),
             area,
         );
         return;
     }
-    let Some(derived) = d.derived.as_ref().filter(|x| x.volume.len() == HOURS) else {
-        return;
-    };
-    let (volume, alert_counts, window) = (&derived.volume, &derived.alert_counts, &derived.window);
-    let label = if d.timeline_user { "user" } else { "host" };
-    let hour = d.hour.min(HOURS - 1);
-    let hour_end = end - (HOURS - 1 - hour) as i64 * crate::timeline::HOUR_MS;
+    let (volume, alert_counts, window) = (&tl.volume, &tl.alert_counts, &tl.window);
+    let label = if tl.by_user { "user" } else { "host" };
     let mut lines = vec![
         Line::from(vec![
             Span::styled(
@@ -88,20 +96,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         Line::from(vec![
             Span::raw("         "),
             Span::styled(
-                format!("{}▲ this alert", "─".repeat(HOURS - 1)),
-                theme.dim(),
-            ),
-        ]),
-        Line::from(vec![
-            Span::raw(format!("         {}", " ".repeat(hour))),
-            Span::styled("^", theme.title()),
-            Span::styled(
-                format!(
-                    " {} events, {} alerts in the hour to {} · [ ] C",
-                    volume[hour],
-                    alert_counts[hour],
-                    super::short_time(Some(hour_end)),
-                ),
+                format!("{}▲ {}", "─".repeat(HOURS - 1), at.here),
                 theme.dim(),
             ),
         ]),
@@ -110,6 +105,25 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
             theme.dim(),
         ),
     ];
+    if let Some(hour) = at.hour.map(|h| h.min(HOURS - 1)) {
+        let hour_end = end - (HOURS - 1 - hour) as i64 * crate::timeline::HOUR_MS;
+        lines.insert(
+            4,
+            Line::from(vec![
+                Span::raw(format!("         {}", " ".repeat(hour))),
+                Span::styled("^", theme.title()),
+                Span::styled(
+                    format!(
+                        " {} events, {} alerts in the hour to {} · [ ] C",
+                        volume[hour],
+                        alert_counts[hour],
+                        super::short_time(Some(hour_end)),
+                    ),
+                    theme.dim(),
+                ),
+            ]),
+        );
+    }
     let [chart, list] = Layout::vertical([
         Constraint::Length(lines.len() as u16 + 1),
         Constraint::Min(1),
@@ -117,13 +131,13 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
     .areas(area);
     lines.push(Line::raw(""));
     f.render_widget(Paragraph::new(lines), chart);
-    let cursor = d.timeline_cursor.min(window.len().saturating_sub(1));
+    let cursor = at.alert.map(|c| c.min(window.len().saturating_sub(1)));
     let rows: Vec<Line> = window
         .iter()
         .enumerate()
         .map(|(n, &j)| {
             let b = &ws.alerts[j];
-            let other = if d.timeline_user {
+            let other = if tl.by_user {
                 b.host.as_deref()
             } else {
                 b.user.as_deref()
@@ -135,13 +149,13 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
                 ws.rules[b.rule].meta.name,
                 crate::safe_text::line(other),
                 app.book.status(&b.id).name(),
-                if j == app.current().unwrap_or(usize::MAX) {
+                if Some(j) == at.selected {
                     "  ◀ selected"
                 } else {
                     ""
                 }
             );
-            let style = if n == cursor && app.detail_focus {
+            let style = if Some(n) == cursor {
                 theme.selected()
             } else {
                 Style::default()
@@ -149,6 +163,8 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
             Line::styled(text, style)
         })
         .collect();
-    let scroll = cursor.saturating_sub(list.height.saturating_sub(1) as usize) as u16;
+    let scroll = cursor
+        .unwrap_or(0)
+        .saturating_sub(list.height.saturating_sub(1) as usize) as u16;
     f.render_widget(Paragraph::new(rows).scroll((scroll, 0)), list);
 }
