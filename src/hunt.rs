@@ -171,18 +171,52 @@ pub fn around(
     })
 }
 
-/// The candidates the evaluator accepts (its yes/no fast path), order kept.
+/// Candidates a worker takes at a time.
+const CHUNK: usize = 256;
+
+/// The candidates the evaluator accepts (its yes/no fast path), order kept. Loading and
+/// evaluating dominate a query the index cannot answer (a bare value reads every event), so the
+/// candidates are checked on one thread per core, a chunk at a time.
 fn confirm(ds: &Dataset, hunt: &Hunt, candidates: Vec<EventAddr>) -> index::Result<Vec<EventAddr>> {
-    let mut out = Vec::new();
-    for addr in candidates {
+    let holds = |addr: EventAddr| -> index::Result<bool> {
         let event = ds.event(addr)?;
         let fields = Fields::of_lenient(&event.doc);
         let mut tokens = DocTokens::new(&fields, ds.analyzer(), hunt.plan.vocabulary());
-        if kql::matches(&hunt.plan, &mut tokens) {
-            out.push(addr);
+        Ok(kql::matches(&hunt.plan, &mut tokens))
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8)
+        .min(candidates.len().div_ceil(CHUNK).max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || -> index::Result<Vec<(usize, Vec<EventAddr>)>> {
+        let mut done = Vec::new();
+        loop {
+            let chunk = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let start = chunk * CHUNK;
+            if start >= candidates.len() {
+                return Ok(done);
+            }
+            let mut kept = Vec::new();
+            for &addr in &candidates[start..(start + CHUNK).min(candidates.len())] {
+                if holds(addr)? {
+                    kept.push(addr);
+                }
+            }
+            done.push((chunk, kept));
         }
-    }
-    Ok(out)
+    };
+    let mut chunks = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+        let mut all = Vec::new();
+        for h in handles {
+            // A worker's panic is a bug: pass it on rather than return fewer events.
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
+        }
+        Ok::<_, index::IndexError>(all)
+    })?;
+    chunks.sort_unstable_by_key(|(n, _)| *n);
+    Ok(chunks.into_iter().flat_map(|(_, kept)| kept).collect())
 }
 
 /// Why (or why not) each rule would fire on `event`: the clause tree of every rule.
