@@ -2,8 +2,9 @@
 //! wrapper lines, any of them gzip-compressed (detected by magic bytes).
 //!
 //! Streams record by record so memory stays bounded. Every bad record is skipped and reported
-//! as `path:line: reason`; one bad line never hides the good lines around it. Knows nothing of
-//! the index or the rules.
+//! as `path:line: reason`; one bad line never hides the good lines around it. A file that is
+//! binary data (not text, and its first lines all unreadable) is reported once, with the count
+//! of lines it skipped, instead of once per line. Knows nothing of the index or the rules.
 
 mod evtx;
 mod files;
@@ -88,6 +89,13 @@ impl IngestReport {
         for d in part.diagnostics {
             self.note(d.location, d.reason);
         }
+    }
+
+    /// Adds only the counts of lines read elsewhere, dropping their diagnostics: the caller
+    /// reports them in one line of its own (a binary file).
+    pub(crate) fn add_counts(&mut self, part: IngestReport) {
+        self.loaded += part.loaded;
+        self.skipped += part.skipped;
     }
 
     /// One line for humans: `loaded N records from F files (B bytes), skipped S`.

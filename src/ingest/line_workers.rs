@@ -117,6 +117,9 @@ pub(super) struct Feeder<'a> {
     work: Option<SyncSender<(u64, Batch)>>,
     done: &'a Receiver<(u64, Outcome)>,
     waiting: BTreeMap<u64, Parsed>,
+    /// Keep the counts of the batches but not their diagnostics (a binary file, summed up in
+    /// one line by the caller).
+    quiet: bool,
     report: &'a mut IngestReport,
     on_event: &'a mut dyn FnMut(Event),
 }
@@ -166,7 +169,11 @@ impl Feeder<'_> {
     fn replay_one(&mut self, block: bool) -> bool {
         loop {
             if let Some(parsed) = self.waiting.remove(&self.next_replay) {
-                self.report.add_lines(parsed.report);
+                if self.quiet {
+                    self.report.add_counts(parsed.report);
+                } else {
+                    self.report.add_lines(parsed.report);
+                }
                 for ev in parsed.events {
                     (self.on_event)(ev);
                 }
@@ -201,10 +208,12 @@ impl Feeder<'_> {
 }
 
 /// Runs `read` with a [`Feeder`] whose lines are parsed on worker threads; every event reaches
-/// `on_event`, in line order, on this thread, before `run` returns.
+/// `on_event`, in line order, on this thread, before `run` returns. When `quiet`, only the
+/// counts of bad lines reach `report`, not their diagnostics.
 pub(super) fn run<R>(
     path: &str,
     report: &mut IngestReport,
+    quiet: bool,
     on_event: &mut dyn FnMut(Event),
     read: impl FnOnce(&mut Feeder<'_>) -> R,
 ) -> R {
@@ -241,6 +250,7 @@ pub(super) fn run<R>(
             work: Some(work_tx),
             done: &done_rx,
             waiting: BTreeMap::new(),
+            quiet,
             report,
             on_event,
         };

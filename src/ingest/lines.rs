@@ -1,5 +1,7 @@
 //! One input file: open (gzip by magic bytes), choose the shape (NDJSON lines, a JSON array, or
-//! one pretty-printed document), and hand every record to [`super::record`].
+//! one pretty-printed document), and hand every record to [`super::record`]. A file whose start
+//! is binary and whose first lines are all unreadable gets one diagnostic with the count of its
+//! bad lines, not one per line; its counts stay exact.
 
 use super::files::InputFile;
 use super::{json_array, line_workers, record, IngestReport, MAX_RECORD_BYTES};
@@ -112,10 +114,57 @@ pub fn read_stream(
             true
         }
         Some(Encoding::Utf8(_)) => {
-            read_lines(path, reader, report, cancel, on_event, true);
+            let start = match reader.fill_buf() {
+                Ok(head) if looks_binary(&head[..head.len().min(BINARY_SNIFF_BYTES)]) => {
+                    Start::LooksBinary
+                }
+                _ => Start::MaybeDocument,
+            };
+            read_lines(path, reader, report, cancel, on_event, start);
             true
         }
     }
+}
+
+/// How much of the start of a file [`looks_binary`] judges.
+const BINARY_SNIFF_BYTES: usize = 64 << 10;
+
+/// Lines a binary-looking file gets before its bad lines stop being reported one by one:
+/// enough that a text export with a damaged first line keeps its per-line messages.
+const BINARY_VERDICT_LINES: u32 = 8;
+
+/// Whether `head` is not text: it holds a NUL (JSON text never does; strings escape it), or
+/// over a tenth of it is control bytes or bytes that are not UTF-8. A Latin-1 export stays
+/// well under that; random bytes, archives and executables are far over.
+fn looks_binary(head: &[u8]) -> bool {
+    if head.is_empty() {
+        return false;
+    }
+    if memchr::memchr(0, head).is_some() {
+        return true;
+    }
+    let mut odd = 0usize;
+    for chunk in head.utf8_chunks() {
+        odd += chunk.invalid().len();
+        odd += chunk
+            .valid()
+            .bytes()
+            .filter(|b| b.is_ascii_control() && !b.is_ascii_whitespace())
+            .count();
+    }
+    odd * 10 > head.len()
+}
+
+/// How [`read_lines`] treats the start of a file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// The first record may open one pretty-printed document.
+    MaybeDocument,
+    /// Lines from the first one (a whole-document read that fell back to lines).
+    Lines,
+    /// The first bytes look binary: if the first lines are all unreadable too, the file's bad
+    /// lines are counted and reported in one line instead of one line each.
+    LooksBinary,
 }
 
 enum Encoding {
@@ -218,12 +267,42 @@ fn read_lines(
     report: &mut IngestReport,
     cancel: &AtomicBool,
     on_event: &mut dyn FnMut(Event),
-    allow_whole_document: bool,
+    start: Start,
 ) {
     let mut buf = Vec::new();
     let mut line_no: u64 = 0;
+    // This file's share of the report's counts, for the line that sums up a binary file.
+    let counts_before = (report.loaded, report.skipped);
+    let mut quiet = false;
+    if start == Start::LooksBinary {
+        let verdict = first_lines(
+            path,
+            reader.as_mut(),
+            &mut buf,
+            &mut line_no,
+            report,
+            cancel,
+            on_event,
+        );
+        match verdict {
+            Verdict::Text => {}
+            Verdict::Binary => quiet = true,
+            Verdict::Done(None) => return,
+            Verdict::Done(Some((location, reason))) => {
+                report.note(location, reason);
+                return;
+            }
+            Verdict::BinaryDone(failed) => {
+                report.note(path.to_owned(), binary_summary(counts_before, report));
+                if let Some((location, reason)) = failed {
+                    report.note(location, reason);
+                }
+                return;
+            }
+        }
+    }
     // The first record, read here, decides between NDJSON and one pretty-printed document.
-    if allow_whole_document {
+    if start == Start::MaybeDocument {
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return;
@@ -267,7 +346,7 @@ fn read_lines(
             break;
         }
     }
-    let failed = line_workers::run(path, report, on_event, |feeder| loop {
+    let failed = line_workers::run(path, report, quiet, on_event, |feeder| loop {
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
@@ -284,10 +363,109 @@ fn read_lines(
             }
         }
     });
+    if quiet {
+        report.note(path.to_owned(), binary_summary(counts_before, report));
+    }
     // After every line before it has been reported.
     if let Some((location, reason)) = failed {
         report.note(location, reason);
     }
+}
+
+/// What [`first_lines`] made of the start of a binary-looking file.
+enum Verdict {
+    /// Some of the first lines were readable: report bad lines one by one, as for any file.
+    Text,
+    /// The first lines were all unreadable: count the rest quietly and sum them up at the end.
+    Binary,
+    /// The file ended (or could not be read further, with where and why) within the first lines,
+    /// whose lines were reported one by one.
+    Done(Option<(String, String)>),
+    /// As `Done`, but the lines read were all unreadable and were only counted.
+    BinaryDone(Option<(String, String)>),
+}
+
+/// Parses the first [`BINARY_VERDICT_LINES`] non-blank lines of a binary-looking file on this
+/// thread, holding back their events and diagnostics until it is known whether they are all
+/// unreadable. Those lines then count exactly as they would have on the workers.
+fn first_lines(
+    path: &str,
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    line_no: &mut u64,
+    report: &mut IngestReport,
+    cancel: &AtomicBool,
+    on_event: &mut dyn FnMut(Event),
+) -> Verdict {
+    let mut held_report = IngestReport::default();
+    let mut held_events = Vec::new();
+    let mut lines = 0u32;
+    let mut unreadable = 0u32;
+    let mut ended = None;
+    while lines < BINARY_VERDICT_LINES {
+        if cancel.load(Ordering::Relaxed) {
+            return Verdict::Done(None);
+        }
+        let skipped_before = held_report.skipped;
+        let events_before = held_events.len();
+        match read_line_limited(reader, buf, MAX_RECORD_BYTES) {
+            Err(e) => {
+                ended = Some(Some((format!("{path}:{}", *line_no + 1), read_error(&e))));
+                break;
+            }
+            Ok(Line::Eof) => {
+                ended = Some(None);
+                break;
+            }
+            Ok(Line::TooLong(n)) => {
+                *line_no += 1;
+                line_workers::too_long(path, *line_no, n, &mut held_report);
+            }
+            Ok(Line::Ok) => {
+                *line_no += 1;
+                if std::str::from_utf8(buf).is_ok_and(|t| t.trim().is_empty()) {
+                    continue;
+                }
+                line_workers::parse_line(path, *line_no, buf, &mut held_report, &mut |ev| {
+                    held_events.push(ev)
+                });
+            }
+        }
+        lines += 1;
+        if held_report.skipped > skipped_before && held_events.len() == events_before {
+            unreadable += 1;
+        }
+    }
+    let binary = lines > 0 && unreadable == lines;
+    if binary {
+        report.add_counts(held_report);
+    } else {
+        report.add_lines(held_report);
+    }
+    for ev in held_events {
+        on_event(ev);
+    }
+    match (ended, binary) {
+        (None, false) => Verdict::Text,
+        (None, true) => Verdict::Binary,
+        (Some(failed), false) => Verdict::Done(failed),
+        (Some(failed), true) => Verdict::BinaryDone(failed),
+    }
+}
+
+/// The one line that stands for every bad line of a binary file; `before` is the report's
+/// (loaded, skipped) counts from before the file.
+fn binary_summary(before: (u64, u64), report: &IngestReport) -> String {
+    let loaded = report.loaded - before.0;
+    let skipped = report.skipped - before.1;
+    let mut text = format!("not JSON: binary data ({skipped} unreadable lines skipped)");
+    // Lines that did parse among the noise are rare, but the user should know they loaded.
+    if loaded > 0 {
+        text.push_str(&format!(
+            "; {loaded} records loaded from its readable lines"
+        ));
+    }
+    text
 }
 
 /// How a read error mid-file is reported.
@@ -331,7 +509,7 @@ fn read_whole(
                 report,
                 &AtomicBool::new(false),
                 on_event,
-                false,
+                Start::Lines,
             );
         }
     }

@@ -211,3 +211,95 @@ fn a_file_that_shrinks_while_being_read_loads_what_is_there() {
     .unwrap();
     assert_eq!((n, r.loaded), (1, 1));
 }
+
+/// Deterministic noise (xorshift64), standing in for an archive or an executable.
+fn noise(len: usize, mut state: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Lines of `bytes` that hold something (the reader skips blank ones without a word).
+fn non_blank_lines(bytes: &[u8]) -> u64 {
+    let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+        .iter()
+        .filter(|l| !std::str::from_utf8(l).is_ok_and(|t| t.trim().is_empty()))
+        .count() as u64
+}
+
+#[test]
+fn a_binary_file_is_reported_once_with_its_count_and_the_good_file_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = noise(2 << 20, 0x9e37_79b9_7f4a_7c15);
+    let tiny = noise(300, 7);
+    let big_path = write(tmp.path(), "archive.bin", &big);
+    let tiny_path = write(tmp.path(), "tiny.bin", &tiny);
+    let good = write(
+        tmp.path(),
+        "good.ndjson",
+        format!("{GOOD}\n{GOOD}\n").as_bytes(),
+    );
+    let (events, report) = load(&[big_path, tiny_path, good]);
+    assert_eq!(events.len(), 2, "the good file's events all load");
+    assert!(events
+        .iter()
+        .all(|e| e.source.path.ends_with("good.ndjson")));
+    for (name, bytes) in [("archive.bin", &big), ("tiny.bin", &tiny)] {
+        let about: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.location.contains(name))
+            .map(|d| d.to_string())
+            .collect();
+        assert!(about.len() <= 3, "{name}: {} diagnostics", about.len());
+        let lines = non_blank_lines(bytes);
+        assert!(
+            about
+                .iter()
+                .any(|d| d.contains("binary") && d.contains(&format!("({lines} "))),
+            "{name}: one line says binary and how many lines were skipped ({lines}): {about:?}"
+        );
+    }
+    assert_eq!(
+        report.skipped,
+        non_blank_lines(&big) + non_blank_lines(&tiny),
+        "every unreadable line still counts as skipped"
+    );
+}
+
+#[test]
+fn a_text_file_with_two_bad_lines_keeps_one_message_per_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Line 3 holds a raw NUL, which alone makes the start of the file look binary; line 500
+    // is read by the parsing workers, not the reading thread.
+    let mut bytes = Vec::new();
+    for n in 1..=600 {
+        match n {
+            3 => bytes.extend_from_slice(b"{\"a\":\"\0\"}"),
+            500 => bytes.extend_from_slice(b"{\"a\": tru"),
+            _ => bytes.extend_from_slice(GOOD.as_bytes()),
+        }
+        bytes.push(b'\n');
+    }
+    let p = write(tmp.path(), "mostly-good.ndjson", &bytes);
+    let (events, report) = load(&[p]);
+    assert_eq!(events.len(), 598);
+    assert_eq!(report.skipped, 2);
+    let msgs: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs[0].contains("mostly-good.ndjson:3: "), "{msgs:?}");
+    assert!(
+        msgs[1].contains("mostly-good.ndjson:500: invalid JSON"),
+        "{msgs:?}"
+    );
+}

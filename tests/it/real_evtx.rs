@@ -7,16 +7,6 @@ use pstriage::event::Event;
 use pstriage::ingest::IngestReport;
 use std::path::PathBuf;
 
-fn real_data() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/real-data");
-    if p.join("MANIFEST.tsv").exists() {
-        Some(p)
-    } else {
-        println!("skipped: {} is absent", p.display());
-        None
-    }
-}
-
 fn load(path: PathBuf) -> (Vec<Event>, IngestReport) {
     crate::support::load(&[path])
 }
@@ -50,7 +40,9 @@ fn count(events: &[Event]) -> Counts {
 
 #[test]
 fn every_manifest_file_loads_with_its_counts() {
-    let Some(root) = real_data() else { return };
+    let Some(root) = crate::support::real_data() else {
+        return;
+    };
     let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).unwrap();
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -91,7 +83,9 @@ fn every_manifest_file_loads_with_its_counts() {
 
 #[test]
 fn damaged_evtx_files_load_partially_and_say_what_was_skipped() {
-    let Some(root) = real_data() else { return };
+    let Some(root) = crate::support::real_data() else {
+        return;
+    };
     for (name, at_least) in [
         ("sample_with_a_bad_chunk_magic.evtx", 1),
         ("sample-with-zero-data-size-event.evtx", 1),
@@ -114,7 +108,9 @@ fn damaged_evtx_files_load_partially_and_say_what_was_skipped() {
 
 #[test]
 fn evtx_4104_records_map_to_ecs() {
-    let Some(root) = real_data() else { return };
+    let Some(root) = crate::support::real_data() else {
+        return;
+    };
     let (events, _) = load(root.join("evtx/deepbluecli/Powershell-Invoke-Obfuscation-many.evtx"));
     let e = events
         .iter()

@@ -213,11 +213,15 @@ fn an_eql_rule_is_reported_as_skipped_by_name() {
 
 #[test]
 fn no_public_real_world_export_raises_the_seed_rule() {
-    let real = root().join("../shared/real-data/json");
-    if !real.exists() {
-        println!("skipped: {} is absent", real.display());
+    let Some(data) = crate::support::real_data() else {
         return;
-    }
+    };
+    let real = data.join("json");
+    assert!(
+        real.is_dir(),
+        "{} is missing from the data set",
+        real.display()
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = pstriage(
         &["scan", "--format", "ndjson", real.to_str().unwrap()],

@@ -24,3 +24,41 @@ pub fn load(paths: &[PathBuf]) -> (Vec<Event>, IngestReport) {
     }
     (events, report)
 }
+
+/// `../shared/real-data` (public logs, read in place), or `None` after printing a `skipped:` line
+/// when it is absent. Under CI (`CI=true`) it is always present, so its absence there panics:
+/// a test that skipped in CI would pass while checking nothing.
+pub fn real_data() -> Option<PathBuf> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    data_set_or_skip(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/real-data"),
+        ci,
+    )
+}
+
+fn data_set_or_skip(dir: PathBuf, ci: bool) -> Option<PathBuf> {
+    if dir.join("MANIFEST.tsv").is_file() {
+        return Some(dir);
+    }
+    let why = format!(
+        "{} is absent (no MANIFEST.tsv); it sits beside the checkout",
+        dir.display()
+    );
+    if ci {
+        panic!("CI=true but {why}");
+    }
+    println!("skipped: {why}");
+    None
+}
+
+#[test]
+fn absent_real_data_skips_locally_and_fails_under_ci() {
+    let tmp = tempfile::tempdir().unwrap();
+    let absent = tmp.path().join("real-data");
+    assert_eq!(data_set_or_skip(absent.clone(), false), None);
+    let ci = std::panic::catch_unwind(|| data_set_or_skip(absent.clone(), true));
+    assert!(ci.is_err(), "under CI a missing data set fails the test");
+    std::fs::create_dir(&absent).unwrap();
+    std::fs::write(absent.join("MANIFEST.tsv"), "file\n").unwrap();
+    assert_eq!(data_set_or_skip(absent.clone(), true), Some(absent));
+}
