@@ -9,6 +9,7 @@ pub mod hunt;
 pub mod landing;
 pub mod script;
 pub mod timeline;
+pub mod wrap;
 
 use super::app::{App, Phase, View, TABS};
 use super::keymap;

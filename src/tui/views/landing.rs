@@ -2,12 +2,14 @@
 //! fired: files, events, script blocks, hosts, users, time span, rules run and skipped,
 //! records skipped, and the way into the hunt view. Never an empty list that blames a filter.
 
+use super::wrap::wrap_step;
 use super::{time, Theme};
 use crate::safe_text;
 use crate::workspace::Workspace;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 /// `n` with thousands separated (`2,911`).
@@ -48,76 +50,75 @@ pub fn facts_line(ws: &Workspace) -> String {
 
 /// The landing of a case where no rule fired.
 pub fn render(ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
-    let mut lines = vec![
-        Line::styled(
-            format!(
-                "No rule fired on these {} script blocks.",
-                thousands(ws.script_events)
-            ),
-            theme.title(),
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    // Each entry wraps with its later rows hanging under its text.
+    let mut put = |prefix: &str, text: &str, style: Style| {
+        for row in wrap_step(prefix, &safe_text::line(text), width) {
+            lines.push(Line::styled(row, style));
+        }
+    };
+    let plain = Style::default();
+    put(
+        "",
+        &format!(
+            "No rule fired on these {} script blocks.",
+            thousands(ws.script_events)
         ),
-        Line::raw(""),
-        Line::raw(format!("  {}", facts_line(ws))),
-        Line::raw(format!(
-            "  rules run: {}",
-            ws.rules
-                .iter()
-                .map(|r| format!("{} (v{})", r.meta.name, r.meta.version))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    ];
+        theme.title(),
+    );
+    put("", "", plain);
+    put("  ", &facts_line(ws), plain);
+    let run: Vec<String> = ws
+        .rules
+        .iter()
+        .map(|r| format!("{} (v{})", r.meta.name, r.meta.version))
+        .collect();
+    put("  rules run: ", &run.join(", "), plain);
     if !ws.skipped_rules.is_empty() {
-        lines.push(Line::raw(format!(
-            "  rules skipped: {}",
-            ws.skipped_rules.len()
-        )));
+        put(
+            "  rules skipped: ",
+            &ws.skipped_rules.len().to_string(),
+            plain,
+        );
         for s in ws.skipped_rules.iter().take(5) {
-            lines.push(Line::styled(
-                format!("    {}", safe_text::line(s)),
-                theme.dim(),
-            ));
+            put("    ", s, theme.dim());
         }
     }
-    lines.push(Line::raw(format!(
-        "  records skipped: {}",
-        thousands(ws.skipped_records)
-    )));
-    let problems: Vec<&String> = ws
+    put("  records skipped: ", &thousands(ws.skipped_records), plain);
+    for d in ws
         .diagnostics
         .iter()
         .filter(|d| !ws.skipped_rules.contains(d))
         .take(5)
-        .collect();
-    for d in &problems {
-        lines.push(Line::styled(
-            format!("    {}", safe_text::line(d)),
-            theme.dim(),
-        ));
+    {
+        put("    ", d, theme.dim());
     }
-    lines.extend([
-        Line::raw(""),
-        Line::styled(
-            "Every script block is still here to read and hunt:",
-            theme.title(),
-        ),
-        Line::raw("  H  opens the hunt view: a KQL query over every event, as Kibana runs it"),
-        Line::styled(
-            "     powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
-            theme.dim(),
-        ),
-        Line::styled(
-            "     host.name:wks-0019 and powershell.file.script_block_text:\"Invoke-Mimikatz\"",
-            theme.dim(),
-        ),
-        Line::styled(
-            "     @timestamp >= \"2024-05-21\" and FromBase64String",
-            theme.dim(),
-        ),
-        Line::raw("  /  in the hunt view edits the query;  r  shows why each rule would or would not fire"),
-    ]);
+    put("", "", plain);
+    put(
+        "",
+        "Every script block is still here to read and hunt:",
+        theme.title(),
+    );
+    put(
+        "  H  ",
+        "opens the hunt view: a KQL query over every event, as Kibana runs it",
+        plain,
+    );
+    for example in [
+        "powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
+        "host.name:wks-0019 and powershell.file.script_block_text:\"Invoke-Mimikatz\"",
+        "@timestamp >= \"2024-05-21\" and FromBase64String",
+    ] {
+        put("     ", example, theme.dim());
+    }
+    put(
+        "  /  ",
+        "in the hunt view edits the query;  r  shows why each rule would or would not fire",
+        plain,
+    );
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
                 .title(" Alerts: none "),
