@@ -84,6 +84,18 @@ impl Found {
         hits
     }
 
+    /// Which fragment of its script the event is (`2/5`), or `-` for a script logged whole.
+    pub fn part(&self) -> String {
+        let fields = Fields::of_lenient(&self.event.doc);
+        match (
+            fields.first(ecs::names::SEQUENCE),
+            fields.first(ecs::names::TOTAL),
+        ) {
+            (Some(n), Some(t)) => format!("{n}/{t}"),
+            _ => "-".into(),
+        }
+    }
+
     /// The first occurrence that made the query hold, in any field.
     pub fn first_hit(&self) -> Option<&Hit> {
         let hits = self.explanation.positive_hits();

@@ -38,13 +38,6 @@ struct Row {
 impl Row {
     fn of(found: &Found) -> Row {
         let fields = Fields::of_lenient(&found.event.doc);
-        let part = match (
-            fields.first(ecs::names::SEQUENCE),
-            fields.first(ecs::names::TOTAL),
-        ) {
-            (Some(n), Some(t)) => format!("{n}/{t}"),
-            _ => "-".into(),
-        };
         Row {
             time: found
                 .time_ms
@@ -55,7 +48,7 @@ impl Row {
             script_block_id: fields
                 .first(ecs::names::SCRIPT_BLOCK_ID)
                 .unwrap_or_else(|| "-".into()),
-            part,
+            part: found.part(),
             context: found.context(),
         }
     }

@@ -211,10 +211,15 @@ impl App {
 
     /// The keymap scopes active now.
     pub fn scopes(&self) -> Vec<Scope> {
-        let mut scopes = vec![match self.view {
-            View::Alerts => Scope::Alerts,
-            View::Hunt => Scope::Hunt,
-        }];
+        let mut scopes = Vec::new();
+        match self.view {
+            // With no alert at all (the landing), the triage keys have nothing to act on.
+            View::Alerts if self.workspace().is_some_and(|w| !w.alerts.is_empty()) => {
+                scopes.push(Scope::Alerts)
+            }
+            View::Alerts => {}
+            View::Hunt => scopes.push(Scope::Hunt),
+        }
         if self.detail_focus {
             match (self.view, self.tab(), self.hunt.tab) {
                 (View::Alerts, Tab::Script, _) | (View::Hunt, _, HuntTab::Script) => {

@@ -32,21 +32,8 @@ const QUERIES: &[&str] = &[
 ];
 
 fn check(analyzer: Analyzer) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
-    let opts = LoadOptions {
-        paths: vec![root.join("sample-data"), root.join("tests/data/inputs")],
-        analyzer,
-        index_dir: Some(tmp.path().join("idx")),
-        ..LoadOptions::default()
-    };
-    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).expect("opens");
-    let events: Vec<_> = ds
-        .all_events()
-        .unwrap()
-        .into_iter()
-        .map(|a| (a, ds.event(a).unwrap()))
-        .collect();
+    let (ds, events) = crate::support::fixture_dataset(analyzer, &tmp.path().join("idx"));
     assert!(events.len() > 290);
 
     let mut queries: Vec<String> = QUERIES.iter().map(|q| q.to_string()).collect();

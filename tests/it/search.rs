@@ -7,11 +7,9 @@ use pstriage::analysis::Analyzer;
 use pstriage::ecs::Fields;
 use pstriage::hunt::{self, Hunt};
 use pstriage::rule::kql::{evaluate, parse};
-use pstriage::session::{self, LoadOptions};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::AtomicBool;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -37,19 +35,7 @@ const HUNTS: &[&str] = &[
 
 fn check(analyzer: Analyzer) {
     let tmp = tempfile::tempdir().unwrap();
-    let opts = LoadOptions {
-        paths: vec![root().join("sample-data"), root().join("tests/data/inputs")],
-        analyzer,
-        index_dir: Some(tmp.path().join("idx")),
-        ..LoadOptions::default()
-    };
-    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    let events: Vec<_> = ds
-        .all_events()
-        .unwrap()
-        .into_iter()
-        .map(|a| (a, ds.event(a).unwrap()))
-        .collect();
+    let (ds, events) = crate::support::fixture_dataset(analyzer, &tmp.path().join("idx"));
     let mut non_empty = 0;
     for q in HUNTS {
         let expr = parse(q).unwrap();

@@ -62,3 +62,45 @@ fn absent_real_data_skips_locally_and_fails_under_ci() {
     std::fs::write(absent.join("MANIFEST.tsv"), "file\n").unwrap();
     assert_eq!(data_set_or_skip(absent.clone(), true), Some(absent));
 }
+
+/// The sample data and every input fixture, indexed with `analyzer` in `index_dir`, with every
+/// event loaded back: what the engine-path and hunt tests compare the evaluator against.
+pub fn fixture_dataset(
+    analyzer: pstriage::analysis::Analyzer,
+    index_dir: &std::path::Path,
+) -> (
+    pstriage::index::Dataset,
+    Vec<(pstriage::index::EventAddr, Event)>,
+) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let opts = pstriage::session::LoadOptions {
+        paths: vec![root.join("sample-data"), root.join("tests/data/inputs")],
+        analyzer,
+        index_dir: Some(index_dir.to_path_buf()),
+        ..Default::default()
+    };
+    let ds = pstriage::session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false))
+        .expect("the fixtures open");
+    let events = ds
+        .all_events()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a, ds.event(a).unwrap()))
+        .collect();
+    (ds, events)
+}
+
+/// What a TUI frame of `w`×`h` shows, as text (one line per row).
+pub fn screen(app: &pstriage::tui::app::App, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| pstriage::tui::views::render(app, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut s = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}

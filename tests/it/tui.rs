@@ -1,6 +1,7 @@
 //! The TUI through its public seams: key sequences through `App::update`, every tab rendered
 //! with ratatui's `TestBackend` at 120×40 and 80×24, and the real binary driven in tmux.
 
+use crate::support::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pstriage::session::{self, LoadOptions};
 use pstriage::triage::Book;
@@ -35,20 +36,6 @@ fn ready_app() -> (App, tempfile::TempDir) {
     app.update(Msg::Resize(120, 40));
     app.update(Msg::Loaded(Box::new(ws)));
     (app, tmp)
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| views::render(app, f)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut s = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! an alert or a timeline hour. Hunts run here as the runner runs them (`hunt::run`,
 //! `hunt::around`) and come back as `Msg::HuntDone`.
 
+use crate::support::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pstriage::hunt;
 use pstriage::index::{Dataset, Who};
@@ -11,9 +12,6 @@ use pstriage::session::{self, LoadOptions};
 use pstriage::triage::Book;
 use pstriage::tui::app::{App, Effect, Msg, View};
 use pstriage::tui::hunt::HuntTab;
-use pstriage::tui::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -29,20 +27,6 @@ fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(key(c));
     }
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| views::render(app, f)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut s = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
 }
 
 /// An app loaded on `paths` (index in `tmp`), and the dataset its hunts run on.

@@ -5,12 +5,15 @@
 use super::*;
 
 impl App {
+    /// The selected alert's id.
+    fn current_alert_id(&self) -> Option<String> {
+        let ws = self.workspace()?;
+        self.current().map(|i| ws.alerts[i].id.clone())
+    }
+
     /// Applies a triage action to the selected alert.
     pub(super) fn triage(&mut self, action: Action, now: i64) -> Vec<Effect> {
-        let Some(id) = self
-            .current()
-            .and_then(|i| self.workspace().map(|w| w.alerts[i].id.clone()))
-        else {
+        let Some(id) = self.current_alert_id() else {
             return Vec::new();
         };
         if let Some(why) = &self.read_only {
@@ -164,10 +167,7 @@ impl App {
             Act::Close if self.current().is_some() => self.prompt = Some(Prompt::CloseReason),
             Act::Bulk if !self.list.rows.is_empty() => self.prompt = Some(Prompt::Bulk),
             Act::EditNote => {
-                let Some(id) = self
-                    .current()
-                    .and_then(|i| self.workspace().map(|ws| ws.alerts[i].id.clone()))
-                else {
+                let Some(id) = self.current_alert_id() else {
                     return Vec::new();
                 };
                 let note = self
@@ -178,10 +178,7 @@ impl App {
                 self.prompt = Some(Prompt::Note(note));
             }
             Act::Tick => {
-                let Some(id) = self
-                    .current()
-                    .and_then(|i| self.workspace().map(|ws| ws.alerts[i].id.clone()))
-                else {
+                let Some(id) = self.current_alert_id() else {
                     return Vec::new();
                 };
                 let step = self.detail.checklist_cursor;

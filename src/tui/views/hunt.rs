@@ -3,7 +3,6 @@
 //! rule's verdict). Also the query prompt's body, with a syntax error shown at its column.
 
 use super::{detail, detail_frame, landing, script, short_time, Theme};
-use crate::ecs::{self, Fields};
 use crate::index::Who;
 use crate::safe_text;
 use crate::tui::app::App;
@@ -161,14 +160,6 @@ fn render_list(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .skip(offset)
         .take(height)
         .map(|(pos, found)| {
-            let fields = Fields::of_lenient(&found.event.doc);
-            let part = match (
-                fields.first(ecs::names::SEQUENCE),
-                fields.first(ecs::names::TOTAL),
-            ) {
-                (Some(n), Some(t)) => format!("{n}/{t}"),
-                _ => "-".into(),
-            };
             let here = marked == Some(found.event.source.ord);
             let mut cells = vec![
                 Cell::from(if here { "▶" } else { " " }),
@@ -180,7 +171,7 @@ fn render_list(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     safe_text::line(found.user.as_deref().unwrap_or("-")).into_owned(),
                 ));
             }
-            cells.push(Cell::from(part));
+            cells.push(Cell::from(found.part()));
             cells.push(Cell::from(safe_text::line(&found.context()).into_owned()));
             let style = if pos == app.hunt.selected {
                 theme.selected()
