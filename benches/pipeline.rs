@@ -250,6 +250,29 @@ fn main() {
         format!("{:.3} s", secs(warm)),
         ratio(warm),
     ));
+    // A hunt from the command line on the saved index: a new process each time (start, index
+    // open, query, output), as an analyst runs it.
+    for q in [HUNTS[0], HUNTS[2]] {
+        let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/pstriage");
+        let t = Instant::now();
+        let out = Command::new(&bin)
+            .args(["search", "--count", q, "--index"])
+            .arg(&index)
+            .arg(&file)
+            .output()
+            .expect("pstriage search runs");
+        let took = t.elapsed();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        rows.push((
+            format!("search --count, new process, saved index: `{q}`"),
+            format!(
+                "{:.0} ms · {} events",
+                secs(took) * 1000.0,
+                String::from_utf8_lossy(&out.stdout).trim()
+            ),
+            ratio(took),
+        ));
+    }
     let (_, floor) = parse_floor();
     let (stream, srss, _) = run_bin(&["scan", "--stream"], &tmp.path().join("unused"), &file);
     rows.push((
