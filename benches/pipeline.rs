@@ -262,7 +262,11 @@ fn main() {
             .output()
             .expect("pstriage search runs");
         let took = t.elapsed();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         rows.push((
             format!("search --count, new process, saved index: `{q}`"),
             format!(

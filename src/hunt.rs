@@ -71,19 +71,6 @@ impl Found {
         })
     }
 
-    /// The occurrences in script-block text that made the query hold, in text order.
-    pub fn script_hits(&self) -> Vec<&Hit> {
-        let mut hits: Vec<&Hit> = self
-            .explanation
-            .positive_hits()
-            .into_iter()
-            .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT)
-            .collect();
-        hits.sort_by_key(|h| (h.value_index, h.start));
-        hits.dedup_by_key(|h| (h.value_index, h.start, h.end));
-        hits
-    }
-
     /// Which fragment of its script the event is (`2/5`), or `-` for a script logged whole.
     pub fn part(&self) -> String {
         let fields = Fields::of_lenient(&self.event.doc);
