@@ -143,8 +143,8 @@ fn run_bin(args: &[&str], index: &Path, file: &Path) -> (Duration, Memory, Strin
 /// The hunting queries measured: an exact term query, a phrase, a keyword, a date range with a
 /// term, and a bare value (every field: the evaluator reads every event).
 const HUNTS: &[&str] = &[
-    "powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
-    "powershell.file.script_block_text:\"Reflection.Emit.OpCodes\"",
+    "powershell.file.script_block_text:(VirtualAllocEx and CreateRemoteThread)",
+    "powershell.file.script_block_text:\"Runtime.InteropServices.Marshal\"",
     "host.name:ws-042",
     "@timestamp >= \"2024-05-25\" and powershell.file.script_block_text:IEX",
     "VirtualAlloc",
