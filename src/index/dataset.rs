@@ -112,6 +112,11 @@ impl Dataset {
         self.collect(&AllQuery)
     }
 
+    /// Every event carrying script-block text, in index order.
+    pub fn script_events(&self) -> Result<Vec<EventAddr>> {
+        self.collect(&*self.exists(ecs::names::SCRIPT_BLOCK_TEXT))
+    }
+
     /// Events carrying script-block text.
     pub fn script_block_count(&self) -> Result<u64> {
         let q = self.exists(ecs::names::SCRIPT_BLOCK_TEXT);

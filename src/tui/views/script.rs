@@ -76,7 +76,18 @@ fn mark_style(theme: &Theme, m: Mark, base: Style) -> Style {
     }
 }
 
-pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: Rect) {
+/// How a fragment boundary (`¦n`) is marked inside a reassembled script.
+fn boundary_style(theme: &Theme) -> Style {
+    if theme.no_color {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default().fg(Color::Black).bg(Color::Cyan)
+    }
+}
+
+/// The script's lines as drawn: a gutter of line numbers, syntax colours, marks, near misses and
+/// fragment boundaries, log text made safe. The first line says what is shown (`about`).
+pub fn text_lines(d: &ScriptView, theme: &Theme) -> Vec<Line<'static>> {
     let text = &d.text;
     let mut marks = vec![Mark::None; text.len()];
     for (start, end, term) in &d.marks {
@@ -109,11 +120,7 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
         .copied()
         .filter(|(o, _)| *o > 0)
         .collect();
-    let boundary_style = if theme.no_color {
-        Style::default().add_modifier(Modifier::REVERSED)
-    } else {
-        Style::default().fg(Color::Black).bg(Color::Cyan)
-    };
+    let boundary_style = boundary_style(theme);
     let total_lines = text.lines().count().max(1);
     let gutter = total_lines.to_string().len();
     let mut lines = vec![Line::styled(format!(" {}", d.about), theme.dim())];
@@ -149,6 +156,14 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
         lines.push(Line::from(line_spans));
         offset += raw.len() + 1;
     }
+    lines
+}
+
+pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: Rect) {
+    let text = &d.text;
+    let lines = text_lines(d, theme);
+    let boundary_style = boundary_style(theme);
+    let has_boundaries = d.boundaries.iter().any(|(o, _)| *o > 0);
     let shown_near = d.near.len().min(if area.height > 16 { 3 } else { 1 });
     let [body, legend] = Layout::vertical([
         Constraint::Min(1),
@@ -174,7 +189,7 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
         Span::raw(" "),
         Span::styled("near miss", mark_style(theme, Mark::Near, Style::default())),
     ];
-    if !boundary_at.is_empty() {
+    if has_boundaries {
         legend_spans.push(Span::raw(" "));
         legend_spans.push(Span::styled("¦n fragment n starts", boundary_style));
     }

@@ -1,0 +1,182 @@
+//! What the rules find inside decoded layers, and which logged script block a decoded layer is.
+//! PowerShell logs the text it is about to run: when a loader's `IEX` runs a decoded payload, the
+//! payload is logged as its own 4104 block on the same host, and its text equals the decoded
+//! layer (after trimming). Linking the two lets the analyst follow loader → payload.
+//!
+//! Pure: takes events, rules and decode trees, returns findings and links. Decoding is
+//! `decode`'s job; finding the events is `detect`'s. Never part of an Elastic-exact result: a
+//! finding here is `AlertKind::Decoded`, beyond what Elastic raises.
+
+use crate::alert::{self, Alert, AlertKind};
+use crate::analysis::Analyzer;
+use crate::decode::Tree;
+use crate::ecs::{self, Fields};
+use crate::event::Event;
+use crate::rule::Rule;
+use rustc_hash::FxHasher;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+/// `event` with its script text replaced by `text`: every other field (host, user, time,
+/// category…) and the source stay the outer event's, so a rule reads the decoded text in the
+/// context it was logged in.
+pub fn with_script_text(event: &Event, text: &str) -> Event {
+    let mut out = event.clone();
+    let path = ecs::names::SCRIPT_BLOCK_TEXT;
+    remove_path(&mut out.doc, path);
+    // Written back nested: `Fields` reads nested and dotted keys alike.
+    let mut node = &mut out.doc;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            node.insert(part.to_owned(), Value::String(text.to_owned()));
+            break;
+        }
+        let entry = node
+            .entry(part.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        match entry {
+            Value::Object(next) => node = next,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Removes `path` from `map` however it is spelled: nested, dotted, or dotted below a nested
+/// prefix (`{"powershell": {"file.script_block_text": …}}`).
+fn remove_path(map: &mut Map<String, Value>, path: &str) {
+    map.remove(path);
+    for (key, value) in map.iter_mut() {
+        let Some(rest) = path
+            .strip_prefix(key.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            continue;
+        };
+        if let Value::Object(inner) = value {
+            remove_path(inner, rest);
+        }
+    }
+}
+
+/// How a text is compared with logged blocks: trimmed, as PowerShell logs a script it runs.
+fn text_key(text: &str) -> u64 {
+    let mut h = FxHasher::default();
+    text.trim().hash(&mut h);
+    h.finish()
+}
+
+/// The logged script blocks of a case by (host, text), to find what a decoded layer was logged
+/// as. Holds hashes and ids only, not the texts.
+#[derive(Default)]
+pub struct LoggedBlocks {
+    by_text: HashMap<(String, u64), String>,
+}
+
+impl LoggedBlocks {
+    /// Records the block `script_block_id` of `host` with `text` (the first one of a text wins).
+    pub fn add(&mut self, host: &str, text: &str, script_block_id: &str) {
+        self.by_text
+            .entry((host.to_owned(), text_key(text)))
+            .or_insert_with(|| script_block_id.to_owned());
+    }
+
+    /// The script block id of `host` whose text is `text`, other than `not` (the block the text
+    /// was decoded from).
+    pub fn find(&self, host: &str, text: &str, not: Option<&str>) -> Option<&str> {
+        self.by_text
+            .get(&(host.to_owned(), text_key(text)))
+            .map(String::as_str)
+            .filter(|id| Some(*id) != not)
+    }
+}
+
+/// The findings of `rules` on the decoded layers of `event` (whose script text `tree` was
+/// decoded from): for each rule that does not match the logged text, the first layer (outermost
+/// first) it matches. `logged` links the layer to the block it was logged as.
+pub fn findings(
+    rules: &[Rule],
+    event: &Event,
+    tree: &Tree,
+    analyzer: Analyzer,
+    logged: Option<&LoggedBlocks>,
+) -> Vec<Alert> {
+    let fields = Fields::of_lenient(&event.doc);
+    let host = fields.first(ecs::names::HOST_NAME).unwrap_or_default();
+    let own_id = fields.first(ecs::names::SCRIPT_BLOCK_ID);
+    let mut out = Vec::new();
+    let mut pending: Vec<usize> = (0..rules.len())
+        .filter(|&i| alert::check(&rules[i], i, event, analyzer).is_none())
+        .collect();
+    for (layer, text) in tree.texts() {
+        if pending.is_empty() {
+            break;
+        }
+        let decoded = with_script_text(event, text);
+        pending.retain(|&i| {
+            let Some(mut a) = alert::check(&rules[i], i, &decoded, analyzer) else {
+                return true;
+            };
+            a.kind = AlertKind::Decoded {
+                layers: tree
+                    .chain(layer)
+                    .iter()
+                    .map(|k| k.name().to_owned())
+                    .collect(),
+                logged_as: logged
+                    .and_then(|l| l.find(&host, text, own_id.as_deref()))
+                    .map(str::to_owned),
+            };
+            out.push(a);
+            false
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(doc: serde_json::Value) -> Event {
+        Event {
+            doc: doc.as_object().unwrap().clone(),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn the_script_text_is_replaced_in_nested_and_dotted_documents() {
+        let nested = event(serde_json::json!({
+            "host": {"name": "h"},
+            "powershell": {"file": {"script_block_text": "outer", "script_block_id": "x"}}
+        }));
+        let dotted = event(serde_json::json!({
+            "host.name": "h",
+            "powershell.file.script_block_text": "outer",
+            "powershell.file.script_block_id": "x"
+        }));
+        for e in [nested, dotted] {
+            let d = with_script_text(&e, "inner");
+            let f = Fields::of_lenient(&d.doc);
+            assert_eq!(f.get(ecs::names::SCRIPT_BLOCK_TEXT).len(), 1);
+            assert_eq!(f.first(ecs::names::SCRIPT_BLOCK_TEXT).as_deref(), Some("inner"));
+            assert_eq!(f.first(ecs::names::SCRIPT_BLOCK_ID).as_deref(), Some("x"));
+            assert_eq!(f.first(ecs::names::HOST_NAME).as_deref(), Some("h"));
+        }
+    }
+
+    #[test]
+    fn logged_blocks_match_trimmed_text_on_the_same_host_only() {
+        let mut l = LoggedBlocks::default();
+        l.add("h1", "Write-Host hi\r\n", "payload");
+        assert_eq!(l.find("h1", "  Write-Host hi", None), Some("payload"));
+        assert_eq!(l.find("h2", "Write-Host hi", None), None);
+        assert_eq!(l.find("h1", "Write-Host hi", Some("payload")), None);
+    }
+}
