@@ -42,14 +42,34 @@ pub enum AlertKind {
         total: u64,
         missing: Vec<u64>,
     },
+    /// The rule matches a layer decoded from the logged text (base64, gzip, char codes, masks…)
+    /// while the logged text does not: beyond Elastic, which reads the text as logged.
+    Decoded {
+        /// Layer kinds from the logged text down to the matching layer.
+        layers: Vec<String>,
+        /// The script block id of the host's block whose text is that layer (what PowerShell
+        /// logged when the loader ran it), when there is one.
+        logged_as: Option<String>,
+    },
 }
 
 impl AlertKind {
-    /// `elastic` or `split_script`, as written in `pstriage.kind`.
+    /// `elastic`, `split_script` or `decoded`, as written in `pstriage.kind`.
     pub fn name(&self) -> &'static str {
         match self {
             AlertKind::Elastic => "elastic",
             AlertKind::SplitScript { .. } => "split_script",
+            AlertKind::Decoded { .. } => "decoded",
+        }
+    }
+
+    /// How lists label a finding beyond Elastic: a long and a short form (`None` for Elastic's
+    /// own alerts).
+    pub fn label(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            AlertKind::Elastic => None,
+            AlertKind::SplitScript { .. } => Some(("[split]", "[s]")),
+            AlertKind::Decoded { .. } => Some(("[decoded]", "[d]")),
         }
     }
 }

@@ -76,6 +76,10 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
         put("pstriage.script.total", json!(total));
         put("pstriage.script.missing", json!(missing));
     }
+    if let crate::alert::AlertKind::Decoded { layers, logged_as } = &alert.kind {
+        put("pstriage.decoded.layers", json!(layers));
+        put("pstriage.decoded.logged_as", json!(logged_as));
+    }
     put("pstriage.matched_terms", json!(alert.matched_terms));
     put("pstriage.source.path", json!(alert.event.source.path));
     put("pstriage.source.line", json!(alert.event.source.line));
@@ -130,12 +134,11 @@ fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Res
                 time_text(a),
                 safe_text::line(a.host.as_deref().unwrap_or("-")).into_owned(),
                 safe_text::line(a.user.as_deref().unwrap_or("-")).into_owned(),
-                match a.kind {
-                    crate::alert::AlertKind::Elastic => safe_text::line(&r.name).into_owned(),
-                    _ => format!(
-                        "[split script, beyond Elastic] {}",
-                        safe_text::line(&r.name)
-                    ),
+                match a.kind.label() {
+                    None => safe_text::line(&r.name).into_owned(),
+                    Some((label, _)) => {
+                        format!("{label} beyond Elastic: {}", safe_text::line(&r.name))
+                    }
                 },
                 format!("{}/{}", r.severity, r.risk_score),
                 safe_text::line(&a.matched_terms.join(", ")).into_owned(),

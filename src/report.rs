@@ -132,6 +132,17 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
                 if missing.is_empty() { String::new() } else { format!(" (missing: {missing:?})") }
             );
         }
+        if let crate::alert::AlertKind::Decoded { layers, logged_as } = &a.kind {
+            let _ = writeln!(
+                out,
+                "- **decoded-layer finding, beyond Elastic**: the rule matches the text under {}{}",
+                md(&layers.join(" › ")),
+                logged_as
+                    .as_ref()
+                    .map(|id| format!(" (logged as script block {})", md(id)))
+                    .unwrap_or_default()
+            );
+        }
         let _ = writeln!(out, "- {}", md(&a.reason));
         let _ = writeln!(
             out,

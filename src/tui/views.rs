@@ -306,14 +306,12 @@ fn render_list(
                 ));
             }
             cells.extend([
-                Cell::from(match a.kind {
-                    crate::alert::AlertKind::Elastic => {
-                        Span::raw(safe_text::line(name).into_owned())
-                    }
-                    _ => Span::styled(
+                Cell::from(match a.kind.label() {
+                    None => Span::raw(safe_text::line(name).into_owned()),
+                    Some((long, short)) => Span::styled(
                         format!(
                             "{} {}",
-                            if wide { "[split]" } else { "[s]" },
+                            if wide { long } else { short },
                             safe_text::line(name)
                         ),
                         theme.fg(Color::Magenta),
