@@ -3,7 +3,7 @@
 //! tried, and a result that is neither text nor recognisable bytes must at least look like
 //! base64, so long identifiers are not reported as payloads.
 
-use super::driver::{Found, Then};
+use super::driver::{Found, Then, MAX_FINDINGS};
 use super::lex::{find_ci, Src};
 use super::{base64, convert, dump, inflate, Limits};
 use std::ops::Range;
@@ -13,6 +13,9 @@ pub(crate) fn find(src: &Src, claimed: &[Range<usize>], limits: &Limits) -> Vec<
     let deflate = find_ci(src.text, "deflatestream").next().is_some();
     let mut found = Vec::new();
     for lit in &src.lits {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         let Some(value) = lit.value.as_deref() else {
             continue;
         };

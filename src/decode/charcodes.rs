@@ -3,7 +3,7 @@
 //! The layer is the spelled string (the `-join` around it only glues it together); a code that
 //! is no character stops the branch.
 
-use super::driver::{Found, Then};
+use super::driver::{Found, Then, MAX_FINDINGS};
 use super::lex::{eat, eat_ci, find_ci, number_at, skip_space, skip_ws, Src};
 use super::{Content, LayerKind};
 use std::ops::Range;
@@ -20,6 +20,9 @@ pub(crate) fn find(src: &Src) -> Vec<Found> {
 fn array_casts(src: &Src, found: &mut Vec<Found>) {
     let text = src.text;
     for at in find_ci(text, "char[]]") {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         let open = if at >= 1 && text.as_bytes().get(at - 1) == Some(&b'[') {
             at - 1
         } else if at >= 8 && eat_ci(text, at - 8, "[system.") == Some(at) {
@@ -45,6 +48,9 @@ fn piped_lists(src: &Src, found: &mut Vec<Found>) {
     let text = src.text;
     let b = text.as_bytes();
     for at in memchr::memchr_iter(b'(', b) {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         if (at > 0 && b.get(at - 1) == Some(&b']')) || !src.in_code(at) {
             continue;
         }
@@ -82,6 +88,9 @@ fn char_sums(src: &Src, found: &mut Vec<Found>) {
     let text = src.text;
     let mut done = 0;
     for at in find_ci(text, "[char]") {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         if at < done || !src.in_code(at) {
             continue;
         }

@@ -8,6 +8,7 @@ use super::lex::{apply_edits, back_space, eat_ci, is_word, quoted, skip_space, L
 
 pub(crate) fn rewrite(src: &Src) -> Option<String> {
     let text = src.text;
+    let in_call = in_call_flags(src);
     let mut edits = Vec::new();
     let mut i = 0;
     while i < src.lits.len() {
@@ -25,10 +26,11 @@ pub(crate) fn rewrite(src: &Src) -> Option<String> {
         if last == first {
             continue;
         }
-        if binds_before(src, src.lits[first].span.start) {
+        let call = |k: usize| in_call.get(k).copied().unwrap_or(false);
+        if binds_before(text, src.lits[first].span.start, call(first)) {
             first += 1;
         }
-        if binds_after(src, src.lits[last].span.end) {
+        if binds_after(text, src.lits[last].span.end, call(last)) {
             last -= 1;
         }
         if last <= first {
@@ -50,26 +52,24 @@ fn joined_by_plus(text: &str, a: &Lit, b: &Lit) -> bool {
 }
 
 /// Whether what comes before `start` takes the first literal away from the `+`.
-fn binds_before(src: &Src, start: usize) -> bool {
-    let text = src.text;
+fn binds_before(text: &str, start: usize, in_call: bool) -> bool {
     let at = back_space(text, start);
     let Some(prev) = text.get(..at).and_then(|t| t.chars().next_back()) else {
         return false;
     };
     match prev {
         '*' | '/' | '%' | '.' | '[' | '-' => true,
-        ',' => !in_call_arguments(src, at),
+        ',' => !in_call,
         _ => ends_with_operator(text, at, "f"),
     }
 }
 
 /// Whether what comes after `end` takes the last literal away from the `+`.
-fn binds_after(src: &Src, end: usize) -> bool {
-    let text = src.text;
+fn binds_after(text: &str, end: usize, in_call: bool) -> bool {
     let at = skip_space(text, end);
     match text.as_bytes().get(at) {
         Some(b'*' | b'/' | b'%' | b'.' | b'[') => true,
-        Some(b',') => !in_call_arguments(src, end),
+        Some(b',') => !in_call,
         Some(b'-') => eat_ci(text, at, "-f")
             .is_some_and(|e| !text.as_bytes().get(e).is_some_and(|c| is_word(*c))),
         _ => false,
@@ -89,30 +89,37 @@ fn ends_with_operator(text: &str, at: usize, name: &str) -> bool {
                 .is_some_and(u8::is_ascii_whitespace))
 }
 
-/// Whether `at` is directly inside the parentheses of a method call (`.Replace(…)`), where a
-/// comma separates arguments instead of building an array. Looks back a bounded distance.
-fn in_call_arguments(src: &Src, at: usize) -> bool {
+/// For each literal, whether it sits directly inside the parentheses of a method call
+/// (`.Replace(…)`, or a computed name `::('Name')(…)`), where a comma separates arguments
+/// instead of building an array. One pass over the code, skipping strings and comments.
+fn in_call_flags(src: &Src) -> Vec<bool> {
     let b = src.text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = at.min(b.len());
-    let floor = i.saturating_sub(4096);
-    while i > floor {
-        i -= 1;
-        if let Some(r) = src.quoted_or_comment(i) {
-            i = r.start;
+    let mut open: Vec<bool> = Vec::new();
+    let mut flags = Vec::with_capacity(src.lits.len());
+    let mut lits = src.lits.iter().peekable();
+    let mut comments = src.comments.iter().peekable();
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(l) = lits.next_if(|l| l.span.start <= i) {
+            flags.push(open.last() == Some(&true));
+            i = l.span.end.max(i + 1);
+            continue;
+        }
+        if let Some(c) = comments.next_if(|c| c.start <= i) {
+            i = c.end.max(i + 1);
             continue;
         }
         match b[i] {
-            b')' => depth += 1,
-            b'(' if depth == 0 => {
-                // `.Name(` or a computed name `::('Name')(`.
-                return i > 0 && b.get(i - 1).is_some_and(|c| is_word(*c) || *c == b')');
+            b'(' => open.push(i > 0 && (is_word(b[i - 1]) || b[i - 1] == b')')),
+            b')' => {
+                open.pop();
             }
-            b'(' => depth -= 1,
             _ => {}
         }
+        i += 1;
     }
-    false
+    flags.resize(src.lits.len(), false);
+    flags
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `[Text.Encoding]::X.GetString(...)` around it names the encoding, else bytes, which the
 //! driver may then inflate or XOR as the code around them says. Reads code; evaluates nothing.
 
-use super::driver::{Found, Then};
+use super::driver::{Found, Then, MAX_FINDINGS};
 use super::lex::{
     assigned_var, back_space, before_char, eat, ends_with_ci, find_ci, is_word, skip_space, var_at,
     Src,
@@ -27,6 +27,9 @@ pub(crate) fn find(src: &Src, limits: &Limits) -> Vec<Found> {
     let deflate = find_ci(text, "deflatestream").next().is_some();
     let mut found = Vec::new();
     for at in find_ci(text, CALL) {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         if !src.in_code(at) {
             continue;
         }

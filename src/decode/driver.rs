@@ -9,6 +9,10 @@ use super::{
 };
 use std::ops::Range;
 
+/// Most findings one finder reports for one text: the tree keeps at most `max_layers` anyway,
+/// and the bound keeps a text made of thousands of look-alike spots from costing much time.
+pub(crate) const MAX_FINDINGS: usize = 1024;
+
 /// What a finder saw in a text: a piece to decode, and what came of decoding it.
 pub(crate) struct Found {
     pub span: Range<usize>,

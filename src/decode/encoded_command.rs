@@ -2,7 +2,7 @@
 //! powershell.exe takes any prefix of the parameter name (`-e`, `-en`, `-enc`, …), the alias
 //! `-ec`, and `/` or an en dash in place of the hyphen. Only reads the text; runs nothing.
 
-use super::driver::{Found, Then};
+use super::driver::{Found, Then, MAX_FINDINGS};
 use super::lex::{is_word, Src};
 use super::{base64, text, Content, LayerKind, TextEncoding};
 
@@ -15,6 +15,9 @@ pub(crate) fn find(src: &Src) -> Vec<Found> {
     let b = text.as_bytes();
     let mut found = Vec::new();
     for (i, c) in text.char_indices() {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         if !matches!(c, '-' | '/' | '\u{2013}') {
             continue;
         }

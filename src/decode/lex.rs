@@ -63,13 +63,19 @@ impl<'a> Src<'a> {
     /// A literal with a known value at `i`, bare or in parentheses: `'x'` or `( 'x' )`.
     /// Returns it and where the expression ends.
     pub fn lit_expr_at(&self, i: usize) -> Option<(&Lit, usize)> {
-        if let Some(l) = self.lit_at(i).filter(|l| l.value.is_some()) {
-            return Some((l, l.span.end));
+        // A few levels of parentheses are real code; thousands are an attack on the stack.
+        let mut at = i;
+        let mut depth = 0;
+        while let Some(open) = eat(self.text, at, "(").filter(|_| depth < 8) {
+            at = skip_space(self.text, open);
+            depth += 1;
         }
-        let open = eat(self.text, i, "(")?;
-        let (l, end) = self.lit_expr_at(skip_space(self.text, open))?;
-        let close = eat(self.text, skip_space(self.text, end), ")")?;
-        Some((l, close))
+        let lit = self.lit_at(at).filter(|l| l.value.is_some())?;
+        let mut end = lit.span.end;
+        for _ in 0..depth {
+            end = eat(self.text, skip_space(self.text, end), ")")?;
+        }
+        Some((lit, end))
     }
 
     /// The literal last assigned to `$name` before `before`: `$name = 'x'`, also with a cast

@@ -2,7 +2,7 @@
 //! and `[Array]::Reverse($a)` on a variable assigned a literal earlier in the same text (the last
 //! assignment before the use; control flow is not followed). The layer is the reversed string.
 
-use super::driver::{Found, Then};
+use super::driver::{Found, Then, MAX_FINDINGS};
 use super::lex::{
     back_space, before_char, eat, eat_ci, find_ci, is_word, number_at, skip_ws, var_at, Src,
 };
@@ -20,6 +20,9 @@ pub(crate) fn find(src: &Src) -> Vec<Found> {
 fn negative_ranges(src: &Src, found: &mut Vec<Found>) {
     let text = src.text;
     for at in memchr::memchr_iter(b'[', text.as_bytes()) {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         if !src.in_code(at) {
             continue;
         }
@@ -43,7 +46,9 @@ fn backwards_range(text: &str, i: usize) -> Option<(Option<usize>, usize)> {
     let (count, end) = if let Some((n, end)) = number_at(text, i) {
         (Some(usize::try_from(n).unwrap_or(usize::MAX)), end)
     } else if let Some(open) = eat(text, i, "(") {
-        let close = text.get(open..)?.find(')')? + open + 1;
+        // `-($s.Length)`: the length of something, never far away.
+        let mut window = text.get(open..)?.bytes().take(256);
+        let close = window.position(|c| c == b')')? + open + 1;
         (None, close)
     } else {
         // `-$s.Length`
@@ -87,6 +92,9 @@ fn subject_before<'s>(src: &'s Src, bracket: usize) -> Option<(usize, &'s str)> 
 fn array_reverse(src: &Src, found: &mut Vec<Found>) {
     let text = src.text;
     for at in find_ci(text, "array]::reverse") {
+        if found.len() >= MAX_FINDINGS {
+            break;
+        }
         let start = if eat(text, at.saturating_sub(1), "[") == Some(at) {
             at - 1
         } else if at >= 8 && eat_ci(text, at - 8, "[system.") == Some(at) {

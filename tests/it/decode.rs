@@ -288,3 +288,53 @@ fn masks_make_hidden_words_whole() {
         ]
     );
 }
+
+/// The committed fuzz seeds are real loader shapes (encoded outside Rust, by Python's base64,
+/// gzip and zlib): each must give up the words it hides.
+#[test]
+fn the_seed_loaders_give_up_their_words() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus/decode");
+    let cases = [
+        ("encoded-command.ps1", "VirtualAlloc"),
+        ("gzip-stream.ps1", "hello"),
+        ("gzip-stream.ps1", "IEX"),
+        ("deflate-xor.ps1", "Invoke-Mimikatz -DumpCreds"),
+        ("deflate-xor.ps1", "VirtualAlloc"),
+        ("masks.ps1", "System.Management.Automation.AmsiUtils"),
+        ("masks.ps1", "Hi"),
+    ];
+    for (name, word) in cases {
+        let script = std::fs::read_to_string(dir.join(name)).unwrap();
+        let tree = decode(&script, &Limits::default());
+        assert!(
+            tree.texts().any(|(_, t)| t.contains(word)),
+            "{name}: {word} not found in {tree:#?}"
+        );
+    }
+}
+
+/// Shapes that would make a careless decoder recurse deeply or rescan the text per match.
+#[test]
+fn hostile_shapes_end() {
+    let shapes = [
+        format!(
+            "{}'x'{}.Replace('x','y')",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        ),
+        "$s[-1..-(".repeat(20_000),
+        format!("$s = 'abc'; {}", "$s[-1..-3] ".repeat(20_000)),
+        "'a'+'b','c'+'d',".repeat(20_000),
+        "\"{0}\" -f ".repeat(20_000),
+        format!(
+            "$s='QUFB'; {}",
+            "[Convert]::FromBase64String($s) ".repeat(5_000)
+        ),
+        "<# '".repeat(10_000),
+        "@'\n".repeat(10_000),
+    ];
+    for script in shapes {
+        let tree = decode(&script, &Limits::default());
+        assert!(tree.layers.len() <= Limits::default().max_layers);
+    }
+}
