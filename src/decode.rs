@@ -22,6 +22,7 @@ mod base64;
 mod charcodes;
 mod concat;
 mod convert;
+mod cursor;
 mod driver;
 mod dump;
 mod encoded_command;

@@ -4,7 +4,8 @@
 //! backtick before a symbol or a line end, and single-quoted strings and comments are kept as
 //! written, so the rewritten script still reads and means the same.
 
-use super::lex::{apply_edits, Src};
+use super::cursor::apply_edits;
+use super::lex::Src;
 use std::ops::Range;
 
 /// Letters that make a backtick an escape in a double-quoted string.

@@ -3,8 +3,9 @@
 //! tried, and a result that is neither text nor recognisable bytes must at least look like
 //! base64, so long identifiers are not reported as payloads.
 
+use super::cursor::find_ci;
 use super::driver::{Found, Then, MAX_FINDINGS};
-use super::lex::{find_ci, Src};
+use super::lex::Src;
 use super::{base64, convert, dump, inflate, Limits};
 use std::ops::Range;
 

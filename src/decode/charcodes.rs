@@ -3,8 +3,9 @@
 //! The layer is the spelled string (the `-join` around it only glues it together); a code that
 //! is no character stops the branch.
 
+use super::cursor::{eat, eat_ci, find_ci, number_at, skip_space, skip_ws};
 use super::driver::{Found, Then, MAX_FINDINGS};
-use super::lex::{eat, eat_ci, find_ci, number_at, skip_space, skip_ws, Src};
+use super::lex::Src;
 use super::{Content, LayerKind};
 use std::ops::Range;
 

@@ -4,7 +4,8 @@
 //! or `[` after it, `*` `/` `%` around it, and `,` (an array) outside a method call's
 //! arguments.
 
-use super::lex::{apply_edits, back_space, eat_ci, is_word, quoted, skip_space, Lit, Src};
+use super::cursor::{apply_edits, back_space, eat_ci, is_word, quoted, skip_space};
+use super::lex::{Lit, Src};
 
 pub(crate) fn rewrite(src: &Src) -> Option<String> {
     let text = src.text;

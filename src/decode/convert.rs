@@ -2,11 +2,11 @@
 //! `[Text.Encoding]::X.GetString(...)` around it names the encoding, else bytes, which the
 //! driver may then inflate or XOR as the code around them says. Reads code; evaluates nothing.
 
-use super::driver::{Found, Then, MAX_FINDINGS};
-use super::lex::{
+use super::cursor::{
     assigned_var, back_space, before_char, eat, ends_with_ci, find_ci, is_word, skip_space, var_at,
-    Src,
 };
+use super::driver::{Found, Then, MAX_FINDINGS};
+use super::lex::Src;
 use super::{base64, inflate, text, xor, Content, LayerKind, Limits, TextEncoding};
 use std::ops::Range;
 

@@ -2,8 +2,9 @@
 //! powershell.exe takes any prefix of the parameter name (`-e`, `-en`, `-enc`, …), the alias
 //! `-ec`, and `/` or an en dash in place of the hyphen. Only reads the text; runs nothing.
 
+use super::cursor::is_word;
 use super::driver::{Found, Then, MAX_FINDINGS};
-use super::lex::{is_word, Src};
+use super::lex::Src;
 use super::{base64, text, Content, LayerKind, TextEncoding};
 
 const NAME: &str = "encodedcommand";

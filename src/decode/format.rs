@@ -3,7 +3,8 @@
 //! (`{0,5}`, `{0:x}`), a missing argument or an argument that is not a literal leaves the
 //! expression as written.
 
-use super::lex::{apply_edits, back_space, eat, eat_ci, is_word, quoted, skip_space, skip_ws, Src};
+use super::cursor::{apply_edits, back_space, eat, eat_ci, is_word, quoted, skip_space, skip_ws};
+use super::lex::Src;
 
 pub(crate) fn rewrite(src: &Src) -> Option<String> {
     let text = src.text;

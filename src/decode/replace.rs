@@ -4,7 +4,8 @@
 //! (`\.`) allowed; a replacement with `$` (a group reference) is not evaluated. The chain is
 //! rewritten up to its last step that could be applied.
 
-use super::lex::{apply_edits, back_space, eat, eat_ci, is_word, quoted, skip_space, skip_ws, Src};
+use super::cursor::{apply_edits, back_space, eat, eat_ci, is_word, quoted, skip_space, skip_ws};
+use super::lex::Src;
 
 pub(crate) fn rewrite(src: &Src) -> Option<String> {
     let text = src.text;

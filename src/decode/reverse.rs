@@ -2,10 +2,11 @@
 //! and `[Array]::Reverse($a)` on a variable assigned a literal earlier in the same text (the last
 //! assignment before the use; control flow is not followed). The layer is the reversed string.
 
-use super::driver::{Found, Then, MAX_FINDINGS};
-use super::lex::{
-    back_space, before_char, eat, eat_ci, find_ci, is_word, number_at, skip_ws, var_at, Src,
+use super::cursor::{
+    back_space, before_char, eat, eat_ci, find_ci, is_word, number_at, skip_ws, var_at,
 };
+use super::driver::{Found, Then, MAX_FINDINGS};
+use super::lex::Src;
 use super::{Content, LayerKind};
 use std::ops::Range;
 

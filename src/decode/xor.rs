@@ -2,7 +2,8 @@
 //! pipeline applies to them (`$b[$i] = $b[$i] -bxor 0x35`, `$b | % { $_ -bxor 35 }`) and
 //! undoes it. Only a literal key is used; a key in a variable or an expression is not guessed.
 
-use super::lex::{find_ci, number_at, skip_ws, Src};
+use super::cursor::{find_ci, number_at, skip_ws};
+use super::lex::Src;
 
 /// How far before a `-bxor` the bytes' variable (or `$_`) must be named for the key to count.
 const WINDOW: usize = 200;
