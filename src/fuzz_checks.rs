@@ -85,3 +85,63 @@ pub fn rule_toml(data: &[u8]) {
     };
     let _ = crate::rule::load(text, "fuzz.toml");
 }
+
+/// The de-obfuscator: no panic; every layer and stopped branch lies inside its parent's text (on
+/// character boundaries) or bytes, parents come before children, and the limits hold.
+pub fn decode(data: &[u8]) {
+    use crate::decode::{Content, Limits};
+    let Ok(script) = std::str::from_utf8(data) else {
+        return;
+    };
+    // Small limits, so the fuzzer reaches them.
+    let limits = Limits {
+        max_depth: 5,
+        max_layer_bytes: 1 << 16,
+        max_ratio: 20,
+        max_layers: 32,
+        min_bare_base64: 16,
+        max_total_bytes: 1 << 18,
+    };
+    let tree = crate::decode::decode(script, &limits);
+    let parent_len = |parent: Option<usize>, i: usize| -> (usize, Option<&str>) {
+        match parent {
+            None => (script.len(), Some(script)),
+            Some(p) => {
+                assert!(p < i, "parent {p} of {i} does not come first");
+                match &tree.layers[p].content {
+                    Content::Text(t) => (t.len(), Some(t.as_str())),
+                    Content::Binary(b) => (b.len(), None),
+                }
+            }
+        }
+    };
+    let spans = tree
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i, l.parent, l.span.clone()))
+        .chain(
+            tree.stopped
+                .iter()
+                .map(|s| (tree.layers.len(), s.parent, s.span.clone())),
+        );
+    for (i, parent, span) in spans {
+        let (len, text) = parent_len(parent, i);
+        assert!(
+            span.start <= span.end && span.end <= len,
+            "span {span:?} of {len}"
+        );
+        if let Some(text) = text {
+            assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+        }
+    }
+    assert!(tree.layers.len() <= limits.max_layers);
+    assert!(tree.stopped.len() <= limits.max_layers);
+    let mut total = 0;
+    for (i, l) in tree.layers.iter().enumerate() {
+        assert!(l.content.len() <= limits.max_layer_bytes);
+        assert!(tree.depth_of(i) <= limits.max_depth);
+        total += l.content.len();
+    }
+    assert!(total <= limits.max_total_bytes);
+}

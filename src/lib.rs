@@ -2,6 +2,7 @@
 pub mod alert;
 pub mod analysis;
 pub mod commands;
+pub mod decode;
 pub mod detect;
 pub mod ecs;
 pub mod event;

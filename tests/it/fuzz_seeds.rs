@@ -164,3 +164,8 @@ fn analyzers_seeds() {
 fn rule_toml_seeds() {
     run("rule_toml", pstriage::fuzz_checks::rule_toml);
 }
+
+#[test]
+fn decode_seeds() {
+    run("decode", pstriage::fuzz_checks::decode);
+}

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 mod analysis_golden;
 mod architecture;
+mod decode;
 mod durability;
 mod engine_paths;
 mod fragments;

@@ -1,0 +1,64 @@
+//! Token-level noise that hides words from a search without hiding a payload: backticks inside
+//! words, strings split and re-joined, `-f` formats and `.Replace` / `-replace` chains over
+//! literals. Each pass rewrites every spot of its kind in the whole text; the driver keeps one
+//! pass per layer, so the tree says which masks a script used, in order. A pass only rewrites
+//! what is literal (no variables), so the rewritten script means what the original did.
+
+use super::lex::Src;
+use super::{backtick, concat, format, replace, LayerKind};
+
+/// A pass: the rewritten text, or `None` when it found nothing to rewrite.
+type Pass = fn(&Src) -> Option<String>;
+
+/// The first pass that changes `text`, in the order obfuscators usually stack them (innermost
+/// first), with the rewritten text.
+pub(crate) fn first_pass(text: &str) -> Option<(LayerKind, String)> {
+    let passes: [(LayerKind, Pass); 4] = [
+        (LayerKind::Backtick, backtick::rewrite),
+        (LayerKind::Concat, concat::rewrite),
+        (LayerKind::Format, format::rewrite),
+        (LayerKind::Replace, replace::rewrite),
+    ];
+    let src = Src::new(text);
+    passes
+        .iter()
+        .find_map(|(kind, pass)| pass(&src).filter(|out| out != text).map(|out| (*kind, out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_peel_one_kind_at_a_time() {
+        let mut text = "$k = [Ref].Assembly.GetType(('System.Management.Automation.'+'Am'+'si{0}' -f 'Utils').Replace('X','')); I`E`X $k".to_owned();
+        let mut kinds = Vec::new();
+        while let Some((kind, next)) = first_pass(&text) {
+            kinds.push(kind);
+            text = next;
+        }
+        assert_eq!(
+            kinds,
+            vec![
+                LayerKind::Backtick,
+                LayerKind::Concat,
+                LayerKind::Format,
+                LayerKind::Concat,
+                LayerKind::Replace
+            ]
+        );
+        assert_eq!(
+            text,
+            "$k = [Ref].Assembly.GetType('System.Management.Automation.AmsiUtils'); IEX $k"
+        );
+    }
+
+    #[test]
+    fn plain_scripts_have_no_mask() {
+        assert_eq!(
+            first_pass("Get-Process | Where-Object { $_.CPU -gt 10 }"),
+            None
+        );
+        assert_eq!(first_pass("$a = 'x' + $b; \"{0}\" -f $c"), None);
+    }
+}

