@@ -50,6 +50,9 @@ pub enum AlertKind {
         /// The script block id of the host's block whose text is that layer (what PowerShell
         /// logged when the loader ran it), when there is one.
         logged_as: Option<String>,
+        /// The text as logged (the alert's event holds the decoded layer's text instead), for
+        /// the Decoded tab to peel again.
+        logged_text: String,
     },
 }
 

@@ -109,6 +109,9 @@ pub fn findings(
     let fields = Fields::of_lenient(&event.doc);
     let host = fields.first(ecs::names::HOST_NAME).unwrap_or_default();
     let own_id = fields.first(ecs::names::SCRIPT_BLOCK_ID);
+    let logged_text = fields
+        .first(ecs::names::SCRIPT_BLOCK_TEXT)
+        .unwrap_or_default();
     let mut out = Vec::new();
     let mut pending: Vec<usize> = (0..rules.len())
         .filter(|&i| alert::check(&rules[i], i, event, analyzer).is_none())
@@ -131,6 +134,7 @@ pub fn findings(
                 logged_as: logged
                     .and_then(|l| l.find(&host, text, own_id.as_deref()))
                     .map(str::to_owned),
+                logged_text: logged_text.clone(),
             };
             out.push(a);
             false
@@ -146,7 +150,9 @@ mod tests {
     fn event(doc: serde_json::Value) -> Event {
         Event {
             doc: doc.as_object().unwrap().clone(),
-            ..Event::default()
+            es_id: None,
+            es_index: None,
+            source: Default::default(),
         }
     }
 
@@ -165,7 +171,10 @@ mod tests {
             let d = with_script_text(&e, "inner");
             let f = Fields::of_lenient(&d.doc);
             assert_eq!(f.get(ecs::names::SCRIPT_BLOCK_TEXT).len(), 1);
-            assert_eq!(f.first(ecs::names::SCRIPT_BLOCK_TEXT).as_deref(), Some("inner"));
+            assert_eq!(
+                f.first(ecs::names::SCRIPT_BLOCK_TEXT).as_deref(),
+                Some("inner")
+            );
             assert_eq!(f.first(ecs::names::SCRIPT_BLOCK_ID).as_deref(), Some("x"));
             assert_eq!(f.first(ecs::names::HOST_NAME).as_deref(), Some("h"));
         }

@@ -1,6 +1,10 @@
 //! Running rules over an open dataset: the compiled tantivy query finds candidates, the pure
 //! evaluator confirms each (see `alert::check`). Results are sorted by time, then source order.
 
+mod decoded;
+
+pub use decoded::{decoded_pass, DecodedFrom, DecodedPass};
+
 use crate::alert::{self, Alert, AlertKind};
 use crate::ecs;
 use crate::index::{self, Dataset, EventAddr};

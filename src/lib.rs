@@ -3,6 +3,7 @@ pub mod alert;
 pub mod analysis;
 pub mod commands;
 pub mod decode;
+pub mod decoded;
 pub mod detect;
 pub mod ecs;
 pub mod event;

@@ -76,7 +76,10 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
         put("pstriage.script.total", json!(total));
         put("pstriage.script.missing", json!(missing));
     }
-    if let crate::alert::AlertKind::Decoded { layers, logged_as } = &alert.kind {
+    if let crate::alert::AlertKind::Decoded {
+        layers, logged_as, ..
+    } = &alert.kind
+    {
         put("pstriage.decoded.layers", json!(layers));
         put("pstriage.decoded.logged_as", json!(logged_as));
     }

@@ -132,7 +132,10 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
                 if missing.is_empty() { String::new() } else { format!(" (missing: {missing:?})") }
             );
         }
-        if let crate::alert::AlertKind::Decoded { layers, logged_as } = &a.kind {
+        if let crate::alert::AlertKind::Decoded {
+            layers, logged_as, ..
+        } = &a.kind
+        {
             let _ = writeln!(
                 out,
                 "- **decoded-layer finding, beyond Elastic**: the rule matches the text under {}{}",

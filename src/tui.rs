@@ -6,6 +6,7 @@ pub mod app;
 pub mod derived;
 pub mod hunt;
 pub mod keymap;
+pub mod layers;
 pub mod list;
 pub mod prompt;
 pub mod views;

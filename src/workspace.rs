@@ -39,6 +39,10 @@ pub struct Workspace {
     pub scripts: Vec<Script>,
     /// True once the second phase is merged.
     pub complete: bool,
+    /// Every logged script block by (host, text), to link decoded layers (second phase).
+    pub logged: crate::decoded::LoggedBlocks,
+    /// Logged blocks that a loader's decoded layer equals (second phase).
+    pub decoded_from: HashMap<(String, String), crate::detect::DecodedFrom>,
 }
 
 pub use crate::index::TimesBy;
@@ -47,6 +51,7 @@ pub use crate::index::TimesBy;
 pub struct SecondPhaseResult {
     pub scripts: Vec<Script>,
     pub split: Vec<Alert>,
+    pub decoded: crate::detect::DecodedPass,
     pub host_times: TimesBy,
     pub user_times: TimesBy,
 }
@@ -64,9 +69,16 @@ impl SecondPhase {
         let split =
             crate::detect::split_findings_from(&scripts, &self.rules, &self.alerted, ds.analyzer());
         let (host_times, user_times) = ds.event_times()?;
+        let decoded = crate::detect::decoded_pass(
+            ds,
+            &self.rules,
+            &scripts,
+            &crate::decode::Limits::default(),
+        )?;
         Ok(SecondPhaseResult {
             scripts,
             split,
+            decoded,
             host_times,
             user_times,
         })
@@ -101,6 +113,8 @@ impl Workspace {
             diagnostics: report.diagnostics.iter().map(|d| d.to_string()).collect(),
             scripts: Vec::new(),
             complete: false,
+            logged: Default::default(),
+            decoded_from: HashMap::new(),
         })
     }
 
@@ -116,6 +130,9 @@ impl Workspace {
     pub fn merge(&mut self, r: SecondPhaseResult) {
         self.scripts = r.scripts;
         self.alerts.extend(r.split);
+        self.alerts.extend(r.decoded.findings);
+        self.logged = r.decoded.logged;
+        self.decoded_from = r.decoded.decoded_from;
         crate::detect::sort(&mut self.alerts);
         self.hosts = Some(r.host_times.len());
         self.users = Some(r.user_times.len());

@@ -26,8 +26,14 @@ pub struct ScanArgs {
     pub reassembled: bool,
     /// Evaluate the rules while reading, without building an index: for pipelines that only
     /// want the alerts. Same alerts as the indexed scan.
-    #[arg(long, conflicts_with = "reassembled")]
+    #[arg(long, conflicts_with_all = ["reassembled", "decoded"])]
     pub stream: bool,
+    /// Also report decoded-layer findings: rules that match a layer the script decodes to
+    /// (base64, -EncodedCommand, gzip/deflate, char codes, reversal, masks, XOR; decoded
+    /// statically, never run) while the logged text does not. They carry pstriage.kind
+    /// "decoded", pstriage.decoded.layers and pstriage.decoded.logged_as. Beyond Elastic.
+    #[arg(long)]
+    pub decoded: bool,
     /// Export files or directories (recursed).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -38,7 +44,7 @@ pub fn run(load: &LoadArgs, args: ScanArgs) -> anyhow::Result<()> {
     if args.stream {
         scan_stream(opts, args.format)
     } else {
-        scan_indexed(opts, args.format, args.reassembled)
+        scan_indexed(opts, args.format, args.reassembled, args.decoded)
     }
 }
 
@@ -75,23 +81,52 @@ fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
     finish(&alerts, &set.rules, format, &how, started)
 }
 
-fn scan_indexed(opts: LoadOptions, format: Format, reassembled: bool) -> anyhow::Result<()> {
+fn scan_indexed(
+    opts: LoadOptions,
+    format: Format,
+    reassembled: bool,
+    decoded: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
     set.skipped.iter().for_each(say);
     let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false))?;
     session::report_loading(&ds, |m| say(m));
     let mut alerts = crate::detect::run(&ds, &set.rules).context("running the rules")?;
+    let mut scripts = None;
     if reassembled {
         let before = alerts.len();
-        let scripts = crate::detect::add_split_findings(&ds, &set.rules, &mut alerts)
+        let all = crate::detect::add_split_findings(&ds, &set.rules, &mut alerts)
             .context("reassembling scripts")?;
         say(format_args!(
             "{} multi-fragment scripts ({} partial), {}",
-            scripts.len(),
-            scripts.iter().filter(|s| s.is_partial()).count(),
+            all.len(),
+            all.iter().filter(|s| s.is_partial()).count(),
             count_of(alerts.len() - before, "split-script finding")
         ));
+        scripts = Some(all);
+    }
+    if decoded {
+        let scripts = match scripts {
+            Some(s) => s,
+            None => crate::detect::scripts(&ds).context("reassembling scripts")?,
+        };
+        let pass = crate::detect::decoded_pass(
+            &ds,
+            &set.rules,
+            &scripts,
+            &crate::decode::Limits::default(),
+        )
+        .context("decoding script blocks")?;
+        say(format_args!(
+            "{} decoded: {} with encoded, compressed or masked layers, {} of them logged again when run; {}",
+            count_of(pass.texts, "script text"),
+            pass.with_layers,
+            pass.decoded_from.len(),
+            count_of(pass.findings.len(), "decoded-layer finding")
+        ));
+        alerts.extend(pass.findings);
+        crate::detect::sort(&mut alerts);
     }
     let how = format!(
         "{}; index {} ({})",

@@ -62,7 +62,8 @@ pub fn decoded_pass(
             layered.push((event, tree));
         }
     };
-    for addr in ds.script_events()? {
+    // In time order: when several loaders decode to one logged block, the earliest is named.
+    for addr in ds.in_time_order(ds.script_events()?)? {
         let event = ds.event(addr)?;
         let f = Fields::of_lenient(&event.doc);
         let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
@@ -87,7 +88,11 @@ pub fn decoded_pass(
                 let key = (host.clone(), target.to_owned());
                 pass.decoded_from.entry(key).or_insert_with(|| DecodedFrom {
                     loader: own.clone().unwrap_or_default(),
-                    layers: tree.chain(layer).iter().map(|k| k.name().to_owned()).collect(),
+                    layers: tree
+                        .chain(layer)
+                        .iter()
+                        .map(|k| k.name().to_owned())
+                        .collect(),
                 });
             }
         }

@@ -80,14 +80,16 @@ pub enum Tab {
     Checklist,
     Event,
     Rule,
+    Decoded,
 }
 
-pub const TABS: [Tab; 5] = [
+pub const TABS: [Tab; 6] = [
     Tab::Script,
     Tab::Timeline,
     Tab::Checklist,
     Tab::Event,
     Tab::Rule,
+    Tab::Decoded,
 ];
 
 impl Tab {
@@ -98,6 +100,7 @@ impl Tab {
             Tab::Checklist => "3 Checklist",
             Tab::Event => "4 Event",
             Tab::Rule => "5 Rule",
+            Tab::Decoded => "6 Decoded",
         }
     }
 }
@@ -146,6 +149,8 @@ pub struct Detail {
     pub whole_script: bool,
     /// The selected alert's script, marks and timeline window (see `derived`).
     pub derived: Option<derived::Derived>,
+    /// The Decoded tab of the selected alert's event, made when the tab is shown.
+    pub decoded: Option<super::layers::DecodedView>,
 }
 
 pub struct App {
@@ -222,9 +227,8 @@ impl App {
         }
         if self.detail_focus {
             match (self.view, self.tab(), self.hunt.tab) {
-                (View::Alerts, Tab::Script, _) | (View::Hunt, _, HuntTab::Script) => {
-                    scopes.push(Scope::Script)
-                }
+                (View::Alerts, Tab::Script | Tab::Decoded, _)
+                | (View::Hunt, _, HuntTab::Script | HuntTab::Decoded) => scopes.push(Scope::Script),
                 (View::Alerts, Tab::Checklist, _) => scopes.push(Scope::Checklist),
                 (View::Alerts, Tab::Timeline, _) => scopes.push(Scope::Timeline),
                 _ => {}
@@ -325,6 +329,51 @@ impl App {
 
     /// The one update function.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let effects = self.update_state(msg);
+        self.refresh_decoded();
+        effects
+    }
+
+    /// Makes the Decoded tab of the shown event when that tab is open and the event changed
+    /// (decoding waits until someone looks: it is the costliest pane).
+    fn refresh_decoded(&mut self) {
+        let Phase::Ready(ws) = &self.phase else {
+            return;
+        };
+        match self.view {
+            View::Alerts if self.detail.tab == Tab::Decoded => {
+                let Some(i) = self.list.current() else { return };
+                let alert = &ws.alerts[i];
+                let shown = self.detail.decoded.as_ref().map(|d| (d.ord, d.alert));
+                if shown != Some((alert.event.source.ord, Some(i))) {
+                    // A decoded-layer finding's event holds the layer: peel the logged text.
+                    let view = match &alert.kind {
+                        crate::alert::AlertKind::Decoded { logged_text, .. } => {
+                            let logged =
+                                crate::decoded::with_script_text(&alert.event, logged_text);
+                            super::layers::compute(ws, &logged)
+                        }
+                        _ => super::layers::compute(ws, &alert.event),
+                    };
+                    self.detail.decoded = Some(super::layers::DecodedView {
+                        alert: Some(i),
+                        ..view
+                    });
+                }
+            }
+            View::Hunt if self.hunt.tab == HuntTab::Decoded => {
+                let Some(found) = self.hunt.current() else {
+                    return;
+                };
+                if self.hunt.decoded.as_ref().map(|d| d.ord) != Some(found.event.source.ord) {
+                    self.hunt.decoded = Some(super::layers::compute(ws, &found.event));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn update_state(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Resize(w, h) => self.size = (w, h),
             Msg::Progress(p) => {
@@ -355,8 +404,11 @@ impl App {
                 }
                 self.rederive();
                 self.recount();
-                // The whole script of a hunted event may exist now.
+                // The whole script of a hunted event, and the decoded layers' links, may exist
+                // now.
                 self.hunt.derived = None;
+                self.hunt.decoded = None;
+                self.detail.decoded = None;
                 self.rederive_hunt();
             }
             Msg::Failed(e) => self.phase = Phase::Failed(e),

@@ -25,13 +25,15 @@ pub enum HuntTab {
     Timeline,
     Event,
     Rules,
+    Decoded,
 }
 
-pub const HUNT_TABS: [HuntTab; 4] = [
+pub const HUNT_TABS: [HuntTab; 5] = [
     HuntTab::Script,
     HuntTab::Timeline,
     HuntTab::Event,
     HuntTab::Rules,
+    HuntTab::Decoded,
 ];
 
 impl HuntTab {
@@ -41,6 +43,7 @@ impl HuntTab {
             HuntTab::Timeline => "2 Timeline",
             HuntTab::Event => "3 Event",
             HuntTab::Rules => "4 Rules: would they fire?",
+            HuntTab::Decoded => "5 Decoded",
         }
     }
 }
@@ -120,6 +123,8 @@ pub struct HuntView {
     pub tab: HuntTab,
     /// Show the whole reassembled script of the selected event (`a`).
     pub whole: bool,
+    /// The Decoded tab of the selected event, made when the tab is shown.
+    pub decoded: Option<super::layers::DecodedView>,
 }
 
 impl HuntView {

@@ -126,10 +126,10 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(
-        "1-5",
+        "1-6",
         Act::Tab(0),
         Scope::Everywhere,
-        "detail tab: script, timeline, checklist, event, rule",
+        "detail tab: script, timeline, checklist, event, rule, decoded",
         true,
     ),
     b(
@@ -290,7 +290,7 @@ pub fn lookup(key: KeyEvent, scopes: &[Scope]) -> Option<Act> {
         KeyCode::PageUp => Act::PageUp,
         KeyCode::Tab => Act::FocusNext,
         KeyCode::BackTab => Act::FocusPrev,
-        KeyCode::Char(c @ '1'..='5') => Act::Tab(c as usize - '1' as usize),
+        KeyCode::Char(c @ '1'..='6') => Act::Tab(c as usize - '1' as usize),
         KeyCode::Char('/') => Act::Search,
         KeyCode::Char('f') => Act::FilterStatus,
         KeyCode::Char('o') => Act::Sort,
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn every_lookup_result_is_in_the_table() {
-        for c in "jkgGqfo/scBme nNwahlu?12345[]HC+-rSb".chars() {
+        for c in "jkgGqfo/scBme nNwahlu?123456[]HC+-rSb".chars() {
             let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
             let all = [
                 Scope::Alerts,

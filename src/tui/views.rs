@@ -4,6 +4,7 @@
 //! reaches a widget.
 
 pub mod checklist;
+pub mod decoded;
 pub mod detail;
 pub mod hunt;
 pub mod landing;
@@ -474,6 +475,10 @@ fn render_detail(
             content,
         ),
         super::app::Tab::Rule => detail::render_rule(app, ws, alert, theme, f, content),
+        super::app::Tab::Decoded => match &app.detail.decoded {
+            Some(d) if d.alert == Some(i) => decoded::render(d, &app.pane, theme, f, content),
+            _ => f.render_widget(Paragraph::new(" decoding…"), content),
+        },
     }
 }
 

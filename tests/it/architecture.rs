@@ -154,7 +154,7 @@ fn the_readme_lists_every_key_binding() {
     }
     for b in pstriage::tui::keymap::KEYMAP {
         let first = b.keys.split(' ').next().unwrap();
-        let first = if first == "1-5" { "1" } else { first };
+        let first = if first == "1-6" { "1" } else { first };
         assert!(
             keys.contains(first),
             "README's key table lacks {} ({}); it has {keys:?}",

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use pstriage::decode::{decode, Content, LayerKind, Limits, TextEncoding, Tree};
 use std::io::Write;
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
@@ -30,11 +30,11 @@ fn b64(bytes: &[u8]) -> String {
     out
 }
 
-fn utf16le(s: &str) -> Vec<u8> {
+pub(crate) fn utf16le(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::default());
     e.write_all(data).unwrap();
     e.finish().unwrap()
@@ -51,7 +51,7 @@ fn ps_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn gzip_loader(payload: &[u8]) -> String {
+pub(crate) fn gzip_loader(payload: &[u8]) -> String {
     format!(
         "IEX (New-Object IO.StreamReader(New-Object IO.Compression.GzipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String('{}'))),[IO.Compression.CompressionMode]::Decompress))).ReadToEnd()",
         b64(payload)

@@ -2,6 +2,7 @@
 mod analysis_golden;
 mod architecture;
 mod decode;
+mod decoded_findings;
 mod durability;
 mod engine_paths;
 mod fragments;

@@ -272,6 +272,12 @@ fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: 
             )
         }
         HuntTab::Rules => detail::render_verdicts(app, ws, d, theme, f, content),
+        HuntTab::Decoded => match &app.hunt.decoded {
+            Some(dv) if dv.ord == found.event.source.ord => {
+                super::decoded::render(dv, &app.pane, theme, f, content)
+            }
+            _ => f.render_widget(Paragraph::new(" decoding…"), content),
+        },
     }
 }
 

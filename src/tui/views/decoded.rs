@@ -1,0 +1,99 @@
+//! The Decoded tab: the layer tree of a script (kind, byte range in the parent, size, what it was
+//! logged as), then each layer — text with PowerShell colours and the rules' terms marked,
+//! binary as a hex dump with its hints. Binary bytes never reach the terminal raw.
+
+use super::{script, Theme};
+use crate::safe_text;
+use crate::tui::app::Pane;
+use crate::tui::layers::{DecodedView, LayerBody};
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+pub fn render(d: &DecodedView, pane: &Pane, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    if let Some(from) = &d.decoded_from {
+        lines.push(Line::styled(
+            format!(" decoded from {}", safe_text::line(from)),
+            theme.fg(Color::Magenta),
+        ));
+    }
+    if d.layers.is_empty() && d.stopped.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                " No encoded, compressed or masked layer in {} (static decoding: nothing is run).",
+                d.source
+            ),
+            theme.dim(),
+        ));
+        f.render_widget(Paragraph::new(lines), area);
+        return;
+    }
+    lines.push(Line::styled(
+        format!(
+            " {} layers in {} (decoded statically: nothing is run)",
+            d.layers.len(),
+            d.source
+        ),
+        theme.title(),
+    ));
+    for (n, l) in d.layers.iter().enumerate() {
+        let mut spans = vec![
+            Span::raw(format!(
+                " {}{} ",
+                "  ".repeat(l.depth.saturating_sub(1)),
+                n + 1
+            )),
+            Span::styled(l.kind.to_owned(), theme.title()),
+            Span::styled(
+                format!(
+                    "  bytes {}..{} of its parent · {} bytes",
+                    l.span.0, l.span.1, l.size
+                ),
+                theme.dim(),
+            ),
+        ];
+        if let Some(id) = &l.logged_as {
+            spans.push(Span::styled(
+                format!("  · logged as {}", safe_text::line(id)),
+                theme.fg(Color::Magenta),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    for s in &d.stopped {
+        lines.push(Line::styled(
+            format!("   stopped: {}", safe_text::line(s)),
+            theme.fg(Color::Yellow),
+        ));
+    }
+    for (n, l) in d.layers.iter().enumerate() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("── layer {} · {} ──", n + 1, l.kind),
+            theme.title(),
+        ));
+        match &l.body {
+            LayerBody::Text(view) => {
+                lines.extend(script::text_lines(view, theme).into_iter().skip(1))
+            }
+            LayerBody::Binary { dump, hints } => {
+                for h in hints {
+                    lines.push(Line::styled(format!(" {h}"), theme.fg(Color::Red)));
+                }
+                lines.extend(
+                    dump.lines()
+                        .map(|r| Line::raw(safe_text::line(r).into_owned())),
+                );
+            }
+        }
+    }
+    let mut p =
+        Paragraph::new(lines).scroll((pane.scroll, if pane.wrap { 0 } else { pane.hscroll }));
+    if pane.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    f.render_widget(p, area);
+}

@@ -1,0 +1,170 @@
+//! Findings on decoded layers (`scan --decoded`, the TUI's second phase and Decoded tab): a
+//! loader whose logged text holds no rule term, but whose `-EncodedCommand` or gzip payload does,
+//! gives a `decoded` finding linked to the block PowerShell logged when it ran the payload; the
+//! Decoded tab shows the layers, the rule terms marked and both links. Without `--decoded`,
+//! `scan` stays Elastic-exact.
+
+use crate::decode::{b64, gzip, gzip_loader, utf16le};
+use crate::support::screen;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pstriage::session::{self, LoadOptions};
+use pstriage::triage::Book;
+use pstriage::tui::app::{App, Msg};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+
+/// The payload: both groups of the injection rule, so Elastic alerts on it where it is logged.
+const PAYLOAD: &str =
+    "$k = [K32]::VirtualAlloc(0, 4096, 0x3000, 0x40)\n[K32]::CreateThread(0, 0, $k, 0, 0, 0)";
+
+fn doc(t: &str, id: &str, text: &str) -> String {
+    serde_json::json!({
+        "@timestamp": t,
+        "event": {"category": "process", "code": "4104"},
+        "host": {"name": "wks-7", "os": {"type": "windows"}},
+        "user": {"id": "S-1-5-21-1-2-3-1001"},
+        "powershell": {"file": {"script_block_id": id, "script_block_text": text}, "sequence": 1, "total": 1},
+    })
+    .to_string()
+}
+
+/// A loader (`-EncodedCommand`) at 10:00, the payload it ran logged at 10:00:01, and a gzip
+/// loader at 11:00 whose payload was never logged.
+fn case(dir: &Path) -> PathBuf {
+    let enc = format!("powershell.exe -NoProfile -enc {}", b64(&utf16le(PAYLOAD)));
+    let lines = [
+        doc("2024-06-01T10:00:00Z", "loader-1", &enc),
+        doc("2024-06-01T10:00:01Z", "payload-1", PAYLOAD),
+        doc(
+            "2024-06-01T11:00:00Z",
+            "loader-2",
+            &gzip_loader(&gzip(PAYLOAD.as_bytes())),
+        ),
+    ];
+    let p = dir.join("loaders.ndjson");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    p
+}
+
+fn scan(args: &[&str], dir: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_pstriage"))
+        .args(["scan", "--format", "ndjson", "--index"])
+        .arg(dir.join("idx"))
+        .args(args)
+        .arg(case(dir))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn id(a: &serde_json::Value) -> &str {
+    a["powershell"]["file"]["script_block_id"]
+        .as_str()
+        .unwrap_or("")
+}
+
+#[test]
+fn decoded_findings_name_their_layers_and_what_the_payload_was_logged_as() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Elastic-exact: only the logged payload alerts.
+    let plain = scan(&[], tmp.path());
+    assert_eq!(plain.len(), 1);
+    assert_eq!(id(&plain[0]), "payload-1");
+    assert_eq!(plain[0]["pstriage.kind"], "elastic");
+
+    let all = scan(&["--decoded"], tmp.path());
+    assert_eq!(all.len(), 3, "{all:#?}");
+    let decoded: Vec<_> = all
+        .iter()
+        .filter(|a| a["pstriage.kind"] == "decoded")
+        .collect();
+    assert_eq!(decoded.len(), 2);
+    let enc = decoded
+        .iter()
+        .find(|a| id(a) == "loader-1")
+        .expect("the -enc loader");
+    assert_eq!(
+        enc["pstriage.decoded.layers"],
+        serde_json::json!(["encoded-command"])
+    );
+    assert_eq!(enc["pstriage.decoded.logged_as"], "payload-1");
+    assert_eq!(
+        enc["kibana.alert.rule.name"],
+        "Potential Process Injection via PowerShell"
+    );
+    // The finding reads the decoded text, and keeps the loader's place in the export.
+    assert_eq!(enc["powershell"]["file"]["script_block_text"], PAYLOAD);
+    assert_eq!(enc["pstriage.source.line"], 1);
+    let gz = decoded
+        .iter()
+        .find(|a| id(a) == "loader-2")
+        .expect("the gzip loader");
+    let layers: Vec<&str> = gz["pstriage.decoded.layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(layers.last(), Some(&"gzip"), "{layers:?}");
+    // Same host, same text as the logged payload: linked too.
+    assert_eq!(gz["pstriage.decoded.logged_as"], "payload-1");
+    // Findings are sorted with the alerts: by time.
+    let times: Vec<&str> = all
+        .iter()
+        .map(|a| a["@timestamp"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}
+
+#[test]
+fn the_decoded_tab_shows_layers_marks_and_both_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        paths: vec![case(tmp.path())],
+        index_dir: Some(tmp.path().join("idx")),
+        ..LoadOptions::default()
+    };
+    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    // The second phase added the two decoded findings to the Elastic alert.
+    let kinds: Vec<&str> = ws.alerts.iter().map(|a| a.kind.name()).collect();
+    assert_eq!(kinds, ["decoded", "elastic", "decoded"]);
+    let mut app = App::new(Book::default(), None, false);
+    app.update(Msg::Resize(120, 40));
+    app.update(Msg::Loaded(Box::new(ws)));
+    let key = |c| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), 0);
+    // The loader's finding, Decoded tab.
+    app.update(key('6'));
+    let d = app
+        .detail
+        .decoded
+        .as_ref()
+        .expect("made when the tab opens");
+    assert_eq!(d.layers.len(), 1);
+    assert_eq!(d.layers[0].kind, "encoded-command");
+    assert_eq!(d.layers[0].logged_as.as_deref(), Some("payload-1"));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("[decoded]"), "{s}");
+    assert!(s.contains("encoded-command"), "{s}");
+    assert!(s.contains("logged as payload-1"), "{s}");
+    assert!(s.contains("VirtualAlloc(0, 4096"), "{s}");
+    // The payload's own alert: decoded from the loader.
+    app.update(key('j'));
+    let d = app.detail.decoded.as_ref().unwrap();
+    assert_eq!(
+        d.decoded_from.as_deref(),
+        Some("loader-1 (encoded-command)")
+    );
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("decoded from loader-1"), "{s}");
+    assert!(!s.contains('\u{1b}'));
+}
