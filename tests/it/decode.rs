@@ -338,3 +338,62 @@ fn hostile_shapes_end() {
         assert!(tree.layers.len() <= Limits::default().max_layers);
     }
 }
+
+/// Pieces of the idioms the decoders look for, to be shuffled into near-misses.
+const TOKENS: &[&str] = &[
+    "'",
+    "\"",
+    "(",
+    ")",
+    "[char]",
+    "[char[]]",
+    "@(",
+    " -enc ",
+    "-e ",
+    "[Convert]::FromBase64String(",
+    "[Text.Encoding]::Unicode.GetString(",
+    "+",
+    " -f ",
+    ".Replace(",
+    " -replace ",
+    "[-1..-",
+    "]",
+    "$s",
+    "$_",
+    " = ",
+    ",",
+    "0x41",
+    "65",
+    "55296",
+    "`",
+    "`n",
+    "#",
+    "<#",
+    "#>",
+    "@'\n",
+    "\n'@",
+    " -bxor 5",
+    "SGVsbG8=",
+    "aABpAA==",
+    "H4sIAAAAAAAA",
+    "{0}",
+    "{1}",
+    "é",
+    "\n",
+    " | % {",
+    "}",
+    "DeflateStream",
+    "[Array]::Reverse(",
+    ";",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Shuffled idiom pieces: the fuzz target's property (no panic, spans inside their parents
+    /// on character boundaries, limits kept) holds.
+    #[test]
+    fn shuffled_idioms_keep_the_fuzz_property(pieces in prop::collection::vec(prop::sample::select(TOKENS), 0..48)) {
+        pstriage::fuzz_checks::decode(pieces.concat().as_bytes());
+    }
+}
