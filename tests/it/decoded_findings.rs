@@ -168,3 +168,97 @@ fn the_decoded_tab_shows_layers_marks_and_both_links() {
     assert!(s.contains("decoded from loader-1"), "{s}");
     assert!(!s.contains('\u{1b}'));
 }
+
+/// Invoke-Obfuscation output from public logs (`../shared/real-data`): every script block that
+/// visibly carries a base64 literal handed to `FromBase64String`, or a `[char[]]` code list,
+/// decodes to at least one layer of that kind. Prints the tally per layer kind.
+#[test]
+fn real_obfuscated_scripts_decode() {
+    let Some(root) = crate::support::real_data() else {
+        return;
+    };
+    let files = [
+        "evtx/deepbluecli/Powershell-Invoke-Obfuscation-encoding-menu.evtx",
+        "evtx/deepbluecli/Powershell-Invoke-Obfuscation-many.evtx",
+        "evtx/deepbluecli/Powershell-Invoke-Obfuscation-string-menu.evtx",
+        "evtx/revoke-obfuscation/demo.evtx",
+    ];
+    let paths: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
+    let (events, _) = crate::support::load(&paths);
+    let mut tally: std::collections::BTreeMap<&str, usize> = Default::default();
+    let (mut texts, mut with_layers, mut base64_blocks, mut char_blocks) = (0, 0, 0, 0);
+    for e in &events {
+        let f = pstriage::ecs::Fields::of_lenient(&e.doc);
+        let Some(text) = f.first(pstriage::ecs::names::SCRIPT_BLOCK_TEXT) else {
+            continue;
+        };
+        texts += 1;
+        let tree = pstriage::decode::decode(&text, &pstriage::decode::Limits::default());
+        with_layers += usize::from(!tree.layers.is_empty());
+        for l in &tree.layers {
+            *tally.entry(l.kind.name()).or_default() += 1;
+        }
+        let kinds: Vec<&str> = tree.layers.iter().map(|l| l.kind.name()).collect();
+        // Read here without the decoder: a FromBase64String call on a quoted literal of 40+
+        // base64 characters.
+        let lower = text.to_lowercase();
+        if let Some(at) = lower.find("frombase64string(") {
+            let rest = &text[at + "frombase64string(".len()..];
+            let rest = rest.trim_start_matches(['(', ' ', '\'', '"']);
+            let run = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+                .count();
+            if run >= 40 {
+                base64_blocks += 1;
+                assert!(
+                    kinds.iter().any(|k| k.starts_with("base64")),
+                    "a FromBase64String literal of {run} chars gave {kinds:?}:\n{}",
+                    text.chars().take(300).collect::<String>()
+                );
+            }
+        }
+        // `[char]N + [char]N + [char]N…`: three codes joined by `+`, found here by hand.
+        if char_chain(&lower) {
+            char_blocks += 1;
+            assert!(
+                kinds.contains(&"char-codes"),
+                "a [char] chain gave {kinds:?}:\n{}",
+                text.chars().take(300).collect::<String>()
+            );
+        }
+    }
+    println!(
+        "real obfuscated scripts: {texts} script texts, {with_layers} with layers; \
+         {base64_blocks} FromBase64String literals, {char_blocks} [char] chains; layers by kind: {tally:?}"
+    );
+    // The manifest's counts of 4104 events in these files (66 + 302 + 4 + 31).
+    assert_eq!(texts, 403);
+    assert!(char_blocks > 0, "the fixtures hold [char] chains");
+}
+
+/// Whether `lower` holds `[char]N`, then `+ [char]N` twice more (spaces allowed around `+`).
+fn char_chain(lower: &str) -> bool {
+    let mut at = 0;
+    while let Some(i) = lower[at..].find("[char]") {
+        let mut rest = &lower[at + i..];
+        let mut joined = 0;
+        while let Some(after) = rest.strip_prefix("[char]") {
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            if digits == 0 {
+                break;
+            }
+            joined += 1;
+            let tail = after[digits..].trim_start();
+            match tail.strip_prefix('+') {
+                Some(next) => rest = next.trim_start(),
+                None => break,
+            }
+        }
+        if joined >= 3 {
+            return true;
+        }
+        at += i + "[char]".len();
+    }
+    false
+}
