@@ -164,15 +164,21 @@ fn decoded_tab_row() -> (String, String, String) {
             let mut g = [0u8; 3];
             g[..chunk.len()].copy_from_slice(chunk);
             let n = (usize::from(g[0]) << 16) | (usize::from(g[1]) << 8) | usize::from(g[2]);
-            for (k, c) in [n >> 18, (n >> 12) & 63, (n >> 6) & 63, n & 63].iter().enumerate() {
-                out.push(if k <= chunk.len() { ABC[*c] as char } else { '=' });
+            for (k, c) in [n >> 18, (n >> 12) & 63, (n >> 6) & 63, n & 63]
+                .iter()
+                .enumerate()
+            {
+                out.push(if k <= chunk.len() {
+                    ABC[*c] as char
+                } else {
+                    '='
+                });
             }
         }
         out
     };
-    let script = format!(
-        "IEX ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('{b64}')))"
-    );
+    let script =
+        format!("IEX ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('{b64}')))");
     let doc = serde_json::json!({
         "@timestamp": "2024-05-20T10:00:00Z",
         "event": {"category": "process", "code": "4104"},
@@ -197,12 +203,11 @@ fn decoded_tab_row() -> (String, String, String) {
     };
     let (view, d) = time(|| pstriage::tui::layers::compute(&ws, &event));
     (
-        format!("Decoded tab on a {:.1} MB script", script.len() as f64 / 1e6),
         format!(
-            "{:.1} ms · {} layers",
-            secs(d) * 1000.0,
-            view.layers.len()
+            "Decoded tab on a {:.1} MB script",
+            script.len() as f64 / 1e6
         ),
+        format!("{:.1} ms · {} layers", secs(d) * 1000.0, view.layers.len()),
         String::new(),
     )
 }

@@ -110,8 +110,11 @@ pub fn load_workspace(
     cancel: &AtomicBool,
 ) -> Result<Workspace, LoadError> {
     let (mut ws, ds) = load_first_phase(opts, progress, cancel)?;
-    let second = ws.second_phase().run(&ds)?;
+    let phase = ws.second_phase();
+    let second = phase.run(&ds)?;
+    let decoded = phase.decode(&ds, &second.scripts)?;
     ws.merge(second);
+    ws.merge_decoded(decoded);
     Ok(ws)
 }
 

@@ -248,6 +248,9 @@ fn load(
     let second = ws.second_phase();
     let _ = tx.send(Msg::Loaded(Box::new(ws)));
     let result = second.run(&ds)?;
+    let scripts = result.scripts.clone();
     let _ = tx.send(Msg::SecondPhase(Box::new(result)));
+    let decoded = second.decode(&ds, &scripts)?;
+    let _ = tx.send(Msg::Decoded(Box::new(decoded)));
     Ok(())
 }

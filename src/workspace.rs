@@ -51,7 +51,6 @@ pub use crate::index::TimesBy;
 pub struct SecondPhaseResult {
     pub scripts: Vec<Script>,
     pub split: Vec<Alert>,
-    pub decoded: crate::detect::DecodedPass,
     pub host_times: TimesBy,
     pub user_times: TimesBy,
 }
@@ -64,21 +63,24 @@ pub struct SecondPhase {
 }
 
 impl SecondPhase {
+    /// The decoded pass (after the second phase: it reads every script block, and the timeline
+    /// should not wait for it): findings on decoded layers and the logged-as links.
+    pub fn decode(
+        &self,
+        ds: &Dataset,
+        scripts: &[Script],
+    ) -> index::Result<crate::detect::DecodedPass> {
+        crate::detect::decoded_pass(ds, &self.rules, scripts, &crate::decode::Limits::default())
+    }
+
     pub fn run(&self, ds: &Dataset) -> index::Result<SecondPhaseResult> {
         let scripts = crate::detect::scripts(ds)?;
         let split =
             crate::detect::split_findings_from(&scripts, &self.rules, &self.alerted, ds.analyzer());
         let (host_times, user_times) = ds.event_times()?;
-        let decoded = crate::detect::decoded_pass(
-            ds,
-            &self.rules,
-            &scripts,
-            &crate::decode::Limits::default(),
-        )?;
         Ok(SecondPhaseResult {
             scripts,
             split,
-            decoded,
             host_times,
             user_times,
         })
@@ -126,13 +128,19 @@ impl Workspace {
         }
     }
 
+    /// Adds the decoded pass: its findings join the alerts (in time order) and its links serve
+    /// the Decoded tab.
+    pub fn merge_decoded(&mut self, pass: crate::detect::DecodedPass) {
+        self.alerts.extend(pass.findings);
+        crate::detect::sort(&mut self.alerts);
+        self.logged = pass.logged;
+        self.decoded_from = pass.decoded_from;
+    }
+
     /// Adds the second phase's results.
     pub fn merge(&mut self, r: SecondPhaseResult) {
         self.scripts = r.scripts;
         self.alerts.extend(r.split);
-        self.alerts.extend(r.decoded.findings);
-        self.logged = r.decoded.logged;
-        self.decoded_from = r.decoded.decoded_from;
         crate::detect::sort(&mut self.alerts);
         self.hosts = Some(r.host_times.len());
         self.users = Some(r.user_times.len());

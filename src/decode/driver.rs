@@ -51,7 +51,9 @@ impl Driver<'_> {
     /// A text at `depth` (0 for the logged script): its first mask pass if it has one (whose
     /// result is then treated the same way), else its payloads.
     fn text(&mut self, parent: Option<usize>, text: &str, depth: usize) {
-        if let Some((kind, unmasked)) = mask::first_pass(text) {
+        // One lexing of the text serves the mask passes and the payload finders.
+        let src = Src::new(text);
+        if let Some((kind, unmasked)) = mask::first_pass(&src) {
             let found = Found {
                 span: 0..text.len(),
                 kind,
@@ -61,7 +63,6 @@ impl Driver<'_> {
             self.keep(parent, found, depth);
             return;
         }
-        let src = Src::new(text);
         let mut found = encoded_command::find(&src);
         found.extend(convert::find(&src, self.limits));
         let claimed: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();

@@ -12,17 +12,18 @@ type Pass = fn(&Src) -> Option<String>;
 
 /// The first pass that changes `text`, in the order obfuscators usually stack them (innermost
 /// first), with the rewritten text.
-pub(crate) fn first_pass(text: &str) -> Option<(LayerKind, String)> {
+pub(crate) fn first_pass(src: &Src) -> Option<(LayerKind, String)> {
     let passes: [(LayerKind, Pass); 4] = [
         (LayerKind::Backtick, backtick::rewrite),
         (LayerKind::Concat, concat::rewrite),
         (LayerKind::Format, format::rewrite),
         (LayerKind::Replace, replace::rewrite),
     ];
-    let src = Src::new(text);
-    passes
-        .iter()
-        .find_map(|(kind, pass)| pass(&src).filter(|out| out != text).map(|out| (*kind, out)))
+    passes.iter().find_map(|(kind, pass)| {
+        pass(src)
+            .filter(|out| out != src.text)
+            .map(|out| (*kind, out))
+    })
 }
 
 #[cfg(test)]
@@ -33,7 +34,7 @@ mod tests {
     fn passes_peel_one_kind_at_a_time() {
         let mut text = "$k = [Ref].Assembly.GetType(('System.Management.Automation.'+'Am'+'si{0}' -f 'Utils').Replace('X','')); I`E`X $k".to_owned();
         let mut kinds = Vec::new();
-        while let Some((kind, next)) = first_pass(&text) {
+        while let Some((kind, next)) = first_pass(&Src::new(&text)) {
             kinds.push(kind);
             text = next;
         }
@@ -56,9 +57,9 @@ mod tests {
     #[test]
     fn plain_scripts_have_no_mask() {
         assert_eq!(
-            first_pass("Get-Process | Where-Object { $_.CPU -gt 10 }"),
+            first_pass(&Src::new("Get-Process | Where-Object { $_.CPU -gt 10 }")),
             None
         );
-        assert_eq!(first_pass("$a = 'x' + $b; \"{0}\" -f $c"), None);
+        assert_eq!(first_pass(&Src::new("$a = 'x' + $b; \"{0}\" -f $c")), None);
     }
 }

@@ -35,6 +35,8 @@ pub enum Msg {
     Failed(String),
     /// Result of a save: `None` when it worked.
     Saved(Option<String>),
+    /// The decoded pass: findings on decoded layers and the logged-as links (after the second).
+    Decoded(Box<crate::detect::DecodedPass>),
     /// The terminal's input ended (the event loop would wait forever otherwise).
     InputClosed,
     /// A hunt's answer (`Effect::Hunt` or `Effect::Around` with this generation).
@@ -386,31 +388,8 @@ impl App {
                 self.refresh_rows();
                 self.recount();
             }
-            Msg::SecondPhase(result) => {
-                let keep = self
-                    .current()
-                    .and_then(|i| self.workspace().map(|w| w.alerts[i].id.clone()));
-                if let Phase::Ready(ws) = &mut self.phase {
-                    ws.merge(*result);
-                }
-                // Indices moved: find the selected alert again by its id.
-                self.detail.derived = None;
-                self.list.rows.clear();
-                if let Phase::Ready(ws) = &self.phase {
-                    self.list.refresh(ws, &self.book);
-                    if let Some(id) = keep {
-                        self.list.reselect(ws, &id);
-                    }
-                }
-                self.rederive();
-                self.recount();
-                // The whole script of a hunted event, and the decoded layers' links, may exist
-                // now.
-                self.hunt.derived = None;
-                self.hunt.decoded = None;
-                self.detail.decoded = None;
-                self.rederive_hunt();
-            }
+            Msg::SecondPhase(result) => self.later_phase(|ws| ws.merge(*result)),
+            Msg::Decoded(pass) => self.later_phase(|ws| ws.merge_decoded(*pass)),
             Msg::Failed(e) => self.phase = Phase::Failed(e),
             Msg::InputClosed => {
                 self.quit = true;
@@ -462,6 +441,29 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Merges a later loading phase into the workspace. Alerts may have been added and re-sorted,
+    /// so the selected alert is found again by its id, and every derived pane is made again (a
+    /// whole script, the timeline's counts or a decoded layer's links may exist now).
+    fn later_phase(&mut self, merge: impl FnOnce(&mut Workspace)) {
+        let keep = self.current_alert_id();
+        if let Phase::Ready(ws) = &mut self.phase {
+            merge(ws);
+        }
+        self.detail.derived = None;
+        self.detail.decoded = None;
+        self.hunt.derived = None;
+        self.hunt.decoded = None;
+        if let Phase::Ready(ws) = &self.phase {
+            self.list.refresh(ws, &self.book);
+            if let Some(id) = keep {
+                self.list.reselect(ws, &id);
+            }
+        }
+        self.rederive();
+        self.rederive_hunt();
+        self.recount();
     }
 
     /// Rows of the list that are visible (used by render and mouse hits).

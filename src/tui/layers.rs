@@ -16,6 +16,10 @@ use crate::workspace::Workspace;
 /// Rows of hex dump shown for a binary layer.
 const DUMP_ROWS: usize = 64;
 
+/// Text layers larger than this are shown without syntax colours: highlighting is the slowest
+/// step, and a payload this big is read for its marks, not its colours.
+const HIGHLIGHT_MAX: usize = 256 * 1024;
+
 /// One layer as the tab shows it.
 pub struct LayerView {
     /// 1 for a layer of the logged text, 2 inside that, …
@@ -158,10 +162,20 @@ fn text_view(ws: &Workspace, event: &Event, text: &str) -> ScriptView {
     }
     marks.sort();
     marks.dedup();
+    let spans = if text.len() <= HIGHLIGHT_MAX {
+        highlight::highlight(text)
+    } else {
+        Vec::new()
+    };
     ScriptView {
         text: text.to_owned(),
         marks,
-        spans: highlight::highlight(text),
+        spans,
+        about: if text.len() <= HIGHLIGHT_MAX {
+            String::new()
+        } else {
+            format!("no syntax colours above {} KB", HIGHLIGHT_MAX / 1024)
+        },
         ..ScriptView::default()
     }
 }

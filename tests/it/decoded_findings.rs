@@ -134,13 +134,32 @@ fn the_decoded_tab_shows_layers_marks_and_both_links() {
         index_dir: Some(tmp.path().join("idx")),
         ..LoadOptions::default()
     };
-    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    // The second phase added the two decoded findings to the Elastic alert.
-    let kinds: Vec<&str> = ws.alerts.iter().map(|a| a.kind.name()).collect();
-    assert_eq!(kinds, ["decoded", "elastic", "decoded"]);
+    // As the TUI loads: first phase, second phase, then the decoded pass.
+    let (ws, ds) = session::load_first_phase(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let phase = ws.second_phase();
     let mut app = App::new(Book::default(), None, false);
     app.update(Msg::Resize(120, 40));
     app.update(Msg::Loaded(Box::new(ws)));
+    let second = phase.run(&ds).unwrap();
+    let decoded = phase.decode(&ds, &second.scripts).unwrap();
+    app.update(Msg::SecondPhase(Box::new(second)));
+    let kinds = |app: &App| -> Vec<&'static str> {
+        let ws = app.workspace().unwrap();
+        app.list
+            .rows
+            .iter()
+            .map(|&i| ws.alerts[i].kind.name())
+            .collect()
+    };
+    assert_eq!(kinds(&app), ["elastic"]);
+    app.update(Msg::Decoded(Box::new(decoded)));
+    // The decoded pass added the two findings around the Elastic alert, which stays selected.
+    assert_eq!(kinds(&app), ["decoded", "elastic", "decoded"]);
+    assert_eq!(app.list.selected, 1);
+    app.update(Msg::Key(
+        KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE),
+        0,
+    ));
     let key = |c| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), 0);
     // The loader's finding, Decoded tab.
     app.update(key('6'));

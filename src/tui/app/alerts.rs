@@ -6,7 +6,7 @@ use super::*;
 
 impl App {
     /// The selected alert's id.
-    fn current_alert_id(&self) -> Option<String> {
+    pub(super) fn current_alert_id(&self) -> Option<String> {
         let ws = self.workspace()?;
         self.current().map(|i| ws.alerts[i].id.clone())
     }

@@ -77,6 +77,10 @@ pub fn render(d: &DecodedView, pane: &Pane, theme: &Theme, f: &mut Frame, area: 
         ));
         match &l.body {
             LayerBody::Text(view) => {
+                if !view.about.is_empty() {
+                    lines.push(Line::styled(format!(" ({})", view.about), theme.dim()));
+                }
+                // The first line of `text_lines` is the Script tab's caption: not wanted here.
                 lines.extend(script::text_lines(view, theme).into_iter().skip(1))
             }
             LayerBody::Binary { dump, hints } => {
