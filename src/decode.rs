@@ -31,6 +31,7 @@ mod inflate;
 mod lex;
 mod limits;
 mod mask;
+mod prefilter;
 mod replace;
 mod reverse;
 mod text;
@@ -205,6 +206,16 @@ impl Tree {
 
 /// Decodes every layer found in `script`, within `limits`.
 pub fn decode(script: &str, limits: &Limits) -> Tree {
+    if !prefilter::may_hold_layers(script, limits.min_bare_base64) {
+        return Tree::default();
+    }
+    driver::run(script, limits)
+}
+
+/// `decode` without the quick look that passes over plain scripts: for the test that the look
+/// never changes a tree.
+#[doc(hidden)]
+pub fn decode_without_prefilter(script: &str, limits: &Limits) -> Tree {
     driver::run(script, limits)
 }
 

@@ -396,4 +396,13 @@ proptest! {
     fn shuffled_idioms_keep_the_fuzz_property(pieces in prop::collection::vec(prop::sample::select(TOKENS), 0..48)) {
         pstriage::fuzz_checks::decode(pieces.concat().as_bytes());
     }
+
+    /// The quick look before decoding never holds back a text that has a layer: the tree is
+    /// the same with and without it.
+    #[test]
+    fn the_prefilter_changes_no_tree(pieces in prop::collection::vec(prop::sample::select(TOKENS), 0..48)) {
+        let text = pieces.concat();
+        let limits = Limits::default();
+        prop_assert_eq!(decode(&text, &limits), pstriage::decode::decode_without_prefilter(&text, &limits));
+    }
 }
