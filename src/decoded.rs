@@ -12,6 +12,7 @@ use crate::analysis::Analyzer;
 use crate::decode::Tree;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
+use crate::rule::kql::Vocabulary;
 use crate::rule::Rule;
 use rustc_hash::FxHasher;
 use serde_json::{Map, Value};
@@ -99,8 +100,10 @@ impl LoggedBlocks {
 /// The findings of `rules` on the decoded layers of `event` (whose script text `tree` was
 /// decoded from): for each rule that does not match the logged text, the first layer (outermost
 /// first) it matches. `logged` links the layer to the block it was logged as.
+/// `vocabulary` is the rules' `Plan::joint_vocabulary`, made once for the pass.
 pub fn findings(
     rules: &[Rule],
+    vocabulary: &Vocabulary,
     event: &Event,
     tree: &Tree,
     analyzer: Analyzer,
@@ -113,18 +116,21 @@ pub fn findings(
         .first(ecs::names::SCRIPT_BLOCK_TEXT)
         .unwrap_or_default();
     let mut out = Vec::new();
-    let mut pending: Vec<usize> = (0..rules.len())
-        .filter(|&i| alert::check(&rules[i], i, event, analyzer).is_none())
+    let fired: Vec<usize> = alert::check_all(rules, vocabulary, event, analyzer)
+        .iter()
+        .map(|a| a.rule)
         .collect();
+    let mut pending: Vec<usize> = (0..rules.len()).filter(|i| !fired.contains(i)).collect();
     for (layer, text) in tree.texts() {
         if pending.is_empty() {
             break;
         }
         let decoded = with_script_text(event, text);
-        pending.retain(|&i| {
-            let Some(mut a) = alert::check(&rules[i], i, &decoded, analyzer) else {
-                return true;
+        for mut a in alert::check_all(rules, vocabulary, &decoded, analyzer) {
+            let Some(at) = pending.iter().position(|&i| i == a.rule) else {
+                continue;
             };
+            pending.remove(at);
             a.kind = AlertKind::Decoded {
                 layers: tree
                     .chain(layer)
@@ -137,8 +143,7 @@ pub fn findings(
                 logged_text: logged_text.clone(),
             };
             out.push(a);
-            false
-        });
+        }
     }
     out
 }

@@ -52,14 +52,14 @@ pub fn decoded_pass(
     let mut pass = DecodedPass::default();
     // First every block's text is recorded (a loader may come before its payload) and decoded;
     // only the events with layers are kept for the rules.
-    let mut layered: Vec<(Event, Tree)> = Vec::new();
+    let mut layered: Vec<(Event, Tree, String, String)> = Vec::new();
     let mut consider = |pass: &mut DecodedPass, event: Event, text: &str, id: &str, host: &str| {
         pass.logged.add(host, text, id);
         pass.texts += 1;
         let tree = decode::decode(text, limits);
         if !tree.layers.is_empty() {
             pass.with_layers += 1;
-            layered.push((event, tree));
+            layered.push((event, tree, host.to_owned(), id.to_owned()));
         }
     };
     // In time order: when several loaders decode to one logged block, the earliest is named.
@@ -79,15 +79,13 @@ pub fn decoded_pass(
             consider(&mut pass, event, &s.text, &s.script_block_id, &s.host);
         }
     }
-    for (event, tree) in &layered {
-        let f = Fields::of_lenient(&event.doc);
-        let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
-        let own = f.first(ecs::names::SCRIPT_BLOCK_ID);
+    let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
+    for (event, tree, host, own) in &layered {
         for (layer, text) in tree.texts() {
-            if let Some(target) = pass.logged.find(&host, text, own.as_deref()) {
+            if let Some(target) = pass.logged.find(host, text, Some(own.as_str())) {
                 let key = (host.clone(), target.to_owned());
                 pass.decoded_from.entry(key).or_insert_with(|| DecodedFrom {
-                    loader: own.clone().unwrap_or_default(),
+                    loader: own.clone(),
                     layers: tree
                         .chain(layer)
                         .iter()
@@ -98,6 +96,7 @@ pub fn decoded_pass(
         }
         pass.findings.extend(decoded::findings(
             rules,
+            &vocabulary,
             event,
             tree,
             ds.analyzer(),

@@ -149,14 +149,12 @@ impl HuntView {
         result: Result<Results, String>,
         took_ms: u64,
     ) -> bool {
-        let Some((pending, _)) = &self.pending else {
-            return false;
-        };
-        if *pending != generation {
-            return false;
-        }
-        let Some((_, source)) = self.pending.take() else {
-            return false;
+        let source = match self.pending.take() {
+            Some((pending, source)) if pending == generation => source,
+            other => {
+                self.pending = other;
+                return false;
+            }
         };
         match result {
             Ok(r) => {

@@ -10,7 +10,7 @@ use crate::decoded::with_script_text;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::highlight;
-use crate::rule::kql::{self, Explanation, Hit};
+use crate::rule::kql;
 use crate::workspace::Workspace;
 
 /// Rows of hex dump shown for a binary layer.
@@ -131,20 +131,6 @@ pub fn compute(ws: &Workspace, event: &Event) -> DecodedView {
     }
 }
 
-/// The hits of every clause that held, whether or not the whole query did (what is not under a
-/// `not`): a decoded layer shows each rule term it holds, also when the rule falls short.
-fn held_clause_hits<'e>(e: &'e Explanation, out: &mut Vec<&'e Hit>) {
-    if e.label == "not" {
-        return;
-    }
-    if e.held {
-        out.extend(&e.hits);
-    }
-    for c in &e.children {
-        held_clause_hits(c, out);
-    }
-}
-
 /// A decoded text with every rule's terms marked, read as if it were the event's script.
 fn text_view(ws: &Workspace, event: &Event, text: &str) -> ScriptView {
     let as_logged = with_script_text(event, text);
@@ -152,10 +138,9 @@ fn text_view(ws: &Workspace, event: &Event, text: &str) -> ScriptView {
     let mut marks: Vec<(usize, usize, String)> = Vec::new();
     for rule in &ws.rules {
         let e = kql::explain(&rule.expr, rule.plan.prepared(), &fields, ws.analyzer);
-        let mut hits = Vec::new();
-        held_clause_hits(&e, &mut hits);
         marks.extend(
-            hits.into_iter()
+            e.held_clause_hits()
+                .into_iter()
                 .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT)
                 .map(|h| (h.start, h.end, h.term.clone())),
         );

@@ -63,6 +63,26 @@ impl Explanation {
         out
     }
 
+    /// The hits of every clause that held, whether or not the whole query did (never under a
+    /// `not`): which of a query's terms a text holds, also when the query falls short.
+    pub fn held_clause_hits(&self) -> Vec<&Hit> {
+        let mut out = Vec::new();
+        self.collect_held(&mut out);
+        out
+    }
+
+    fn collect_held<'a>(&'a self, out: &mut Vec<&'a Hit>) {
+        if self.label == "not" {
+            return;
+        }
+        if self.held {
+            out.extend(self.hits.iter());
+        }
+        for c in &self.children {
+            c.collect_held(out);
+        }
+    }
+
     fn collect_terms<'a>(&'a self, field: &str, out: &mut Vec<&'a str>) {
         if !self.held || self.label == "not" {
             return;
