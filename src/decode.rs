@@ -31,10 +31,10 @@ mod inflate;
 mod lex;
 mod limits;
 mod mask;
-mod prefilter;
 mod replace;
 mod reverse;
 mod text;
+mod triggers;
 mod xor;
 
 pub use dump::{binary_hints, hex_dump};
@@ -206,17 +206,14 @@ impl Tree {
 
 /// Decodes every layer found in `script`, within `limits`.
 pub fn decode(script: &str, limits: &Limits) -> Tree {
-    if !prefilter::may_hold_layers(script, limits.min_bare_base64) {
-        return Tree::default();
-    }
-    driver::run(script, limits)
+    driver::run(script, limits, true)
 }
 
-/// `decode` without the quick look that passes over plain scripts: for the test that the look
-/// never changes a tree.
+/// `decode` without the quick look that skips the passes and finders a text gives no trigger
+/// for: for the test that the look never changes a tree.
 #[doc(hidden)]
-pub fn decode_without_prefilter(script: &str, limits: &Limits) -> Tree {
-    driver::run(script, limits)
+pub fn decode_without_quick_look(script: &str, limits: &Limits) -> Tree {
+    driver::run(script, limits, false)
 }
 
 #[cfg(test)]

@@ -66,7 +66,8 @@ fn remove_path(map: &mut Map<String, Value>, path: &str) {
 }
 
 /// How a text is compared with logged blocks: trimmed, as PowerShell logs a script it runs.
-fn text_key(text: &str) -> u64 {
+/// What `LoggedBlocks` keeps of a text: a hash of it, trimmed.
+pub fn text_key(text: &str) -> u64 {
     let mut h = FxHasher::default();
     text.trim().hash(&mut h);
     h.finish()
@@ -82,8 +83,13 @@ pub struct LoggedBlocks {
 impl LoggedBlocks {
     /// Records the block `script_block_id` of `host` with `text` (the first one of a text wins).
     pub fn add(&mut self, host: &str, text: &str, script_block_id: &str) {
+        self.add_key(host, text_key(text), script_block_id);
+    }
+
+    /// `add` with the text already hashed by [`text_key`].
+    pub fn add_key(&mut self, host: &str, key: u64, script_block_id: &str) {
         self.by_text
-            .entry((host.to_owned(), text_key(text)))
+            .entry((host.to_owned(), key))
             .or_insert_with(|| script_block_id.to_owned());
     }
 
@@ -97,29 +103,46 @@ impl LoggedBlocks {
     }
 }
 
+/// Fills in `logged_as` on decoded findings made before every block was known (a streaming
+/// worker decodes a loader before it may have read the block its payload was logged as).
+pub fn link_logged(findings: &mut [Alert], logged: &LoggedBlocks) {
+    for a in findings {
+        let f = Fields::of_only(
+            &a.event.doc,
+            &[
+                ecs::names::HOST_NAME,
+                ecs::names::SCRIPT_BLOCK_ID,
+                ecs::names::SCRIPT_BLOCK_TEXT,
+            ],
+        );
+        if let AlertKind::Decoded { logged_as, .. } = &mut a.kind {
+            let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
+            let text = f.first(ecs::names::SCRIPT_BLOCK_TEXT).unwrap_or_default();
+            let own = f.first(ecs::names::SCRIPT_BLOCK_ID);
+            *logged_as = logged
+                .find(&host, &text, own.as_deref())
+                .map(str::to_owned);
+        }
+    }
+}
+
 /// The findings of `rules` on the decoded layers of `event` (whose script text `tree` was
-/// decoded from): for each rule that does not match the logged text, the first layer (outermost
-/// first) it matches. `logged` links the layer to the block it was logged as.
-/// `vocabulary` is the rules' `Plan::joint_vocabulary`, made once for the pass.
+/// decoded from): for each rule that does not match the logged text (`fired` lists those that
+/// do), the first layer (outermost first) it matches. `logged_as` is left empty for
+/// [`link_logged`], which needs every block of the case. `vocabulary` is the rules'
+/// `Plan::joint_vocabulary`, made once for the pass.
 pub fn findings(
     rules: &[Rule],
     vocabulary: &Vocabulary,
     event: &Event,
     tree: &Tree,
     analyzer: Analyzer,
-    logged: Option<&LoggedBlocks>,
+    fired: &[usize],
 ) -> Vec<Alert> {
-    let fields = Fields::of_lenient(&event.doc);
-    let host = fields.first(ecs::names::HOST_NAME).unwrap_or_default();
-    let own_id = fields.first(ecs::names::SCRIPT_BLOCK_ID);
-    let logged_text = fields
+    let logged_text = Fields::of_only(&event.doc, &[ecs::names::SCRIPT_BLOCK_TEXT])
         .first(ecs::names::SCRIPT_BLOCK_TEXT)
         .unwrap_or_default();
     let mut out = Vec::new();
-    let fired: Vec<usize> = alert::check_all(rules, vocabulary, event, analyzer)
-        .iter()
-        .map(|a| a.rule)
-        .collect();
     let mut pending: Vec<usize> = (0..rules.len()).filter(|i| !fired.contains(i)).collect();
     for (layer, text) in tree.texts() {
         if pending.is_empty() {
@@ -137,9 +160,7 @@ pub fn findings(
                     .iter()
                     .map(|k| k.name().to_owned())
                     .collect(),
-                logged_as: logged
-                    .and_then(|l| l.find(&host, text, own_id.as_deref()))
-                    .map(str::to_owned),
+                logged_as: None,
                 logged_text: logged_text.clone(),
             };
             out.push(a);

@@ -3,7 +3,7 @@
 
 mod decoded;
 
-pub use decoded::{decoded_pass, DecodedFrom, DecodedPass};
+pub use decoded::{decoded_pass, DecodedBlock, DecodedFrom, DecodedPass, Decoder};
 
 use crate::alert::{self, Alert, AlertKind};
 use crate::ecs;
@@ -81,36 +81,67 @@ pub fn sort(alerts: &mut [Alert]) {
     alerts.sort_by_key(|a| (a.time_ms, a.event.source.ord, a.rule));
 }
 
+/// What a streaming scan found.
+pub struct Streamed {
+    /// The Elastic alerts, sorted.
+    pub alerts: Vec<Alert>,
+    pub report: crate::ingest::IngestReport,
+    /// The decoded pass, when it was asked for.
+    pub decoded: Option<DecodedPass>,
+}
+
+/// What one streaming worker found in the batches it took.
+#[derive(Default)]
+struct WorkerFinds {
+    alerts: Vec<Alert>,
+    blocks: Vec<DecodedBlock>,
+    fragments: Vec<crate::event::Event>,
+}
+
 /// Alerts of `rules` while reading `inputs`, without an index (`scan --stream`): the same
 /// evaluator, so the same alerts as the indexed path. Reading and parsing stay on this thread;
-/// batches of events are checked on two worker threads.
+/// batches of events are checked on two worker threads. With a `decode`r, the workers also
+/// decode each script block they check and run the rules on its layers; the decoded pass is
+/// finished once the input ends (the links need every block: a payload may be logged before or
+/// after its loader).
 pub fn stream(
     inputs: &[crate::ingest::InputFile],
     rules: &[Rule],
     analyzer: crate::analysis::Analyzer,
+    decode: Option<&Decoder>,
     cancel: &std::sync::atomic::AtomicBool,
-) -> Result<(Vec<Alert>, crate::ingest::IngestReport), crate::ingest::IngestError> {
+) -> Result<Streamed, crate::ingest::IngestError> {
     const BATCH: usize = 256;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::event::Event>>(WORKERS * 4);
     let rx = std::sync::Mutex::new(rx);
     let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
     let vocabulary = &vocabulary;
-    std::thread::scope(|scope| {
+    let (finds, result) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..WORKERS)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut found = Vec::new();
+                    let mut finds = WorkerFinds::default();
                     loop {
                         let batch = match rx.lock() {
                             Ok(guard) => guard.recv(),
                             Err(_) => break,
                         };
                         let Ok(batch) = batch else { break };
-                        for ev in &batch {
-                            found.extend(alert::check_all(rules, vocabulary, ev, analyzer));
+                        for ev in batch {
+                            let alerts = alert::check_all(rules, vocabulary, &ev, analyzer);
+                            let fired: Vec<usize> = alerts.iter().map(|a| a.rule).collect();
+                            finds.alerts.extend(alerts);
+                            let Some(block) = decode.and_then(|d| d.block(&ev, Some(&fired)))
+                            else {
+                                continue;
+                            };
+                            if block.is_fragment() {
+                                finds.fragments.push(ev);
+                            }
+                            finds.blocks.push(block);
                         }
                     }
-                    found
+                    finds
                 })
             })
             .collect();
@@ -131,12 +162,30 @@ pub fn stream(
         }
         drop(tx);
         // A worker's panic is a bug: pass it on rather than return fewer alerts.
-        let mut alerts: Vec<Alert> = workers
+        let finds: Vec<WorkerFinds> = workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        sort(&mut alerts);
-        result.map(|report| (alerts, report))
+        (finds, result)
+    });
+    let report = result?;
+    let mut all = WorkerFinds::default();
+    for f in finds {
+        all.alerts.extend(f.alerts);
+        all.blocks.extend(f.blocks);
+        all.fragments.extend(f.fragments);
+    }
+    sort(&mut all.alerts);
+    let decoded = decode.map(|decoder| {
+        // The index hands fragments over in reading order; the workers in any order.
+        all.fragments.sort_by_key(|ev| ev.source.ord);
+        let scripts = reassembly::reassemble(all.fragments);
+        decoded::finish_pass(decoder, all.blocks, &scripts)
+    });
+    Ok(Streamed {
+        alerts: all.alerts,
+        report,
+        decoded,
     })
 }
 

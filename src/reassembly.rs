@@ -61,23 +61,31 @@ impl Script {
     }
 }
 
+/// The fields that say where a fragment goes.
+pub const PLACE_FIELDS: [&str; 4] = [
+    ecs::names::SCRIPT_BLOCK_ID,
+    ecs::names::SEQUENCE,
+    ecs::names::TOTAL,
+    ecs::names::HOST_NAME,
+];
+
+/// Where a fragment goes: its script block id, its sequence number and the total, when it is
+/// one of several (read from [`PLACE_FIELDS`]). `None` for anything `reassemble` passes over.
+pub fn place(f: &Fields) -> Option<(String, u64, u64)> {
+    let id = f.first(ecs::names::SCRIPT_BLOCK_ID)?;
+    let seq = f.first(ecs::names::SEQUENCE)?.parse::<u64>().ok()?;
+    let total = f.first(ecs::names::TOTAL)?.parse::<u64>().ok()?;
+    (total >= 2 && seq != 0 && seq <= total).then_some((id, seq, total))
+}
+
 /// Groups the multi-fragment 4104 events among `events` into scripts.
 pub fn reassemble(events: impl IntoIterator<Item = Event>) -> Vec<Script> {
     let mut groups: BTreeMap<(String, String), (u64, BTreeMap<u64, Event>)> = BTreeMap::new();
     for ev in events {
-        let f = Fields::of_lenient(&ev.doc);
-        let (Some(id), Some(seq), Some(total)) = (
-            f.first(ecs::names::SCRIPT_BLOCK_ID),
-            f.first(ecs::names::SEQUENCE)
-                .and_then(|s| s.parse::<u64>().ok()),
-            f.first(ecs::names::TOTAL)
-                .and_then(|s| s.parse::<u64>().ok()),
-        ) else {
+        let f = Fields::of_only(&ev.doc, &PLACE_FIELDS);
+        let Some((id, seq, total)) = place(&f) else {
             continue;
         };
-        if total < 2 || seq == 0 || seq > total {
-            continue;
-        }
         let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
         let entry = groups
             .entry((host, id))
@@ -97,8 +105,8 @@ pub fn reassemble(events: impl IntoIterator<Item = Event>) -> Vec<Script> {
                 .collect();
             for fr in &fragments {
                 boundaries.push(text.len());
-                if let Some(t) =
-                    Fields::of_lenient(&fr.event.doc).first_str(ecs::names::SCRIPT_BLOCK_TEXT)
+                if let Some(t) = Fields::of_only(&fr.event.doc, &[ecs::names::SCRIPT_BLOCK_TEXT])
+                    .first_str(ecs::names::SCRIPT_BLOCK_TEXT)
                 {
                     text.push_str(t);
                 }

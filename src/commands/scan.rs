@@ -26,7 +26,7 @@ pub struct ScanArgs {
     pub reassembled: bool,
     /// Evaluate the rules while reading, without building an index: for pipelines that only
     /// want the alerts. Same alerts as the indexed scan.
-    #[arg(long, conflicts_with_all = ["reassembled", "decoded"])]
+    #[arg(long, conflicts_with = "reassembled")]
     pub stream: bool,
     /// Also report decoded-layer findings: rules that match a layer the script decodes to
     /// (base64, -EncodedCommand, gzip/deflate, char codes, reversal, masks, XOR; decoded
@@ -42,7 +42,7 @@ pub struct ScanArgs {
 pub fn run(load: &LoadArgs, args: ScanArgs) -> anyhow::Result<()> {
     let opts = load.options(args.paths);
     if args.stream {
-        scan_stream(opts, args.format)
+        scan_stream(opts, args.format, args.decoded)
     } else {
         scan_indexed(opts, args.format, args.reassembled, args.decoded)
     }
@@ -64,21 +64,50 @@ fn warn_max_signals(alerts: &[Alert], rules: &[Rule]) {
 }
 
 /// `scan --stream`: rules evaluated while reading, no index.
-fn scan_stream(opts: LoadOptions, format: Format) -> anyhow::Result<()> {
+fn scan_stream(opts: LoadOptions, format: Format, decoded: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
     set.skipped.iter().for_each(say);
     let mut report = crate::ingest::IngestReport::default();
     let inputs = crate::ingest::collect_inputs(&opts.paths, &mut report);
-    let (alerts, loaded) =
-        crate::detect::stream(&inputs, &set.rules, opts.analyzer, &AtomicBool::new(false))?;
+    let decoder = decoded.then(|| {
+        crate::detect::Decoder::new(
+            &set.rules,
+            opts.analyzer,
+            crate::decode::Limits::default(),
+        )
+    });
+    let streamed = crate::detect::stream(
+        &inputs,
+        &set.rules,
+        opts.analyzer,
+        decoder.as_ref(),
+        &AtomicBool::new(false),
+    )?;
     report
         .diagnostics
         .iter()
-        .chain(&loaded.diagnostics)
+        .chain(&streamed.report.diagnostics)
         .for_each(say);
-    let how = format!("{}; streamed (no index)", loaded.summary());
+    let mut alerts = streamed.alerts;
+    if let Some(pass) = streamed.decoded {
+        say_decoded(&pass);
+        alerts.extend(pass.findings);
+        crate::detect::sort(&mut alerts);
+    }
+    let how = format!("{}; streamed (no index)", streamed.report.summary());
     finish(&alerts, &set.rules, format, &how, started)
+}
+
+/// The decoded pass's summary line.
+fn say_decoded(pass: &crate::detect::DecodedPass) {
+    say(format_args!(
+        "{} decoded: {} with encoded, compressed or masked layers, {} of them logged again when run; {}",
+        count_of(pass.texts, "script text"),
+        pass.with_layers,
+        pass.decoded_from.len(),
+        count_of(pass.findings.len(), "decoded-layer finding")
+    ));
 }
 
 fn scan_indexed(
@@ -118,13 +147,7 @@ fn scan_indexed(
             &crate::decode::Limits::default(),
         )
         .context("decoding script blocks")?;
-        say(format_args!(
-            "{} decoded: {} with encoded, compressed or masked layers, {} of them logged again when run; {}",
-            count_of(pass.texts, "script text"),
-            pass.with_layers,
-            pass.decoded_from.len(),
-            count_of(pass.findings.len(), "decoded-layer finding")
-        ));
+        say_decoded(&pass);
         alerts.extend(pass.findings);
         crate::detect::sort(&mut alerts);
     }

@@ -20,12 +20,11 @@ pub(crate) fn find(src: &Src, claimed: &[Range<usize>], limits: &Limits) -> Vec<
         let Some(value) = lit.value.as_deref() else {
             continue;
         };
-        if value.len() < min_len.max(4) || !value.bytes().all(base64::in_alphabet) {
-            continue;
-        }
-        if claimed
-            .iter()
-            .any(|c| c.start < lit.span.end && lit.span.start < c.end)
+        if value.len() < min_len.max(4)
+            || claimed
+                .iter()
+                .any(|c| c.start < lit.span.end && lit.span.start < c.end)
+            || !value.bytes().all(base64::in_alphabet)
         {
             continue;
         }

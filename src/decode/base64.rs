@@ -2,60 +2,87 @@
 //! ignored, length a multiple of four, at most two `=` and only at the end. Anything else is
 //! an error with a reason, never a guess at what was meant.
 
-/// The value of a base64 character, or `None` outside the alphabet.
-fn sextet(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
-}
+/// What a byte is to the decoder: a sextet value (0..=63) or one of these marks.
+const INVALID: u8 = 0xFF;
+const SPACE: u8 = 0xFE;
+const PAD: u8 = 0xFD;
+
+/// One lookup per byte: the blobs are long (hundreds of kilobytes in real loaders) and most of
+/// a script's decoding time is spent here.
+static TABLE: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'=' as usize] = PAD;
+    // What `u8::is_ascii_whitespace` accepts: the decoder skips it.
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t[b'\n' as usize] = SPACE;
+    t[0x0C] = SPACE;
+    t[b'\r' as usize] = SPACE;
+    t
+};
 
 /// Whether `c` may appear in base64 text (padding included).
 pub(crate) fn in_alphabet(c: u8) -> bool {
-    sextet(c).is_some() || c == b'='
+    TABLE[usize::from(c)] < SPACE
 }
 
+/// Checks `text` the way `FromBase64String` does and decodes it. The check runs first, over
+/// the whole text, so a blob that cannot decode costs no output buffer.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut held, mut pad, mut count) = (0u32, 0u32, 0usize, 0usize);
-    for (i, c) in text.bytes().enumerate() {
-        if c.is_ascii_whitespace() {
-            continue;
-        }
-        count += 1;
-        if c == b'=' {
-            pad += 1;
-            if pad > 2 {
-                return Err("invalid base64: more than two '=' at the end".into());
+    let bytes = text.as_bytes();
+    let (mut count, mut pad) = (0usize, 0usize);
+    for (i, &c) in bytes.iter().enumerate() {
+        match TABLE[usize::from(c)] {
+            SPACE => {}
+            PAD => {
+                count += 1;
+                pad += 1;
+                if pad > 2 {
+                    return Err("invalid base64: more than two '=' at the end".into());
+                }
             }
-            continue;
-        }
-        let Some(v) = sextet(c) else {
-            let shown = text.get(i..).and_then(|t| t.chars().next()).unwrap_or('?');
-            return Err(format!(
-                "invalid base64: {shown:?} at byte {i} is not in the alphabet"
-            ));
-        };
-        if pad > 0 {
-            return Err("invalid base64: data after '=' padding".into());
-        }
-        acc = (acc << 6) | v;
-        held += 1;
-        if held == 4 {
-            out.extend_from_slice(&acc.to_be_bytes()[1..]);
-            acc = 0;
-            held = 0;
+            INVALID => {
+                let shown = text.get(i..).and_then(|t| t.chars().next()).unwrap_or('?');
+                return Err(format!(
+                    "invalid base64: {shown:?} at byte {i} is not in the alphabet"
+                ));
+            }
+            _ if pad > 0 => return Err("invalid base64: data after '=' padding".into()),
+            _ => count += 1,
         }
     }
     if !count.is_multiple_of(4) {
         return Err(format!(
             "invalid base64: {count} characters is not a multiple of 4"
         ));
+    }
+    let mut out = Vec::with_capacity(count / 4 * 3);
+    let (mut acc, mut held) = (0u32, 0u32);
+    for &c in bytes {
+        let v = TABLE[usize::from(c)];
+        if v >= PAD {
+            continue;
+        }
+        acc = (acc << 6) | u32::from(v);
+        held += 1;
+        if held == 4 {
+            out.extend_from_slice(&acc.to_be_bytes()[1..]);
+            acc = 0;
+            held = 0;
+        }
     }
     // What the padding says is missing must match what the last group holds.
     match (held, pad) {

@@ -3,6 +3,7 @@
 //! report; this is the one place that enforces depth, sizes and counts.
 
 use super::lex::Src;
+use super::triggers::Triggers;
 use super::{
     bare, charcodes, convert, encoded_command, inflate, mask, reverse, text, xor, Content, Layer,
     LayerKind, Limits, Stopped, Tree,
@@ -30,9 +31,12 @@ pub(crate) struct Then {
     pub deflate: bool,
 }
 
-pub(crate) fn run(script: &str, limits: &Limits) -> Tree {
+/// Decodes `script`; with `quick_look`, each text first gets its [`Triggers`] and only the
+/// passes and finders they allow run (the same tree, sooner); without, every one runs.
+pub(crate) fn run(script: &str, limits: &Limits, quick_look: bool) -> Tree {
     let mut d = Driver {
         limits,
+        quick_look,
         tree: Tree::default(),
         bytes: 0,
     };
@@ -42,6 +46,7 @@ pub(crate) fn run(script: &str, limits: &Limits) -> Tree {
 
 struct Driver<'l> {
     limits: &'l Limits,
+    quick_look: bool,
     tree: Tree,
     /// Content bytes kept so far, against `max_total_bytes`.
     bytes: usize,
@@ -51,9 +56,17 @@ impl Driver<'_> {
     /// A text at `depth` (0 for the logged script): its first mask pass if it has one (whose
     /// result is then treated the same way), else its payloads.
     fn text(&mut self, parent: Option<usize>, text: &str, depth: usize) {
+        let on = if self.quick_look {
+            Triggers::of(text, self.limits.min_bare_base64)
+        } else {
+            Triggers::all()
+        };
+        if !on.any_mask() && !on.any_payload() {
+            return;
+        }
         // One lexing of the text serves the mask passes and the payload finders.
         let src = Src::new(text);
-        if let Some((kind, unmasked)) = mask::first_pass(&src) {
+        if let Some((kind, unmasked)) = mask::first_pass(&src, &on) {
             let found = Found {
                 span: 0..text.len(),
                 kind,
@@ -63,12 +76,23 @@ impl Driver<'_> {
             self.keep(parent, found, depth);
             return;
         }
-        let mut found = encoded_command::find(&src);
-        found.extend(convert::find(&src, self.limits));
-        let claimed: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
-        found.extend(bare::find(&src, &claimed, self.limits));
-        found.extend(charcodes::find(&src));
-        found.extend(reverse::find(&src));
+        let mut found = Vec::new();
+        if on.encoded_command {
+            found.extend(encoded_command::find(&src));
+        }
+        if on.convert {
+            found.extend(convert::find(&src, self.limits));
+        }
+        if on.bare {
+            let claimed: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
+            found.extend(bare::find(&src, &claimed, self.limits));
+        }
+        if on.charcodes {
+            found.extend(charcodes::find(&src));
+        }
+        if on.reverse {
+            found.extend(reverse::find(&src));
+        }
         found.sort_by_key(|f| (f.span.start, f.span.end));
         found.dedup_by(|a, b| a.span == b.span && a.kind == b.kind);
         for f in found {

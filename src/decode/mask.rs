@@ -5,21 +5,22 @@
 //! what is literal (no variables), so the rewritten script means what the original did.
 
 use super::lex::Src;
+use super::triggers::Triggers;
 use super::{backtick, concat, format, replace, LayerKind};
 
 /// A pass: the rewritten text, or `None` when it found nothing to rewrite.
 type Pass = fn(&Src) -> Option<String>;
 
 /// The first pass that changes `text`, in the order obfuscators usually stack them (innermost
-/// first), with the rewritten text.
-pub(crate) fn first_pass(src: &Src) -> Option<(LayerKind, String)> {
-    let passes: [(LayerKind, Pass); 4] = [
-        (LayerKind::Backtick, backtick::rewrite),
-        (LayerKind::Concat, concat::rewrite),
-        (LayerKind::Format, format::rewrite),
-        (LayerKind::Replace, replace::rewrite),
+/// first), with the rewritten text. Passes whose trigger is off are not run.
+pub(crate) fn first_pass(src: &Src, triggers: &Triggers) -> Option<(LayerKind, String)> {
+    let passes: [(bool, LayerKind, Pass); 4] = [
+        (triggers.backtick, LayerKind::Backtick, backtick::rewrite),
+        (triggers.concat, LayerKind::Concat, concat::rewrite),
+        (triggers.format, LayerKind::Format, format::rewrite),
+        (triggers.replace, LayerKind::Replace, replace::rewrite),
     ];
-    passes.iter().find_map(|(kind, pass)| {
+    passes.iter().filter(|(on, ..)| *on).find_map(|(_, kind, pass)| {
         pass(src)
             .filter(|out| out != src.text)
             .map(|out| (*kind, out))
@@ -34,7 +35,7 @@ mod tests {
     fn passes_peel_one_kind_at_a_time() {
         let mut text = "$k = [Ref].Assembly.GetType(('System.Management.Automation.'+'Am'+'si{0}' -f 'Utils').Replace('X','')); I`E`X $k".to_owned();
         let mut kinds = Vec::new();
-        while let Some((kind, next)) = first_pass(&Src::new(&text)) {
+        while let Some((kind, next)) = first_pass(&Src::new(&text), &Triggers::all()) {
             kinds.push(kind);
             text = next;
         }
@@ -57,9 +58,9 @@ mod tests {
     #[test]
     fn plain_scripts_have_no_mask() {
         assert_eq!(
-            first_pass(&Src::new("Get-Process | Where-Object { $_.CPU -gt 10 }")),
+            first_pass(&Src::new("Get-Process | Where-Object { $_.CPU -gt 10 }"), &Triggers::all()),
             None
         );
-        assert_eq!(first_pass(&Src::new("$a = 'x' + $b; \"{0}\" -f $c")), None);
+        assert_eq!(first_pass(&Src::new("$a = 'x' + $b; \"{0}\" -f $c"), &Triggers::all()), None);
     }
 }

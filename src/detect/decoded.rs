@@ -5,13 +5,15 @@
 //!
 //! Reads the index through `Dataset` only; the decoding and the matching are pure modules.
 
-use crate::alert::Alert;
+use crate::alert::{self, Alert};
+use crate::analysis::Analyzer;
+use crate::rule::kql::Vocabulary;
 use crate::decode::{self, Limits, Tree};
 use crate::decoded::{self, LoggedBlocks};
 use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::index::{self, Dataset};
-use crate::reassembly::Script;
+use crate::reassembly::{self, Script};
 use crate::rule::Rule;
 use std::collections::{HashMap, HashSet};
 
@@ -38,6 +40,128 @@ pub struct DecodedPass {
     pub with_layers: usize,
 }
 
+/// One logged script block, decoded, with the rule findings on its layers: what the pass needs
+/// of it once every block is known. Made on whichever thread read the event (a streaming
+/// worker, or the pass itself on an index), so decoding runs where the text already is.
+pub struct DecodedBlock {
+    /// Time order as alerts are listed: the first parseable `@timestamp`, then reading order.
+    order: (Option<i64>, u64),
+    host: String,
+    id: String,
+    text_key: u64,
+    /// Whether the event is one fragment of a script logged in several.
+    fragment: bool,
+    /// The layer tree, kept only when the text has layers.
+    tree: Option<Tree>,
+    /// Rule findings on the layers, `logged_as` not filled in yet.
+    findings: Vec<Alert>,
+}
+
+/// The fields a block is read from.
+const BLOCK_FIELDS: [&str; 6] = [
+    ecs::names::SCRIPT_BLOCK_TEXT,
+    ecs::names::TIMESTAMP,
+    ecs::names::HOST_NAME,
+    ecs::names::SCRIPT_BLOCK_ID,
+    ecs::names::SEQUENCE,
+    ecs::names::TOTAL,
+];
+
+/// Decodes script blocks and runs the rules on their layers.
+pub struct Decoder<'r> {
+    rules: &'r [Rule],
+    vocabulary: Vocabulary,
+    analyzer: Analyzer,
+    limits: Limits,
+}
+
+impl<'r> Decoder<'r> {
+    pub fn new(rules: &'r [Rule], analyzer: Analyzer, limits: Limits) -> Self {
+        Decoder {
+            rules,
+            vocabulary: crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan)),
+            analyzer,
+            limits,
+        }
+    }
+
+    /// Decodes `event`'s script text; `None` when the event carries none. `fired` lists the
+    /// rules that already match the logged text, when the caller has just checked it (else
+    /// they are checked here, and only if the text has layers).
+    pub fn block(&self, event: &Event, fired: Option<&[usize]>) -> Option<DecodedBlock> {
+        let f = Fields::of_only(&event.doc, &BLOCK_FIELDS);
+        let text = f.first(ecs::names::SCRIPT_BLOCK_TEXT)?;
+        let totals = f.get(ecs::names::TOTAL);
+        // As the index's `multi_fragment_events`: an id, and a total none of whose values is 1.
+        let fragment = f.has(ecs::names::SCRIPT_BLOCK_ID)
+            && !totals.is_empty()
+            && !totals.iter().any(|v| ecs::leaf_as_keyword(v) == "1");
+        // A fragment reassembly will take is decoded as part of its script instead.
+        let tree = if fragment && reassembly::place(&f).is_some() {
+            Tree::default()
+        } else {
+            decode::decode(&text, &self.limits)
+        };
+        let findings = if tree.layers.is_empty() {
+            Vec::new()
+        } else {
+            let checked;
+            let fired = match fired {
+                Some(f) => f,
+                None => {
+                    checked = alert::check_all(self.rules, &self.vocabulary, event, self.analyzer)
+                        .iter()
+                        .map(|a| a.rule)
+                        .collect::<Vec<_>>();
+                    &checked
+                }
+            };
+            decoded::findings(
+                self.rules,
+                &self.vocabulary,
+                event,
+                &tree,
+                self.analyzer,
+                fired,
+            )
+        };
+        Some(DecodedBlock {
+            order: (
+                f.get(ecs::names::TIMESTAMP)
+                    .iter()
+                    .find_map(|v| ecs::parse_date_millis(v)),
+                event.source.ord,
+            ),
+            host: f.first(ecs::names::HOST_NAME).unwrap_or_default(),
+            id: f.first(ecs::names::SCRIPT_BLOCK_ID).unwrap_or_default(),
+            text_key: decoded::text_key(&text),
+            fragment,
+            tree: (!tree.layers.is_empty()).then_some(tree),
+            findings,
+        })
+    }
+}
+
+impl DecodedBlock {
+    /// Whether the block is one fragment of a script logged in several (its event must then
+    /// be kept for reassembly).
+    pub fn is_fragment(&self) -> bool {
+        self.fragment
+    }
+}
+
+/// A reassembled script as a block, recorded under its own host and id whatever its first
+/// fragment says.
+fn script_block(decoder: &Decoder, s: &Script) -> Option<DecodedBlock> {
+    let block = decoder.block(&s.as_event()?, None)?;
+    Some(DecodedBlock {
+        host: s.host.clone(),
+        id: s.script_block_id.clone(),
+        fragment: false,
+        ..block
+    })
+}
+
 /// Runs the decoded pass over `ds`; `scripts` are its multi-fragment scripts, reassembled.
 pub fn decoded_pass(
     ds: &Dataset,
@@ -45,47 +169,53 @@ pub fn decoded_pass(
     scripts: &[Script],
     limits: &Limits,
 ) -> index::Result<DecodedPass> {
+    let decoder = Decoder::new(rules, ds.analyzer(), limits.clone());
+    let mut blocks = Vec::new();
+    for addr in ds.script_events()? {
+        blocks.extend(decoder.block(&ds.event(addr)?, None));
+    }
+    Ok(finish_pass(&decoder, blocks, scripts))
+}
+
+/// The pass once every logged block is decoded (in any order): blocks that are fragments of
+/// `scripts` give way to their reassembled script, each block is recorded as logged, the
+/// layers are linked to the blocks they were logged as, and the findings collected.
+pub fn finish_pass(
+    decoder: &Decoder,
+    mut blocks: Vec<DecodedBlock>,
+    scripts: &[Script],
+) -> DecodedPass {
     let in_scripts: HashSet<(&str, &str)> = scripts
         .iter()
         .map(|s| (s.host.as_str(), s.script_block_id.as_str()))
         .collect();
-    let mut pass = DecodedPass::default();
-    // First every block's text is recorded (a loader may come before its payload) and decoded;
-    // only the events with layers are kept for the rules.
-    let mut layered: Vec<(Event, Tree, String, String)> = Vec::new();
-    let mut consider = |pass: &mut DecodedPass, event: Event, text: &str, id: &str, host: &str| {
-        pass.logged.add(host, text, id);
-        pass.texts += 1;
-        let tree = decode::decode(text, limits);
-        if !tree.layers.is_empty() {
-            pass.with_layers += 1;
-            layered.push((event, tree, host.to_owned(), id.to_owned()));
-        }
-    };
+    blocks.retain(|b| !in_scripts.contains(&(b.host.as_str(), b.id.as_str())));
     // In time order: when several loaders decode to one logged block, the earliest is named.
-    for addr in ds.in_time_order(ds.script_events()?)? {
-        let event = ds.event(addr)?;
-        let f = Fields::of_lenient(&event.doc);
-        let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
-        let id = f.first(ecs::names::SCRIPT_BLOCK_ID).unwrap_or_default();
-        if in_scripts.contains(&(host.as_str(), id.as_str())) {
-            continue;
+    blocks.sort_by_key(|b| b.order);
+    // Scripts are the largest texts: decoded on every worker.
+    let chunk = scripts.len().div_ceil(super::WORKERS).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = scripts
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().filter_map(|s| script_block(decoder, s)).collect::<Vec<_>>()))
+            .collect();
+        for part in parts {
+            blocks.extend(part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         }
-        let text = f.first(ecs::names::SCRIPT_BLOCK_TEXT).unwrap_or_default();
-        consider(&mut pass, event, &text, &id, &host);
+    });
+    let mut pass = DecodedPass::default();
+    for b in &blocks {
+        pass.logged.add_key(&b.host, b.text_key, &b.id);
     }
-    for s in scripts {
-        if let Some(event) = s.as_event() {
-            consider(&mut pass, event, &s.text, &s.script_block_id, &s.host);
-        }
-    }
-    let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
-    for (event, tree, host, own) in &layered {
+    pass.texts = blocks.len();
+    for b in blocks {
+        let Some(tree) = b.tree else { continue };
+        pass.with_layers += 1;
         for (layer, text) in tree.texts() {
-            if let Some(target) = pass.logged.find(host, text, Some(own.as_str())) {
-                let key = (host.clone(), target.to_owned());
+            if let Some(target) = pass.logged.find(&b.host, text, Some(b.id.as_str())) {
+                let key = (b.host.clone(), target.to_owned());
                 pass.decoded_from.entry(key).or_insert_with(|| DecodedFrom {
-                    loader: own.clone(),
+                    loader: b.id.clone(),
                     layers: tree
                         .chain(layer)
                         .iter()
@@ -94,14 +224,8 @@ pub fn decoded_pass(
                 });
             }
         }
-        pass.findings.extend(decoded::findings(
-            rules,
-            &vocabulary,
-            event,
-            tree,
-            ds.analyzer(),
-            Some(&pass.logged),
-        ));
+        pass.findings.extend(b.findings);
     }
-    Ok(pass)
+    decoded::link_logged(&mut pass.findings, &pass.logged);
+    pass
 }

@@ -126,6 +126,69 @@ fn decoded_findings_name_their_layers_and_what_the_payload_was_logged_as() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
 
+/// A loader logged in two fragments, its `-enc` argument cut between them: only the
+/// reassembled script decodes.
+fn split_loader(dir: &Path) -> PathBuf {
+    let enc = format!("powershell.exe -enc {}", b64(&utf16le(PAYLOAD)));
+    let (first, second) = enc.split_at(enc.len() / 2);
+    let fragment = |seq: u64, text: &str| {
+        serde_json::json!({
+            "@timestamp": "2024-06-01T12:00:00Z",
+            "event": {"category": "process", "code": "4104"},
+            "host": {"name": "wks-9", "os": {"type": "windows"}},
+            "powershell": {"file": {"script_block_id": "split-1", "script_block_text": text}, "sequence": seq, "total": 2},
+        })
+        .to_string()
+    };
+    let p = dir.join("split-loader.ndjson");
+    std::fs::write(&p, format!("{}\n{}\n", fragment(2, second), fragment(1, first))).unwrap();
+    p
+}
+
+#[test]
+fn streaming_gives_the_same_decoded_findings_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = [
+        case(tmp.path()),
+        split_loader(tmp.path()),
+        PathBuf::from("sample-data"),
+        PathBuf::from("tests/data/fragments"),
+        PathBuf::from("tests/data/inputs"),
+    ];
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pstriage"))
+            .args(["scan", "--decoded", "--format", "ndjson", "--index"])
+            .arg(tmp.path().join("idx"))
+            .args(extra)
+            .args(&inputs)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let indexed = run(&[]);
+    let streamed = run(&["--stream"]);
+    let text = String::from_utf8_lossy(&indexed.stdout);
+    assert_eq!(text, String::from_utf8_lossy(&streamed.stdout));
+    let decoded: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|a: &serde_json::Value| a["pstriage.kind"] == "decoded")
+        .collect();
+    let ids: Vec<&str> = decoded.iter().map(id).collect();
+    assert!(ids.contains(&"loader-1") && ids.contains(&"loader-2"), "{ids:?}");
+    assert!(ids.contains(&"split-1"), "the reassembled loader decodes: {ids:?}");
+    // The summary line says the same in both modes.
+    let summary = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .find(|l| l.contains("decoded:"))
+            .map(str::to_owned)
+    };
+    assert!(summary(&indexed).is_some());
+    assert_eq!(summary(&indexed), summary(&streamed));
+}
+
 #[test]
 fn the_decoded_tab_shows_layers_marks_and_both_links() {
     let tmp = tempfile::tempdir().unwrap();
