@@ -119,9 +119,7 @@ pub fn link_logged(findings: &mut [Alert], logged: &LoggedBlocks) {
             let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
             let text = f.first(ecs::names::SCRIPT_BLOCK_TEXT).unwrap_or_default();
             let own = f.first(ecs::names::SCRIPT_BLOCK_ID);
-            *logged_as = logged
-                .find(&host, &text, own.as_deref())
-                .map(str::to_owned);
+            *logged_as = logged.find(&host, &text, own.as_deref()).map(str::to_owned);
         }
     }
 }

@@ -71,11 +71,7 @@ fn scan_stream(opts: LoadOptions, format: Format, decoded: bool) -> anyhow::Resu
     let mut report = crate::ingest::IngestReport::default();
     let inputs = crate::ingest::collect_inputs(&opts.paths, &mut report);
     let decoder = decoded.then(|| {
-        crate::detect::Decoder::new(
-            &set.rules,
-            opts.analyzer,
-            crate::decode::Limits::default(),
-        )
+        crate::detect::Decoder::new(&set.rules, opts.analyzer, crate::decode::Limits::default())
     });
     let streamed = crate::detect::stream(
         &inputs,

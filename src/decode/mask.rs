@@ -20,11 +20,14 @@ pub(crate) fn first_pass(src: &Src, triggers: &Triggers) -> Option<(LayerKind, S
         (triggers.format, LayerKind::Format, format::rewrite),
         (triggers.replace, LayerKind::Replace, replace::rewrite),
     ];
-    passes.iter().filter(|(on, ..)| *on).find_map(|(_, kind, pass)| {
-        pass(src)
-            .filter(|out| out != src.text)
-            .map(|out| (*kind, out))
-    })
+    passes
+        .iter()
+        .filter(|(on, ..)| *on)
+        .find_map(|(_, kind, pass)| {
+            pass(src)
+                .filter(|out| out != src.text)
+                .map(|out| (*kind, out))
+        })
 }
 
 #[cfg(test)]
@@ -58,9 +61,15 @@ mod tests {
     #[test]
     fn plain_scripts_have_no_mask() {
         assert_eq!(
-            first_pass(&Src::new("Get-Process | Where-Object { $_.CPU -gt 10 }"), &Triggers::all()),
+            first_pass(
+                &Src::new("Get-Process | Where-Object { $_.CPU -gt 10 }"),
+                &Triggers::all()
+            ),
             None
         );
-        assert_eq!(first_pass(&Src::new("$a = 'x' + $b; \"{0}\" -f $c"), &Triggers::all()), None);
+        assert_eq!(
+            first_pass(&Src::new("$a = 'x' + $b; \"{0}\" -f $c"), &Triggers::all()),
+            None
+        );
     }
 }

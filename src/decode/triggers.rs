@@ -95,7 +95,11 @@ impl Triggers {
         for q in memchr::memchr2_iter(b'\'', b'"', b) {
             self.bare |= literal_opening_with_base64(b, q, min_bare);
             // Past the quote, and the `@` when it closes a here-string.
-            let end = if b.get(q + 1) == Some(&b'@') { q + 2 } else { q + 1 };
+            let end = if b.get(q + 1) == Some(&b'@') {
+                q + 2
+            } else {
+                q + 1
+            };
             self.format |= format_operator(b, skip_ws(text, end));
             self.replace |= replace_step(text, end);
         }
@@ -148,7 +152,10 @@ fn format_operator(b: &[u8], i: usize) -> bool {
 fn replace_step(text: &str, end: usize) -> bool {
     let b = text.as_bytes();
     let mut i = end;
-    while b.get(i).is_some_and(|&c| c.is_ascii_whitespace() || c == b')') {
+    while b
+        .get(i)
+        .is_some_and(|&c| c.is_ascii_whitespace() || c == b')')
+    {
         i += 1;
     }
     let name = match (b.get(i), b.get(i + 1)) {
@@ -233,7 +240,8 @@ mod tests {
 
     #[test]
     fn each_trigger_is_seen() {
-        let cases: [(&str, fn(&Triggers) -> bool); 20] = [
+        type Seen = fn(&Triggers) -> bool;
+        let cases: [(&str, Seen); 20] = [
             ("I`EX", |t| t.backtick),
             ("'a' + 'b'", |t| t.concat),
             ("'a'\u{a0}+\u{a0}'b'", |t| t.concat),
@@ -250,8 +258,14 @@ mod tests {
             ("powershell -enc JAB4AD0AMQA=", |t| t.encoded_command),
             ("powershell /EncodedCommand JAB4", |t| t.encoded_command),
             ("powershell \u{2013}ec JAB4", |t| t.encoded_command),
-            ("$x = \"QUJDREVG`R0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xt\"", |t| t.bare),
-            ("$x = @'  \r\nQUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xt\n'@", |t| t.bare),
+            (
+                "$x = \"QUJDREVG`R0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xt\"",
+                |t| t.bare,
+            ),
+            (
+                "$x = @'  \r\nQUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xt\n'@",
+                |t| t.bare,
+            ),
             ("'a'\n+ \"b\"", |t| t.concat),
             ("$s = 'x'\t-f 1", |t| t.format),
         ];

@@ -7,13 +7,13 @@
 
 use crate::alert::{self, Alert};
 use crate::analysis::Analyzer;
-use crate::rule::kql::Vocabulary;
 use crate::decode::{self, Limits, Tree};
 use crate::decoded::{self, LoggedBlocks};
 use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::index::{self, Dataset};
 use crate::reassembly::{self, Script};
+use crate::rule::kql::Vocabulary;
 use crate::rule::Rule;
 use std::collections::{HashMap, HashSet};
 
@@ -90,7 +90,8 @@ impl<'r> Decoder<'r> {
     /// they are checked here, and only if the text has layers).
     pub fn block(&self, event: &Event, fired: Option<&[usize]>) -> Option<DecodedBlock> {
         let f = Fields::of_only(&event.doc, &BLOCK_FIELDS);
-        let text = f.first(ecs::names::SCRIPT_BLOCK_TEXT)?;
+        // Borrowed: script texts are most of an export's bytes.
+        let text = ecs::leaf_as_keyword(f.get(ecs::names::SCRIPT_BLOCK_TEXT).first()?);
         let totals = f.get(ecs::names::TOTAL);
         // As the index's `multi_fragment_events`: an id, and a total none of whose values is 1.
         let fragment = f.has(ecs::names::SCRIPT_BLOCK_ID)
@@ -197,7 +198,13 @@ pub fn finish_pass(
     std::thread::scope(|scope| {
         let parts: Vec<_> = scripts
             .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().filter_map(|s| script_block(decoder, s)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(|| {
+                    part.iter()
+                        .filter_map(|s| script_block(decoder, s))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         for part in parts {
             blocks.extend(part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));

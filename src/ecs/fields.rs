@@ -151,7 +151,10 @@ fn leaves_at<'a>(obj: &'a Map<String, Value>, field: &str, rest: &str, out: &mut
     for (k, v) in obj {
         if rest == k {
             leaves_of(v, out);
-        } else if let Some(below) = rest.strip_prefix(k.as_str()).and_then(|r| r.strip_prefix('.')) {
+        } else if let Some(below) = rest
+            .strip_prefix(k.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+        {
             let here = &field[..field.len() - below.len() - 1];
             descend(v, field, here, below, out);
         }

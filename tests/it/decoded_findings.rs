@@ -141,7 +141,11 @@ fn split_loader(dir: &Path) -> PathBuf {
         .to_string()
     };
     let p = dir.join("split-loader.ndjson");
-    std::fs::write(&p, format!("{}\n{}\n", fragment(2, second), fragment(1, first))).unwrap();
+    std::fs::write(
+        &p,
+        format!("{}\n{}\n", fragment(2, second), fragment(1, first)),
+    )
+    .unwrap();
     p
 }
 
@@ -163,7 +167,12 @@ fn streaming_gives_the_same_decoded_findings_byte_for_byte() {
             .args(&inputs)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     };
     let indexed = run(&[]);
@@ -176,8 +185,14 @@ fn streaming_gives_the_same_decoded_findings_byte_for_byte() {
         .filter(|a: &serde_json::Value| a["pstriage.kind"] == "decoded")
         .collect();
     let ids: Vec<&str> = decoded.iter().map(id).collect();
-    assert!(ids.contains(&"loader-1") && ids.contains(&"loader-2"), "{ids:?}");
-    assert!(ids.contains(&"split-1"), "the reassembled loader decodes: {ids:?}");
+    assert!(
+        ids.contains(&"loader-1") && ids.contains(&"loader-2"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"split-1"),
+        "the reassembled loader decodes: {ids:?}"
+    );
     // The summary line says the same in both modes.
     let summary = |o: &std::process::Output| {
         String::from_utf8_lossy(&o.stderr)
