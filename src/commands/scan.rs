@@ -25,7 +25,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub reassembled: bool,
     /// Evaluate the rules while reading, without building an index: for pipelines that only
-    /// want the alerts. Same alerts as the indexed scan.
+    /// want the alerts. Same alerts (and, with --decoded, the same decoded-layer findings) as
+    /// the indexed scan.
     #[arg(long, conflicts_with = "reassembled")]
     pub stream: bool,
     /// Also report decoded-layer findings: rules that match a layer the script decodes to
