@@ -27,6 +27,8 @@ pub struct Alert {
     pub explanation: Explanation,
     pub reason: String,
     pub kind: AlertKind,
+    /// The exception item that suppresses the alert, if one does: Elastic would not raise it.
+    pub suppressed_by: Option<crate::exceptions::Suppression>,
 }
 
 /// Whether Elastic would raise the alert, or only pstriage can see it.
@@ -224,6 +226,7 @@ impl Found {
             explanation: self.explanation,
             reason: self.reason,
             kind: AlertKind::Elastic,
+            suppressed_by: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod decoded;
 pub mod detect;
 pub mod ecs;
 pub mod event;
+pub mod exceptions;
 pub mod fuzz_checks;
 pub mod highlight;
 pub mod hunt;

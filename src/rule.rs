@@ -33,10 +33,30 @@ pub struct Rule {
     pub plan: kql::Plan,
 }
 
+/// A rule's reference to an exception list (`id` and `type` are Kibana's, kept as written).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ExceptionListRef {
+    pub list_id: String,
+    #[serde(default = "single")]
+    pub namespace_type: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, rename = "type")]
+    pub list_type: Option<String>,
+}
+
+fn single() -> String {
+    "single".into()
+}
+
 /// The `[rule]` table, as far as pstriage uses it (unknown keys are ignored).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct RuleMeta {
     pub name: String,
+    /// Kibana exception lists the rule uses (`[[rule.exceptions_list]]`), matched by list id and
+    /// namespace when such a list is loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions_list: Vec<ExceptionListRef>,
     pub rule_id: String,
     /// Absent in detection-rules files (kept in a lock file); Kibana gives such a rule 1.
     #[serde(default = "one")]

@@ -5,6 +5,7 @@ mod decode;
 mod decoded_findings;
 mod durability;
 mod engine_paths;
+mod exceptions;
 mod fragments;
 mod fuzz_seeds;
 mod hostile_input;

@@ -1,0 +1,275 @@
+//! Kibana exception lists applied offline. Expected outcomes follow Elastic's documented
+//! semantics (Kibana's `buildExceptionFilter`: items ORed, entries ANDed, the whole a
+//! `must_not`; `match` is a `match_phrase`, `wildcard` a plain case-sensitive `wildcard` query;
+//! "is not" holds when the field is missing; expired items no longer apply) — see the module
+//! header of `pstriage::exceptions` for the sources.
+
+use pstriage::analysis::Analyzer;
+use pstriage::ecs::Fields;
+use pstriage::exceptions::{self, Entry, ExceptionFile, Operator};
+use serde_json::{json, Map, Value};
+
+const LIST: &str = r#"{"_version":"WzEyMDQsMV0=","created_at":"2025-03-04T10:11:12.345Z","created_by":"analyst","description":"Benign admin scripts","id":"5f0c6a1e-8c1e-4d49-9b0e-6f7c2f1f0a11","immutable":false,"list_id":"ps-admin","name":"PowerShell admin exceptions","namespace_type":"single","os_types":[],"tags":["powershell"],"tie_breaker_id":"0d2b8c55-4a61-4a9e-8e77-0a8f3cbd1d42","type":"detection","updated_at":"2025-03-04T10:11:12.345Z","updated_by":"analyst","version":1}"#;
+
+fn item_line(item_id: &str, entries: Value, extra: Value) -> String {
+    let mut item = json!({
+        "_version": "WzEyMDYsMV0=",
+        "comments": [],
+        "created_at": "2025-03-04T10:15:00.000Z",
+        "created_by": "analyst",
+        "description": "",
+        "entries": entries,
+        "id": format!("id-{item_id}"),
+        "item_id": item_id,
+        "list_id": "ps-admin",
+        "name": format!("item {item_id}"),
+        "namespace_type": "single",
+        "os_types": [],
+        "tags": [],
+        "tie_breaker_id": "7e6d5c4b-3333-4a2b-9c8d-1e0f2a3b4c5d",
+        "type": "simple",
+        "updated_at": "2025-03-04T10:15:00.000Z",
+        "updated_by": "analyst"
+    });
+    if let (Some(o), Some(e)) = (item.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    item.to_string()
+}
+
+fn file_of(lines: &[String]) -> ExceptionFile {
+    let mut text = String::from(LIST);
+    text.push('\n');
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    exceptions::parse(&text, "export.ndjson")
+}
+
+/// Whether the single item with `entries` holds for `doc`.
+fn holds(entries: Value, doc: Value) -> bool {
+    let file = file_of(&[item_line("x", entries, json!({}))]);
+    assert!(file.problems.is_empty(), "{:?}", file.problems);
+    let doc: Map<String, Value> = doc.as_object().unwrap().clone();
+    let fields = Fields::of_lenient(&doc);
+    exceptions::item_holds(&file.items[0], &doc, &fields, Analyzer::Pattern)
+}
+
+fn entry(kind: &str, op: &str, field: &str, value: Value) -> Value {
+    let mut e = json!({"field": field, "operator": op, "type": kind});
+    if !value.is_null() {
+        e["value"] = value;
+    }
+    json!([e])
+}
+
+#[test]
+fn match_on_a_keyword_field_is_exact_and_case_sensitive() {
+    let e = |op| entry("match", op, "host.name", json!("SCCM01"));
+    let present = json!({"host": {"name": "SCCM01"}});
+    let other_case = json!({"host": {"name": "sccm01"}});
+    let absent = json!({"user": {"name": "x"}});
+    let multi = json!({"host": {"name": ["WS-1", "SCCM01"]}});
+    assert!(holds(e("included"), present.clone()));
+    assert!(!holds(e("included"), other_case.clone()));
+    assert!(!holds(e("included"), absent.clone()));
+    assert!(holds(e("included"), multi.clone()), "any value of a multi-valued field");
+    assert!(!holds(e("excluded"), present));
+    assert!(holds(e("excluded"), other_case));
+    assert!(holds(e("excluded"), absent), "\"is not\" holds on a missing field");
+    assert!(!holds(e("excluded"), multi), "\"is not\": no value may match");
+}
+
+#[test]
+fn match_on_script_text_is_an_analyzed_phrase() {
+    let e = |op, v: &str| entry("match", op, "powershell.file.script_block_text", json!(v));
+    let doc = json!({"powershell": {"file": {"script_block_text": "Import-Module x; INVOKE-MIMIKATZ -DumpCreds"}}});
+    assert!(holds(e("included", "Invoke-Mimikatz"), doc.clone()), "lowercased tokens");
+    assert!(holds(e("included", "invoke-mimikatz -dumpcreds"), doc.clone()), "a phrase");
+    assert!(!holds(e("included", "dumpcreds invoke-mimikatz"), doc.clone()), "in order");
+    assert!(!holds(e("included", "Mimikatz"), doc.clone()), "`-` does not split a token");
+    assert!(holds(e("excluded", "Get-Process"), doc));
+}
+
+#[test]
+fn match_any_holds_when_any_value_matches() {
+    let e = |op| entry("match_any", op, "host.name", json!(["SCCM01", "SCCM02"]));
+    assert!(holds(e("included"), json!({"host": {"name": "SCCM02"}})));
+    assert!(!holds(e("included"), json!({"host": {"name": "WS-1"}})));
+    assert!(!holds(e("included"), json!({})));
+    assert!(holds(e("included"), json!({"host": {"name": ["WS-1", "SCCM01"]}})));
+    assert!(!holds(e("excluded"), json!({"host": {"name": "SCCM02"}})));
+    assert!(holds(e("excluded"), json!({"host": {"name": "WS-1"}})));
+    assert!(holds(e("excluded"), json!({})));
+    assert!(!holds(e("excluded"), json!({"host": {"name": ["WS-1", "SCCM01"]}})));
+}
+
+#[test]
+fn exists_ignores_null_and_empty_arrays() {
+    let e = |op| entry("exists", op, "user.id", Value::Null);
+    for (doc, present) in [
+        (json!({"user": {"id": "S-1-5-18"}}), true),
+        (json!({"user": {"id": ["a", "b"]}}), true),
+        (json!({"user": {"id": null}}), false),
+        (json!({"user": {"id": []}}), false),
+        (json!({}), false),
+    ] {
+        assert_eq!(holds(e("included"), doc.clone()), present, "{doc}");
+        assert_eq!(holds(e("excluded"), doc.clone()), !present, "{doc}");
+    }
+}
+
+#[test]
+fn wildcard_is_case_sensitive_on_keywords_and_per_token_on_text() {
+    let kw = |op| entry("wildcard", op, "user.name", json!("adm-*"));
+    assert!(holds(kw("included"), json!({"user": {"name": "adm-jo"}})));
+    assert!(!holds(kw("included"), json!({"user": {"name": "ADM-jo"}})));
+    assert!(!holds(kw("included"), json!({})));
+    assert!(holds(kw("included"), json!({"user": {"name": ["x", "adm-1"]}})));
+    assert!(holds(kw("excluded"), json!({})));
+    assert!(!holds(kw("excluded"), json!({"user": {"name": "adm-jo"}})));
+    let path = entry(
+        "wildcard",
+        "included",
+        "file.path",
+        json!("C:\\\\Program Files\\\\*\\\\*.ps1"),
+    );
+    assert!(holds(
+        path,
+        json!({"file": {"path": "C:\\Program Files\\Tools\\a.ps1"}})
+    ));
+    // Text: tokens are lowercased, the pattern is not.
+    let text = |p: &str| entry("wildcard", "included", "powershell.file.script_block_text", json!(p));
+    let doc = json!({"powershell": {"file": {"script_block_text": "Invoke-Mimikatz -x"}}});
+    assert!(holds(text("*mimikatz*"), doc.clone()));
+    assert!(!holds(text("*Mimikatz*"), doc.clone()));
+    assert!(!holds(text("invoke-mimikatz -x"), doc), "a pattern with a space never matches one token");
+}
+
+#[test]
+fn entries_are_anded_and_items_ored() {
+    let entries = json!([
+        {"field": "host.name", "operator": "included", "type": "match", "value": "SCCM01"},
+        {"field": "user.name", "operator": "excluded", "type": "match", "value": "admin"},
+    ]);
+    assert!(holds(entries.clone(), json!({"host": {"name": "SCCM01"}, "user": {"name": "svc"}})));
+    assert!(!holds(entries.clone(), json!({"host": {"name": "SCCM01"}, "user": {"name": "admin"}})));
+    assert!(!holds(entries, json!({"host": {"name": "WS-1"}, "user": {"name": "svc"}})));
+}
+
+#[test]
+fn nested_needs_one_object_meeting_every_inner_entry() {
+    let e = json!([{"field": "process.parent", "type": "nested", "entries": [
+        {"field": "name", "operator": "included", "type": "match", "value": "svchost.exe"},
+        {"field": "pid", "operator": "included", "type": "exists"},
+    ]}]);
+    assert!(holds(e.clone(), json!({"process": {"parent": [{"name": "x"}, {"name": "svchost.exe", "pid": 4}]}})));
+    assert!(!holds(e.clone(), json!({"process": {"parent": [{"name": "svchost.exe"}, {"pid": 4}]}})));
+    assert!(!holds(e, json!({})), "no object, no match, even for inner negations");
+}
+
+#[test]
+fn os_types_need_the_events_os() {
+    let file = file_of(&[item_line(
+        "os",
+        json!([{"field": "host.name", "operator": "included", "type": "match", "value": "h"}]),
+        json!({"os_types": ["windows"]}),
+    )]);
+    let item = &file.items[0];
+    let check = |doc: Value| {
+        let doc = doc.as_object().unwrap().clone();
+        exceptions::item_holds(item, &doc, &Fields::of_lenient(&doc), Analyzer::Pattern)
+    };
+    assert!(check(json!({"host": {"name": "h", "os": {"type": "windows"}}})));
+    assert!(!check(json!({"host": {"name": "h", "os": {"type": "Windows"}}})));
+    assert!(!check(json!({"host": {"name": "h"}})));
+}
+
+#[test]
+fn expired_items_no_longer_apply() {
+    let file = file_of(&[item_line(
+        "old",
+        json!([{"field": "host.name", "operator": "included", "type": "exists"}]),
+        json!({"expire_time": "2025-01-01T00:00:00.000Z"}),
+    )]);
+    let item = &file.items[0];
+    let t = |s: &str| pstriage::ecs::parse_date_millis(&json!(s)).unwrap();
+    assert!(!item.expired(t("2024-12-31T23:59:59Z")));
+    assert!(item.expired(t("2025-01-01T00:00:00.001Z")));
+}
+
+#[test]
+fn bad_lines_are_reported_by_line_and_the_rest_applies() {
+    let good = item_line(
+        "good",
+        json!([{"field": "host.name", "operator": "included", "type": "exists"}]),
+        json!({}),
+    );
+    let text = [
+        LIST.to_owned(),
+        "{not json".to_owned(),
+        item_line("bad-type", json!([{"field": "a", "operator": "included", "type": "regex", "value": "x"}]), json!({})),
+        item_line("bad-op", json!([{"field": "a", "operator": "sometimes", "type": "match", "value": "x"}]), json!({})),
+        item_line("value-list", json!([{"field": "host.name", "operator": "included", "type": "list", "list": {"id": "hosts.txt", "type": "keyword"}}]), json!({})),
+        item_line("orphan", json!([{"field": "a", "operator": "included", "type": "exists"}]), json!({"list_id": "no-such-list"})),
+        good,
+        r#"{"exported_exception_list_count":1,"exported_exception_list_item_count":6,"missing_exception_list_item_count":0,"missing_exception_list_items":[],"missing_exception_lists":[],"missing_exception_lists_count":0}"#.to_owned(),
+    ]
+    .join("\n");
+    let file = exceptions::parse(&text, "team.ndjson");
+    let ids: Vec<&str> = file.items.iter().map(|i| i.item_id.as_str()).collect();
+    assert_eq!(ids, ["good"]);
+    let said: Vec<String> = file.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 5, "{said:#?}");
+    assert!(said[0].starts_with("team.ndjson:2: not valid JSON"), "{said:?}");
+    assert!(said[1].starts_with("team.ndjson:3:") && said[1].contains("unknown entry type \"regex\""));
+    assert!(said[2].starts_with("team.ndjson:4:") && said[2].contains("unknown operator"));
+    assert!(said[3].starts_with("team.ndjson:5:") && said[3].contains("cannot be applied offline"));
+    assert!(said[4].starts_with("team.ndjson:6:") && said[4].contains("no-such-list"));
+}
+
+#[test]
+fn an_export_reads_back_to_the_same_lists_and_items() {
+    let made = exceptions::Item::new(
+        "ps-admin",
+        "sccm",
+        "SCCM inventory",
+        vec![
+            Entry::MatchAny {
+                field: "host.name".into(),
+                operator: Operator::Included,
+                values: vec!["SCCM01".into(), "SCCM02".into()],
+            },
+            Entry::Wildcard {
+                field: "file.path".into(),
+                operator: Operator::Excluded,
+                value: "C:\\\\Temp\\\\*".into(),
+            },
+        ],
+        "2026-12-03T10:00:00.000Z",
+    );
+    let read = file_of(&[item_line(
+        "kibana",
+        json!([{"field": "host.name", "operator": "included", "type": "exists"}]),
+        json!({"comments": [{"comment": "why", "created_at": "2025-03-04T10:15:00.000Z", "created_by": "a", "id": "c1"}], "expire_time": "2030-01-01T00:00:00.000Z"}),
+    )]);
+    let mut items = read.items.clone();
+    items.push(made);
+    let text = exceptions::export(&read.lists, &items);
+    let again = exceptions::parse(&text, "again.ndjson");
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
+    assert_eq!(again.lists.len(), 1);
+    assert_eq!(again.lists[0].json, read.lists[0].json);
+    assert_eq!(again.items.len(), 2);
+    for (a, b) in again.items.iter().zip(&items) {
+        assert_eq!(a.json, b.json);
+        assert_eq!(a.entries, b.entries);
+        assert_eq!(a.expires_ms, b.expires_ms);
+    }
+    assert_eq!(again.items[0].comments, ["why"]);
+    // The last line is Kibana's summary, with the counts of what was written.
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["exported_exception_list_count"], 1);
+    assert_eq!(last["exported_exception_list_item_count"], 2);
+}
