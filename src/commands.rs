@@ -5,6 +5,7 @@
 //! Commands print; nothing below them does. Must not hold logic another front end (the TUI)
 //! needs: that lives in the library modules the commands call.
 
+pub mod exceptions;
 pub mod report;
 pub mod rules;
 pub mod sample;
@@ -43,6 +44,10 @@ pub struct LoadArgs {
     /// Keep the index in DIR instead of the per-export cache directory. Example: --index ./case1.idx
     #[arg(long, global = true, value_name = "DIR")]
     pub index: Option<PathBuf>,
+    /// A Kibana exception-list export (NDJSON) whose items apply to every loaded rule
+    /// (repeatable). Example: --exceptions ./ps-admin-exceptions.ndjson
+    #[arg(long = "exceptions", global = true, value_name = "FILE")]
+    pub exceptions: Vec<PathBuf>,
 }
 
 fn parse_analyzer(s: &str) -> Result<Analyzer, String> {
@@ -59,6 +64,7 @@ impl LoadArgs {
             no_default_rules: self.no_default_rules,
             index_dir: self.index.clone(),
             cache_root: None,
+            exceptions: self.exceptions.clone(),
         }
     }
 }

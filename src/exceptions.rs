@@ -13,10 +13,12 @@
 //!
 //! Pure apart from reading and writing the files it is given: no terminal, no index.
 
+pub mod case;
 mod entry;
 mod file;
 mod matcher;
 
+pub use case::case_file;
 pub use entry::{Entry, Operator};
 pub use file::{export, parse, read, ExceptionFile, Item, List, Problem};
 pub use matcher::{item_holds, wildcard_matches};

@@ -3,6 +3,7 @@
 //! parse). All the work lives in the library.
 
 use clap::{Parser, Subcommand};
+use pstriage::commands::exceptions::ExceptionsArgs;
 use pstriage::commands::report::ReportArgs;
 use pstriage::commands::scan::ScanArgs;
 use pstriage::commands::search::{SearchArgs, SearchError};
@@ -78,6 +79,18 @@ Examples:
   pstriage triage --host win10-01 --tick 1 --tick 4 exports/
   pstriage triage --all --status acknowledged exports/")]
     Triage(TriageArgs),
+    /// The case's exception list (what `x` in the TUI saves), or any Kibana export.
+    #[command(after_help = "\
+Examples:
+  pstriage exceptions list --case ./case-117
+  pstriage exceptions show sccm-inventory --case ./case-117
+  pstriage exceptions export -o case-117-exceptions.ndjson --case ./case-117
+  pstriage exceptions list --file team-exceptions.ndjson
+  pstriage exceptions remove sccm-inventory --case ./case-117
+
+The case's list lives in exceptions.ndjson beside triage.json, in Kibana's export format:
+Kibana imports the file (or the export) unchanged. Apply a list to a scan with --exceptions.")]
+    Exceptions(ExceptionsArgs),
     /// List the loaded rules.
     Rules,
 }
@@ -102,6 +115,7 @@ fn main() -> ExitCode {
         },
         Some(Command::Report(args)) => commands::report::run(&cli.load, args),
         Some(Command::Triage(args)) => commands::triage::run(&cli.load, args),
+        Some(Command::Exceptions(args)) => commands::exceptions::run(args),
         Some(Command::Rules) => commands::rules::run(&cli.load),
         None => open_tui(cli.load, cli.paths, cli.case),
     };

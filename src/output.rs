@@ -83,6 +83,11 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
         put("pstriage.decoded.layers", json!(layers));
         put("pstriage.decoded.logged_as", json!(logged_as));
     }
+    if let Some(s) = &alert.suppressed_by {
+        put("pstriage.suppressed_by.list_id", json!(s.list_id));
+        put("pstriage.suppressed_by.item_id", json!(s.item_id));
+        put("pstriage.suppressed_by.name", json!(s.item_name));
+    }
     put("pstriage.matched_terms", json!(alert.matched_terms));
     put("pstriage.source.path", json!(alert.event.source.path));
     put("pstriage.source.line", json!(alert.event.source.line));

@@ -19,6 +19,8 @@ pub struct LoadOptions {
     pub no_default_rules: bool,
     pub index_dir: Option<PathBuf>,
     pub cache_root: Option<PathBuf>,
+    /// Kibana exception-list exports whose items apply to every loaded rule.
+    pub exceptions: Vec<PathBuf>,
 }
 
 /// Rules that loaded, and the notes on those that did not run.
@@ -40,6 +42,40 @@ pub enum RulesError {
 }
 
 /// Loads the bundled rules (unless disabled) and every `.toml` under the `--rules` paths.
+/// The exception items in force: those of `opts.exceptions` (a file that cannot be read stops
+/// the run: a typo must not silently suppress nothing) and of the case's own
+/// `exceptions.ndjson` when `case` is given, with a line for each item that could not be read.
+pub fn load_exceptions(
+    opts: &LoadOptions,
+    case: Option<&std::path::Path>,
+) -> Result<(crate::exceptions::Exceptions, Vec<String>), ExceptionsError> {
+    use crate::exceptions::{self, Exceptions, Scope};
+    let mut set = Exceptions::default();
+    let mut notes = Vec::new();
+    let mut take = |file: exceptions::ExceptionFile, set: &mut Exceptions| {
+        notes.extend(file.problems.iter().map(ToString::to_string));
+        set.add(file, Scope::AllRules);
+    };
+    for p in &opts.exceptions {
+        let file = exceptions::read(p).map_err(|e| ExceptionsError(p.clone(), e))?;
+        take(file, &mut set);
+    }
+    if let Some(case) = case {
+        let own = crate::exceptions::case_file(case);
+        match exceptions::read(&own) {
+            Ok(file) => take(file, &mut set),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ExceptionsError(own, e)),
+        }
+    }
+    Ok((set, notes))
+}
+
+/// An exception file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot read exceptions: {err}", path = .0.display(), err = .1)]
+pub struct ExceptionsError(pub PathBuf, pub std::io::Error);
+
 pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
     let mut rules = if opts.no_default_rules {
         Vec::new()

@@ -35,6 +35,10 @@ pub struct ScanArgs {
     /// "decoded", pstriage.decoded.layers and pstriage.decoded.logged_as. Beyond Elastic.
     #[arg(long)]
     pub decoded: bool,
+    /// Also print the alerts that an exception item (--exceptions) suppresses, with
+    /// pstriage.suppressed_by naming the item. Without it they are left out, as Elastic does.
+    #[arg(long)]
+    pub with_suppressed: bool,
     /// Export files or directories (recursed).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -43,9 +47,15 @@ pub struct ScanArgs {
 pub fn run(load: &LoadArgs, args: ScanArgs) -> anyhow::Result<()> {
     let opts = load.options(args.paths);
     if args.stream {
-        scan_stream(opts, args.format, args.decoded)
+        scan_stream(opts, args.format, args.decoded, args.with_suppressed)
     } else {
-        scan_indexed(opts, args.format, args.reassembled, args.decoded)
+        scan_indexed(
+            opts,
+            args.format,
+            args.reassembled,
+            args.decoded,
+            args.with_suppressed,
+        )
     }
 }
 
@@ -65,7 +75,12 @@ fn warn_max_signals(alerts: &[Alert], rules: &[Rule]) {
 }
 
 /// `scan --stream`: rules evaluated while reading, no index.
-fn scan_stream(opts: LoadOptions, format: Format, decoded: bool) -> anyhow::Result<()> {
+fn scan_stream(
+    opts: LoadOptions,
+    format: Format,
+    decoded: bool,
+    with_suppressed: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
     set.skipped.iter().for_each(say);
@@ -92,8 +107,48 @@ fn scan_stream(opts: LoadOptions, format: Format, decoded: bool) -> anyhow::Resu
         alerts.extend(pass.findings);
         crate::detect::sort(&mut alerts);
     }
+    apply_exceptions(&opts, &mut alerts, &set.rules, with_suppressed)?;
     let how = format!("{}; streamed (no index)", streamed.report.summary());
     finish(&alerts, &set.rules, format, &how, started)
+}
+
+/// Marks the alerts the `--exceptions` items suppress, says how many each item took, and
+/// leaves them out unless `with_suppressed`.
+fn apply_exceptions(
+    opts: &LoadOptions,
+    alerts: &mut Vec<Alert>,
+    rules: &[Rule],
+    with_suppressed: bool,
+) -> anyhow::Result<()> {
+    let (set, notes) = session::load_exceptions(opts, None)?;
+    notes.iter().for_each(say);
+    if set.is_empty() {
+        return Ok(());
+    }
+    set.mark(alerts, rules, opts.analyzer, crate::exceptions::now_ms());
+    let mut by_item: std::collections::BTreeMap<(String, String, String), usize> =
+        Default::default();
+    for s in alerts.iter().filter_map(|a| a.suppressed_by.as_ref()) {
+        *by_item
+            .entry((s.item_name.clone(), s.list_id.clone(), s.item_id.clone()))
+            .or_default() += 1;
+    }
+    let total: usize = by_item.values().sum();
+    let detail: Vec<String> = by_item
+        .iter()
+        .map(|((name, list, item), n)| format!("{name:?} ({list}/{item}): {n}"))
+        .collect();
+    say(format_args!(
+        "exceptions: {} in force; {} suppressed{}{}",
+        count_of(set.items().count(), "item"),
+        count_of(total, "alert"),
+        if detail.is_empty() { "" } else { ": " },
+        detail.join(", ")
+    ));
+    if !with_suppressed {
+        alerts.retain(|a| a.suppressed_by.is_none());
+    }
+    Ok(())
 }
 
 /// The decoded pass's summary line.
@@ -112,6 +167,7 @@ fn scan_indexed(
     format: Format,
     reassembled: bool,
     decoded: bool,
+    with_suppressed: bool,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
@@ -148,6 +204,7 @@ fn scan_indexed(
         alerts.extend(pass.findings);
         crate::detect::sort(&mut alerts);
     }
+    apply_exceptions(&opts, &mut alerts, &set.rules, with_suppressed)?;
     let how = format!(
         "{}; index {} ({})",
         ds.manifest().report.summary(),

@@ -273,3 +273,83 @@ fn an_export_reads_back_to_the_same_lists_and_items() {
     assert_eq!(last["exported_exception_list_count"], 1);
     assert_eq!(last["exported_exception_list_item_count"], 2);
 }
+
+fn scan(args: &[&str], index: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+        .args(["scan", "--format", "ndjson", "--index"])
+        .arg(index)
+        .args(args)
+        .arg("sample-data")
+        .output()
+        .unwrap()
+}
+
+fn alerts(out: &std::process::Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn scan_leaves_out_what_any_item_suppresses_and_says_how_many() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = tmp.path().join("team.ndjson");
+    let lines = [
+        LIST.to_owned(),
+        item_line(
+            "db",
+            json!([{"field": "host.name", "operator": "included", "type": "match", "value": "srv-db-02"}]),
+            json!({"name": "database server jobs"}),
+        ),
+        item_line(
+            "system-on-file",
+            json!([
+                {"field": "host.name", "operator": "included", "type": "match", "value": "srv-file-01"},
+                {"field": "user.id", "operator": "included", "type": "match", "value": "S-1-5-18"},
+            ]),
+            json!({"name": "SYSTEM on the file server"}),
+        ),
+    ];
+    std::fs::write(&export, lines.join("\n") + "\n").unwrap();
+    let index = tmp.path().join("idx");
+    let all = alerts(&scan(&[], &index));
+    // What the two items describe, read off the unsuppressed alerts.
+    let suppressed = |a: &Value| {
+        a["host.name"] == "srv-db-02" || (a["host.name"] == "srv-file-01" && a["user.id"] == "S-1-5-18")
+    };
+    let expected_kept: Vec<&Value> = all.iter().filter(|a| !suppressed(a)).collect();
+    let hidden = all.len() - expected_kept.len();
+    assert!(hidden >= 2 && !expected_kept.is_empty(), "the sample has both kinds");
+
+    let out = scan(&["--exceptions", export.to_str().unwrap()], &index);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let kept = alerts(&out);
+    assert_eq!(kept.len(), expected_kept.len());
+    assert!(kept.iter().all(|a| !suppressed(a)));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{hidden} alerts suppressed")), "{stderr}");
+    assert!(stderr.contains("\"database server jobs\" (ps-admin/db): 2"), "{stderr}");
+
+    let out = scan(
+        &["--exceptions", export.to_str().unwrap(), "--with-suppressed"],
+        &index,
+    );
+    let every = alerts(&out);
+    assert_eq!(every.len(), all.len());
+    for a in &every {
+        assert_eq!(
+            a.get("pstriage.suppressed_by.item_id").is_some(),
+            suppressed(a),
+            "{a}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_exceptions_file_stops_the_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = scan(&["--exceptions", "no/such/file.ndjson"], &tmp.path().join("idx"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.ndjson: cannot read exceptions"));
+}
