@@ -57,6 +57,11 @@ impl Exceptions {
             .extend(file.items.into_iter().map(|item| (item, scope.clone())));
     }
 
+    /// Adds one item (made in the TUI and saved to the case's list).
+    pub fn add_item(&mut self, item: Item, scope: Scope) {
+        self.items.push((item, scope));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

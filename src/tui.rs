@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod derived;
+pub mod exception_draft;
 pub mod hunt;
 pub mod keymap;
 pub mod layers;
@@ -59,6 +60,15 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut app = App::new(book, store.read_only.clone(), no_color);
+    let (exceptions, notes) = crate::session::load_exceptions(&opts, Some(case_dir))?;
+    app.exceptions = exceptions;
+    if !notes.is_empty() {
+        app.message = Some(format!(
+            "{} (and {} more exception problems: see `pstriage exceptions list`)",
+            notes[0],
+            notes.len() - 1
+        ));
+    }
     let (searches, saved) = SavedSearches::open(case_dir);
     app.saved = saved;
     if let Some(why) = &searches.read_only {
@@ -81,7 +91,7 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
     }));
     enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    let result = event_loop(&mut app, opts, &store, &searches);
+    let result = event_loop(&mut app, opts, &store, &searches, case_dir);
     restore_terminal();
     result
 }
@@ -91,6 +101,7 @@ fn event_loop(
     opts: LoadOptions,
     store: &Store,
     searches: &crate::saved_searches::SearchStore,
+    case_dir: &Path,
 ) -> anyhow::Result<()> {
     let backend = ratatui::backend::CrosstermBackend::new(io::stdout());
     let mut terminal = ratatui::Terminal::new(backend)?;
@@ -149,6 +160,13 @@ fn event_loop(
                     if result.is_some() {
                         app.update(Msg::Saved(result));
                     }
+                }
+                Effect::SaveException(item) => {
+                    let now = crate::ecs::format_millis(crate::exceptions::now_ms());
+                    let result = crate::exceptions::case::add(case_dir, (*item).clone(), &now)
+                        .map(|_| *item)
+                        .map_err(|e| e.to_string());
+                    app.update(Msg::ExceptionSaved(result));
                 }
                 Effect::CancelLoad => cancel.store(true, Ordering::Relaxed),
                 Effect::Hunt { .. } | Effect::Around { .. } => {

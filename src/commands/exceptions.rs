@@ -95,7 +95,9 @@ pub fn run(args: ExceptionsArgs) -> anyhow::Result<()> {
             let text = exceptions::export(&file.lists, &file.items);
             match output {
                 Some(p) => {
-                    crate::triage::store::write_atomically(&p, text.as_bytes())?;
+                    // `write_atomically` ends the file with the line break.
+                    let body = text.trim_end_matches('\n');
+                    crate::triage::store::write_atomically(&p, body.as_bytes())?;
                     say(format_args!(
                         "{}: {} written",
                         p.display(),

@@ -54,10 +54,9 @@ pub fn case_list(now: &str) -> List {
 
 /// Writes `lists` and `items` as the case's file (atomically: a crash leaves the old file).
 pub fn save(case_dir: &Path, lists: &[List], items: &[Item]) -> Result<(), StoreError> {
-    write_atomically(
-        &case_file(case_dir),
-        file::export(lists, items).as_bytes(),
-    )
+    // `write_atomically` ends the file with the line break.
+    let text = file::export(lists, items);
+    write_atomically(&case_file(case_dir), text.trim_end_matches('\n').as_bytes())
 }
 
 /// Adds `item` to the case's list (made if missing) and saves; returns the file as saved.

@@ -22,6 +22,7 @@ use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 /// Something that happened.
 mod alerts;
+mod excepting;
 mod hunting;
 
 pub enum Msg {
@@ -37,6 +38,8 @@ pub enum Msg {
     Saved(Option<String>),
     /// The decoded pass: findings on decoded layers and the logged-as links (after the second).
     Decoded(Box<crate::detect::DecodedPass>),
+    /// The runner's answer to `Effect::SaveException`: the item as saved, or why not.
+    ExceptionSaved(Result<crate::exceptions::Item, String>),
     /// The terminal's input ended (the event loop would wait forever otherwise).
     InputClosed,
     /// A hunt's answer (`Effect::Hunt` or `Effect::Around` with this generation).
@@ -51,6 +54,8 @@ pub enum Msg {
 #[derive(Debug, PartialEq)]
 pub enum Effect {
     SaveTriage,
+    /// Add this item to the case's exception list; answer with `Msg::ExceptionSaved`.
+    SaveException(Box<crate::exceptions::Item>),
     SaveSearches,
     CancelLoad,
     /// Run a query over every event; answer with `Msg::HuntDone`.
@@ -166,6 +171,10 @@ pub struct App {
     pub pane: Pane,
     pub detail_focus: bool,
     pub prompt: Option<Prompt>,
+    /// The exception being drafted from an alert (`x`), with its impact.
+    pub draft: Option<super::exception_draft::ExceptionDraft>,
+    /// The exception items in force (`--exceptions` files and the case's list).
+    pub exceptions: crate::exceptions::Exceptions,
     /// The case's saved searches (recalled in the query prompt, added with `S`).
     pub saved: SavedSearches,
     pub help: bool,
@@ -192,6 +201,8 @@ impl App {
             pane: Pane::default(),
             detail_focus: false,
             prompt: None,
+            draft: None,
+            exceptions: crate::exceptions::Exceptions::default(),
             saved: SavedSearches::default(),
             help: false,
             quit: false,
@@ -383,7 +394,8 @@ impl App {
                     self.phase = Phase::Loading(p);
                 }
             }
-            Msg::Loaded(ws) => {
+            Msg::Loaded(mut ws) => {
+                self.mark_suppressed(&mut ws);
                 self.phase = Phase::Ready(ws);
                 self.refresh_rows();
                 self.recount();
@@ -396,6 +408,7 @@ impl App {
                 return vec![Effect::CancelLoad];
             }
             Msg::Saved(result) => self.message = result,
+            Msg::ExceptionSaved(result) => self.exception_saved(result),
             Msg::HuntDone {
                 generation,
                 result,
@@ -448,9 +461,12 @@ impl App {
     /// whole script, the timeline's counts or a decoded layer's links may exist now).
     fn later_phase(&mut self, merge: impl FnOnce(&mut Workspace)) {
         let keep = self.current_alert_id();
-        if let Phase::Ready(ws) = &mut self.phase {
+        let mut phase = std::mem::replace(&mut self.phase, Phase::Failed(String::new()));
+        if let Phase::Ready(ws) = &mut phase {
             merge(ws);
+            self.mark_suppressed(ws);
         }
+        self.phase = phase;
         self.detail.derived = None;
         self.detail.decoded = None;
         self.hunt.derived = None;
@@ -486,6 +502,9 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent, now: i64) -> Vec<Effect> {
+        if let Some(d) = self.draft.take() {
+            return self.draft_key(d, key, now);
+        }
         if let Some(p) = self.prompt.take() {
             let history = self.query_history();
             let outcome = prompt::update(p, key, &history);

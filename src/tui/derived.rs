@@ -297,11 +297,17 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
         expr: &rule.expr,
         analyzer: ws.analyzer,
     };
-    let script = script_view(ws, req, |ev| {
+    let mut script = script_view(ws, req, |ev| {
         check(rule, alert.rule, ev, ws.analyzer)
             .map(|a| a.hits)
             .unwrap_or_default()
     });
+    if let Some(s) = &alert.suppressed_by {
+        script.about = format!(
+            "SUPPRESSED by exception {:?} ({}/{}): Elastic would not raise it · {}",
+            s.item_name, s.list_id, s.item_id, script.about
+        );
+    }
     let timeline = timeline(
         ws,
         alert.time_ms,

@@ -45,6 +45,10 @@ pub enum Act {
     Narrower,
     HourPrev,
     HourNext,
+    /// Draft an exception item from the selected alert (impact shown before saving).
+    Exception,
+    /// List or leave out the alerts that exceptions suppress.
+    ShowSuppressed,
 }
 
 /// Where a binding applies: everywhere, in one view (the alert list or the hunt view), or in
@@ -183,6 +187,20 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b("e", Act::EditNote, Scope::Alerts, "edit the note", true),
     b(
+        "x",
+        Act::Exception,
+        Scope::Alerts,
+        "draft an exception from this alert: its impact before saving",
+        false,
+    ),
+    b(
+        "X",
+        Act::ShowSuppressed,
+        Scope::Alerts,
+        "show / hide the alerts exceptions suppress",
+        false,
+    ),
+    b(
         "space",
         Act::Tick,
         Scope::Checklist,
@@ -298,6 +316,8 @@ pub fn lookup(key: KeyEvent, scopes: &[Scope]) -> Option<Act> {
         KeyCode::Char('m') => Act::Group,
         KeyCode::Char('c') => Act::Close,
         KeyCode::Char('B') => Act::Bulk,
+        KeyCode::Char('x') => Act::Exception,
+        KeyCode::Char('X') => Act::ShowSuppressed,
         KeyCode::Char('e') => Act::EditNote,
         KeyCode::Char(' ') => Act::Tick,
         KeyCode::Char('n') => Act::NextMark,

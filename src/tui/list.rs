@@ -47,6 +47,10 @@ pub struct AlertList {
     pub search: String,
     /// Alerts per status: open, acknowledged, closed.
     pub counts: [usize; 3],
+    /// List the alerts an exception suppresses too (Elastic does not raise them).
+    pub show_suppressed: bool,
+    /// Alerts an exception suppresses.
+    pub suppressed: usize,
 }
 
 impl Default for AlertList {
@@ -60,6 +64,8 @@ impl Default for AlertList {
             status_filter: None,
             search: String::new(),
             counts: [0; 3],
+            show_suppressed: false,
+            suppressed: 0,
         }
     }
 }
@@ -83,7 +89,8 @@ impl AlertList {
             .filter(|&i| {
                 let a = &ws.alerts[i];
                 let status_ok = self.status_filter.is_none_or(|s| book.status(&a.id) == s);
-                status_ok && (needle.is_empty() || haystack(ws, i).contains(&needle))
+                let shown = self.show_suppressed || a.suppressed_by.is_none();
+                shown && status_ok && (needle.is_empty() || haystack(ws, i).contains(&needle))
             })
             .collect();
         match self.sort {
@@ -130,6 +137,11 @@ impl AlertList {
             c[book.status(&a.id) as usize] += 1;
         }
         self.counts = c;
+        self.suppressed = ws
+            .alerts
+            .iter()
+            .filter(|a| a.suppressed_by.is_some())
+            .count();
     }
 
     /// The next status filter: all → open → acknowledged → closed → all.

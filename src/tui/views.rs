@@ -6,6 +6,7 @@
 pub mod checklist;
 pub mod decoded;
 pub mod detail;
+pub mod exception;
 pub mod hunt;
 pub mod landing;
 pub mod script;
@@ -147,6 +148,9 @@ pub fn render(app: &App, f: &mut Frame) {
     if let Some(p) = &app.prompt {
         render_prompt(app, p, &theme, f, area);
     }
+    if let (Some(d), Some(ws)) = (&app.draft, app.workspace()) {
+        exception::render(d, ws, &theme, f, area);
+    }
 }
 
 fn render_header(
@@ -181,6 +185,14 @@ fn alerts_line(app: &App, ws: &crate::workspace::Workspace, theme: &Theme) -> Li
         Span::styled(format!("{ack} acknowledged"), theme.fg(Color::Blue)),
         Span::raw(" · "),
         Span::styled(format!("{closed} closed"), theme.fg(Color::Green)),
+        Span::styled(
+            match (app.list.suppressed, app.list.show_suppressed) {
+                (0, _) => String::new(),
+                (n, true) => format!(" · {n} suppressed (shown)"),
+                (n, false) => format!(" · {n} suppressed (X shows)"),
+            },
+            theme.fg(Color::Magenta),
+        ),
         Span::styled(
             format!(
                 "   showing {} · status {filter} · sort {}{}",
@@ -308,6 +320,14 @@ fn render_list(
             }
             cells.extend([
                 Cell::from(match a.kind.label() {
+                    None if a.suppressed_by.is_some() => Span::styled(
+                        format!(
+                            "{} {}",
+                            if wide { "[suppressed]" } else { "[x]" },
+                            safe_text::line(name)
+                        ),
+                        theme.dim(),
+                    ),
                     None => Span::raw(safe_text::line(name).into_owned()),
                     Some((long, short)) => Span::styled(
                         format!(

@@ -18,4 +18,5 @@ mod support;
 mod terminal_safety;
 mod triage_cli;
 mod tui;
+mod tui_exceptions;
 mod tui_hunt;

@@ -166,6 +166,8 @@ impl App {
             }
             Act::Close if self.current().is_some() => self.prompt = Some(Prompt::CloseReason),
             Act::Bulk if !self.list.rows.is_empty() => self.prompt = Some(Prompt::Bulk),
+            Act::Exception => self.propose_exception(),
+            Act::ShowSuppressed => self.toggle_suppressed(),
             Act::EditNote => {
                 let Some(id) = self.current_alert_id() else {
                     return Vec::new();

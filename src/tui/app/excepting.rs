@@ -1,0 +1,95 @@
+//! The exceptions' part of `App`: marking the alerts an item suppresses, the draft made from an
+//! alert (`x`), its save, and showing or hiding suppressed alerts (`X`).
+
+use super::super::exception_draft::{self, DraftOutcome, ExceptionDraft};
+use super::*;
+
+impl App {
+    /// Marks the alerts of `ws` that an item in force suppresses.
+    pub(super) fn mark_suppressed(&self, ws: &mut Workspace) {
+        let now = crate::exceptions::now_ms();
+        let (rules, analyzer) = (&ws.rules, ws.analyzer);
+        self.exceptions.mark(&mut ws.alerts, rules, analyzer, now);
+    }
+
+    /// `x`: an exception proposed from the selected alert.
+    pub(super) fn propose_exception(&mut self) {
+        if let Some(why) = &self.read_only {
+            self.message = Some(format!("read-only: {why}"));
+            return;
+        }
+        let draft = match (self.workspace(), self.current()) {
+            (Some(ws), Some(i)) => ExceptionDraft::propose(ws, i),
+            _ => None,
+        };
+        match draft {
+            Some(d) => self.draft = Some(d),
+            None => self.message = Some("this alert has no field to build an exception on".into()),
+        }
+    }
+
+    pub(super) fn draft_key(&mut self, d: ExceptionDraft, key: KeyEvent, now: i64) -> Vec<Effect> {
+        let Some(ws) = self.workspace() else {
+            return Vec::new();
+        };
+        let now_iso = crate::ecs::format_millis(now);
+        match exception_draft::update(d, key, ws, &now_iso) {
+            DraftOutcome::Open(d) => self.draft = Some(*d),
+            DraftOutcome::Cancelled => {}
+            DraftOutcome::Save(item) => return vec![Effect::SaveException(item)],
+        }
+        Vec::new()
+    }
+
+    /// The item is in the case's list now: it applies from here on.
+    pub(super) fn exception_saved(&mut self, result: Result<crate::exceptions::Item, String>) {
+        let item = match result {
+            Ok(item) => item,
+            Err(why) => {
+                self.message = Some(format!("exception not saved: {why}"));
+                return;
+            }
+        };
+        let name = item.name.clone();
+        self.exceptions
+            .add_item(item, crate::exceptions::Scope::AllRules);
+        let keep = self.current_alert_id();
+        let mut phase = std::mem::replace(&mut self.phase, Phase::Failed(String::new()));
+        let mut suppressed = 0;
+        if let Phase::Ready(ws) = &mut phase {
+            self.mark_suppressed(ws);
+            suppressed = ws
+                .alerts
+                .iter()
+                .filter(|a| a.suppressed_by.as_ref().is_some_and(|s| s.item_name == name))
+                .count();
+        }
+        self.phase = phase;
+        self.message = Some(format!(
+            "exception {name:?} saved to the case's exceptions.ndjson: {suppressed} alerts suppressed (X shows them)"
+        ));
+        if let Phase::Ready(ws) = &self.phase {
+            self.list.refresh(ws, &self.book);
+            if let Some(id) = keep {
+                self.list.reselect(ws, &id);
+            }
+        }
+        self.detail.derived = None;
+        self.rederive();
+        self.recount();
+    }
+
+    /// `X`: suppressed alerts listed (marked) or left out.
+    pub(super) fn toggle_suppressed(&mut self) {
+        self.list.show_suppressed = !self.list.show_suppressed;
+        self.message = Some(
+            if self.list.show_suppressed {
+                "suppressed alerts shown, marked [suppressed]"
+            } else {
+                "suppressed alerts hidden, as Elastic does"
+            }
+            .into(),
+        );
+        self.refresh_rows();
+    }
+}
