@@ -145,3 +145,38 @@ pub fn decode(data: &[u8]) {
     }
     assert!(total <= limits.max_total_bytes);
 }
+
+/// The exception-list reader: no panic; every problem names a line of the input; what is read
+/// writes back (Kibana's export shape) and reads again to the same lists and items; applying
+/// every item to a document with the fields exceptions usually name runs to the end.
+pub fn exceptions(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let file = crate::exceptions::parse(&text, "fuzz.ndjson");
+    let lines = text.split('\n').count();
+    for p in &file.problems {
+        assert!(p.line >= 1 && p.line <= lines, "{p}");
+    }
+    let again = crate::exceptions::parse(
+        &crate::exceptions::export(&file.lists, &file.items),
+        "again.ndjson",
+    );
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
+    assert_eq!(again.lists.len(), file.lists.len());
+    assert_eq!(again.items.len(), file.items.len());
+    for (a, b) in again.items.iter().zip(&file.items) {
+        assert_eq!(a.entries, b.entries);
+        assert_eq!(a.json, b.json);
+    }
+    let doc: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        r#"{"host":{"name":"SCCM01","os":{"type":"windows"}},"user":{"id":"S-1-5-18","name":"adm-jo"},
+            "file":{"path":"C:\\Temp\\a.ps1"},"process":{"parent":[{"name":"svchost.exe","pid":4}]},
+            "powershell":{"file":{"script_block_text":"Invoke-Mimikatz -DumpCreds; [K32]::VirtualAlloc(0)"}}}"#,
+    )
+    .unwrap_or_default();
+    let fields = Fields::of_lenient(&doc);
+    for item in &file.items {
+        for analyzer in [Analyzer::Pattern, Analyzer::Standard] {
+            let _ = crate::exceptions::item_holds(item, &doc, &fields, analyzer);
+        }
+    }
+}

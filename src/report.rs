@@ -1,6 +1,7 @@
 //! The triage report: every alert with its summary, status, closing reason, note, ticked steps
-//! and matched terms, then the case's bookmarked script blocks, as Markdown for people or JSON
-//! for tools. Pure (takes the loaded case and the triage book, returns text).
+//! and matched terms (and, when an exception item suppresses it, which), the count of alerts
+//! each exception item suppressed, then the case's bookmarked script blocks, as Markdown for
+//! people or JSON for tools. Pure (takes the loaded case and the triage book, returns text).
 
 use crate::ecs::format_millis;
 use crate::triage::Book;
@@ -40,7 +41,22 @@ fn entry(ws: &Workspace, book: &Book, i: usize) -> Value {
         "steps_total": steps.len(),
         "matched_terms": a.matched_terms,
         "source": a.event.source.to_string(),
+        "suppressed_by": a.suppressed_by.as_ref().map(|s| json!({
+            "list_id": s.list_id, "item_id": s.item_id, "name": s.item_name,
+        })),
     })
+}
+
+/// (item name, list id, item id) → alerts it suppressed, in name order.
+fn suppressions(ws: &Workspace) -> Vec<((String, String, String), usize)> {
+    let mut by_item: std::collections::BTreeMap<(String, String, String), usize> =
+        Default::default();
+    for s in ws.alerts.iter().filter_map(|a| a.suppressed_by.as_ref()) {
+        *by_item
+            .entry((s.item_name.clone(), s.list_id.clone(), s.item_id.clone()))
+            .or_default() += 1;
+    }
+    by_item.into_iter().collect()
 }
 
 /// One bookmark's entry as JSON (`kind` "bookmark", so a filter on alerts can leave it out).
@@ -63,7 +79,10 @@ fn bookmark_entry(identity: &str, b: &crate::triage::Bookmark) -> Value {
 pub fn json(ws: &Workspace, book: &Book) -> Value {
     let alerts = (0..ws.alerts.len()).map(|i| entry(ws, book, i));
     let marks = book.bookmarks.iter().map(|(id, b)| bookmark_entry(id, b));
-    Value::Array(alerts.chain(marks).collect())
+    let items = suppressions(ws).into_iter().map(|((name, list, item), n)| {
+        json!({"kind": "exception_item", "list_id": list, "item_id": item, "name": name, "suppressed_alerts": n})
+    });
+    Value::Array(alerts.chain(items).chain(marks).collect())
 }
 
 /// Escapes text for a Markdown table cell or line (log text is hostile: no raw control
@@ -92,6 +111,18 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
         ws.events,
         ws.files
     );
+    let items = suppressions(ws);
+    if !items.is_empty() {
+        let total: usize = items.iter().map(|(_, n)| n).sum();
+        let _ = writeln!(
+            out,
+            "{total} of them are suppressed by exception items (Elastic would not raise them):\n\n| exception item | list | item id | alerts suppressed |\n|---|---|---|---|"
+        );
+        for ((name, list, item), n) in &items {
+            let _ = writeln!(out, "| {} | {} | {} | {n} |", md(name), md(list), md(item));
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(
         out,
         "| time | host | user | rule | status | matched terms |\n|---|---|---|---|---|---|"
@@ -144,6 +175,15 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
                     .as_ref()
                     .map(|id| format!(" (logged as script block {})", md(id)))
                     .unwrap_or_default()
+            );
+        }
+        if let Some(s) = &a.suppressed_by {
+            let _ = writeln!(
+                out,
+                "- **suppressed** by exception item {} ({}/{})",
+                md(&s.item_name),
+                md(&s.list_id),
+                md(&s.item_id)
             );
         }
         let _ = writeln!(out, "- {}", md(&a.reason));

@@ -72,7 +72,12 @@ pub fn run(args: ExceptionsArgs) -> anyhow::Result<()> {
             let it = find(&file, &item_id, &from)?;
             writeln!(out, "item:        {}", sanitize(&it.item_id))?;
             writeln!(out, "name:        {}", sanitize(&it.name))?;
-            writeln!(out, "list:        {} ({})", sanitize(&it.list_id), it.namespace_type)?;
+            writeln!(
+                out,
+                "list:        {} ({})",
+                sanitize(&it.list_id),
+                it.namespace_type
+            )?;
             if !it.description.is_empty() {
                 writeln!(out, "description: {}", sanitize(&it.description))?;
             }
@@ -84,7 +89,11 @@ pub fn run(args: ExceptionsArgs) -> anyhow::Result<()> {
                 writeln!(out, "  - and the host's OS is one of {:?}", it.os_types)?;
             }
             if let Some(t) = it.expires_ms {
-                let state = if it.expired(exceptions::now_ms()) { "expired" } else { "expires" };
+                let state = if it.expired(exceptions::now_ms()) {
+                    "expired"
+                } else {
+                    "expires"
+                };
                 writeln!(out, "{state}:     {}", crate::ecs::format_millis(t))?;
             }
             for c in &it.comments {
@@ -126,7 +135,11 @@ pub fn run(args: ExceptionsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn find<'f>(file: &'f ExceptionFile, item_id: &str, from: &std::path::Path) -> anyhow::Result<&'f Item> {
+fn find<'f>(
+    file: &'f ExceptionFile,
+    item_id: &str,
+    from: &std::path::Path,
+) -> anyhow::Result<&'f Item> {
     file.items
         .iter()
         .find(|i| i.item_id == item_id)

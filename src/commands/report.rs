@@ -28,8 +28,13 @@ pub struct ReportArgs {
 
 pub fn run(load: &LoadArgs, args: ReportArgs) -> anyhow::Result<()> {
     let opts = load.options(paths_or_sample(args.paths)?);
-    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))?;
-    let (store, book) = Store::open(&case_dir(args.case)?);
+    let mut ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))?;
+    let case = case_dir(args.case)?;
+    let (exceptions, notes) = session::load_exceptions(&opts, Some(&case))?;
+    notes.iter().for_each(say);
+    let (rules, analyzer) = (&ws.rules, ws.analyzer);
+    exceptions.mark(&mut ws.alerts, rules, analyzer, crate::exceptions::now_ms());
+    let (store, book) = Store::open(&case);
     if let Some(why) = &store.read_only {
         say(why);
     }

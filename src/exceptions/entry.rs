@@ -42,7 +42,10 @@ pub enum Entry {
     },
     /// Conditions one object of the array at `field` must meet together; inner fields are
     /// relative to it. Kibana allows only `match`, `match_any` and `exists` inside.
-    Nested { field: String, entries: Vec<Entry> },
+    Nested {
+        field: String,
+        entries: Vec<Entry>,
+    },
     /// A value list (`list.id`): its values live in Kibana, not in an exception export.
     List {
         field: String,
@@ -149,12 +152,16 @@ impl Entry {
                 field,
                 operator,
                 value,
-            } => json!({"field": field, "operator": operator.name(), "type": "match", "value": value}),
+            } => {
+                json!({"field": field, "operator": operator.name(), "type": "match", "value": value})
+            }
             Entry::MatchAny {
                 field,
                 operator,
                 values,
-            } => json!({"field": field, "operator": operator.name(), "type": "match_any", "value": values}),
+            } => {
+                json!({"field": field, "operator": operator.name(), "type": "match_any", "value": values})
+            }
             Entry::Exists { field, operator } => {
                 json!({"field": field, "operator": operator.name(), "type": "exists"})
             }
@@ -162,7 +169,9 @@ impl Entry {
                 field,
                 operator,
                 value,
-            } => json!({"field": field, "operator": operator.name(), "type": "wildcard", "value": value}),
+            } => {
+                json!({"field": field, "operator": operator.name(), "type": "wildcard", "value": value})
+            }
             Entry::Nested { field, entries } => json!({
                 "entries": entries.iter().map(Entry::to_json).collect::<Vec<_>>(),
                 "field": field,

@@ -185,7 +185,9 @@ fn namespace(o: &Map<String, Value>) -> Result<String, String> {
     match o.get("namespace_type") {
         None => Ok("single".into()),
         Some(Value::String(s)) if s == "single" || s == "agnostic" => Ok(s.clone()),
-        Some(other) => Err(format!("namespace_type {other} is neither single nor agnostic")),
+        Some(other) => Err(format!(
+            "namespace_type {other} is neither single nor agnostic"
+        )),
     }
 }
 
@@ -258,7 +260,9 @@ fn item(o: Map<String, Value>, line: usize) -> Result<Item, String> {
             .iter()
             .map(|x| match x.as_str() {
                 Some(s @ ("linux" | "macos" | "windows")) => Ok(s.to_owned()),
-                _ => Err(what(format!("os_types holds {x}, not linux, macos or windows"))),
+                _ => Err(what(format!(
+                    "os_types holds {x}, not linux, macos or windows"
+                ))),
             })
             .collect::<Result<Vec<_>, _>>()?,
         Some(other) => return Err(what(format!("os_types {other} is not a list"))),

@@ -21,7 +21,12 @@ use crate::rule::kql::{self as eval, Expr, Literal, Piece};
 use serde_json::{Map, Value};
 
 /// Whether every entry of `item` holds for the document `doc` (whose `fields` are given).
-pub fn item_holds(item: &Item, doc: &Map<String, Value>, fields: &Fields, analyzer: Analyzer) -> bool {
+pub fn item_holds(
+    item: &Item,
+    doc: &Map<String, Value>,
+    fields: &Fields,
+    analyzer: Analyzer,
+) -> bool {
     os_matches(&item.os_types, fields)
         && item
             .entries
@@ -55,10 +60,7 @@ fn entry_holds(e: &Entry, doc: &Map<String, Value>, fields: &Fields, analyzer: A
             field,
             operator,
             values,
-        } => apply(
-            operator,
-            values.iter().any(|v| query(phrase(field, v))),
-        ),
+        } => apply(operator, values.iter().any(|v| query(phrase(field, v)))),
         Entry::Exists { field, operator } => apply(
             operator,
             query(Expr::Match {
@@ -178,11 +180,18 @@ fn objects_at<'a>(doc: &'a Map<String, Value>, path: &str) -> Vec<&'a Map<String
     out
 }
 
-fn collect_objects<'a>(obj: &'a Map<String, Value>, rest: &str, out: &mut Vec<&'a Map<String, Value>>) {
+fn collect_objects<'a>(
+    obj: &'a Map<String, Value>,
+    rest: &str,
+    out: &mut Vec<&'a Map<String, Value>>,
+) {
     for (k, v) in obj {
         if rest == k {
             push_objects(v, out);
-        } else if let Some(below) = rest.strip_prefix(k.as_str()).and_then(|r| r.strip_prefix('.')) {
+        } else if let Some(below) = rest
+            .strip_prefix(k.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+        {
             each_object(v, &mut |o| collect_objects(o, below, out));
         }
     }

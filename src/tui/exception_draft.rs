@@ -198,7 +198,9 @@ pub fn update(mut d: ExceptionDraft, key: KeyEvent, ws: &Workspace, now_iso: &st
         KeyCode::Esc | KeyCode::Char('q') => return DraftOutcome::Cancelled,
         KeyCode::Down | KeyCode::Char('j') => d.cursor = (d.cursor + 1).min(n.saturating_sub(1)),
         KeyCode::Up | KeyCode::Char('k') => d.cursor = d.cursor.saturating_sub(1),
-        KeyCode::PageDown => d.scroll = (d.scroll + 10).min(d.impact.alerts.len().saturating_sub(1)),
+        KeyCode::PageDown => {
+            d.scroll = (d.scroll + 10).min(d.impact.alerts.len().saturating_sub(1))
+        }
         KeyCode::PageUp => d.scroll = d.scroll.saturating_sub(10),
         KeyCode::Char(' ') => {
             if let Some(c) = d.candidates.get_mut(d.cursor) {
@@ -237,7 +239,12 @@ pub fn update(mut d: ExceptionDraft, key: KeyEvent, ws: &Workspace, now_iso: &st
     DraftOutcome::Open(Box::new(d))
 }
 
-fn edit(mut d: ExceptionDraft, mut editing: Editing, key: KeyEvent, ws: &Workspace) -> DraftOutcome {
+fn edit(
+    mut d: ExceptionDraft,
+    mut editing: Editing,
+    key: KeyEvent,
+    ws: &Workspace,
+) -> DraftOutcome {
     let text = match &mut editing {
         Editing::Value(t) | Editing::Name(t) => t,
     };

@@ -74,21 +74,42 @@ fn match_on_a_keyword_field_is_exact_and_case_sensitive() {
     assert!(holds(e("included"), present.clone()));
     assert!(!holds(e("included"), other_case.clone()));
     assert!(!holds(e("included"), absent.clone()));
-    assert!(holds(e("included"), multi.clone()), "any value of a multi-valued field");
+    assert!(
+        holds(e("included"), multi.clone()),
+        "any value of a multi-valued field"
+    );
     assert!(!holds(e("excluded"), present));
     assert!(holds(e("excluded"), other_case));
-    assert!(holds(e("excluded"), absent), "\"is not\" holds on a missing field");
-    assert!(!holds(e("excluded"), multi), "\"is not\": no value may match");
+    assert!(
+        holds(e("excluded"), absent),
+        "\"is not\" holds on a missing field"
+    );
+    assert!(
+        !holds(e("excluded"), multi),
+        "\"is not\": no value may match"
+    );
 }
 
 #[test]
 fn match_on_script_text_is_an_analyzed_phrase() {
     let e = |op, v: &str| entry("match", op, "powershell.file.script_block_text", json!(v));
     let doc = json!({"powershell": {"file": {"script_block_text": "Import-Module x; INVOKE-MIMIKATZ -DumpCreds"}}});
-    assert!(holds(e("included", "Invoke-Mimikatz"), doc.clone()), "lowercased tokens");
-    assert!(holds(e("included", "invoke-mimikatz -dumpcreds"), doc.clone()), "a phrase");
-    assert!(!holds(e("included", "dumpcreds invoke-mimikatz"), doc.clone()), "in order");
-    assert!(!holds(e("included", "Mimikatz"), doc.clone()), "`-` does not split a token");
+    assert!(
+        holds(e("included", "Invoke-Mimikatz"), doc.clone()),
+        "lowercased tokens"
+    );
+    assert!(
+        holds(e("included", "invoke-mimikatz -dumpcreds"), doc.clone()),
+        "a phrase"
+    );
+    assert!(
+        !holds(e("included", "dumpcreds invoke-mimikatz"), doc.clone()),
+        "in order"
+    );
+    assert!(
+        !holds(e("included", "Mimikatz"), doc.clone()),
+        "`-` does not split a token"
+    );
     assert!(holds(e("excluded", "Get-Process"), doc));
 }
 
@@ -98,11 +119,17 @@ fn match_any_holds_when_any_value_matches() {
     assert!(holds(e("included"), json!({"host": {"name": "SCCM02"}})));
     assert!(!holds(e("included"), json!({"host": {"name": "WS-1"}})));
     assert!(!holds(e("included"), json!({})));
-    assert!(holds(e("included"), json!({"host": {"name": ["WS-1", "SCCM01"]}})));
+    assert!(holds(
+        e("included"),
+        json!({"host": {"name": ["WS-1", "SCCM01"]}})
+    ));
     assert!(!holds(e("excluded"), json!({"host": {"name": "SCCM02"}})));
     assert!(holds(e("excluded"), json!({"host": {"name": "WS-1"}})));
     assert!(holds(e("excluded"), json!({})));
-    assert!(!holds(e("excluded"), json!({"host": {"name": ["WS-1", "SCCM01"]}})));
+    assert!(!holds(
+        e("excluded"),
+        json!({"host": {"name": ["WS-1", "SCCM01"]}})
+    ));
 }
 
 #[test]
@@ -126,7 +153,10 @@ fn wildcard_is_case_sensitive_on_keywords_and_per_token_on_text() {
     assert!(holds(kw("included"), json!({"user": {"name": "adm-jo"}})));
     assert!(!holds(kw("included"), json!({"user": {"name": "ADM-jo"}})));
     assert!(!holds(kw("included"), json!({})));
-    assert!(holds(kw("included"), json!({"user": {"name": ["x", "adm-1"]}})));
+    assert!(holds(
+        kw("included"),
+        json!({"user": {"name": ["x", "adm-1"]}})
+    ));
     assert!(holds(kw("excluded"), json!({})));
     assert!(!holds(kw("excluded"), json!({"user": {"name": "adm-jo"}})));
     let path = entry(
@@ -140,11 +170,21 @@ fn wildcard_is_case_sensitive_on_keywords_and_per_token_on_text() {
         json!({"file": {"path": "C:\\Program Files\\Tools\\a.ps1"}})
     ));
     // Text: tokens are lowercased, the pattern is not.
-    let text = |p: &str| entry("wildcard", "included", "powershell.file.script_block_text", json!(p));
+    let text = |p: &str| {
+        entry(
+            "wildcard",
+            "included",
+            "powershell.file.script_block_text",
+            json!(p),
+        )
+    };
     let doc = json!({"powershell": {"file": {"script_block_text": "Invoke-Mimikatz -x"}}});
     assert!(holds(text("*mimikatz*"), doc.clone()));
     assert!(!holds(text("*Mimikatz*"), doc.clone()));
-    assert!(!holds(text("invoke-mimikatz -x"), doc), "a pattern with a space never matches one token");
+    assert!(
+        !holds(text("invoke-mimikatz -x"), doc),
+        "a pattern with a space never matches one token"
+    );
 }
 
 #[test]
@@ -153,9 +193,18 @@ fn entries_are_anded_and_items_ored() {
         {"field": "host.name", "operator": "included", "type": "match", "value": "SCCM01"},
         {"field": "user.name", "operator": "excluded", "type": "match", "value": "admin"},
     ]);
-    assert!(holds(entries.clone(), json!({"host": {"name": "SCCM01"}, "user": {"name": "svc"}})));
-    assert!(!holds(entries.clone(), json!({"host": {"name": "SCCM01"}, "user": {"name": "admin"}})));
-    assert!(!holds(entries, json!({"host": {"name": "WS-1"}, "user": {"name": "svc"}})));
+    assert!(holds(
+        entries.clone(),
+        json!({"host": {"name": "SCCM01"}, "user": {"name": "svc"}})
+    ));
+    assert!(!holds(
+        entries.clone(),
+        json!({"host": {"name": "SCCM01"}, "user": {"name": "admin"}})
+    ));
+    assert!(!holds(
+        entries,
+        json!({"host": {"name": "WS-1"}, "user": {"name": "svc"}})
+    ));
 }
 
 #[test]
@@ -164,9 +213,18 @@ fn nested_needs_one_object_meeting_every_inner_entry() {
         {"field": "name", "operator": "included", "type": "match", "value": "svchost.exe"},
         {"field": "pid", "operator": "included", "type": "exists"},
     ]}]);
-    assert!(holds(e.clone(), json!({"process": {"parent": [{"name": "x"}, {"name": "svchost.exe", "pid": 4}]}})));
-    assert!(!holds(e.clone(), json!({"process": {"parent": [{"name": "svchost.exe"}, {"pid": 4}]}})));
-    assert!(!holds(e, json!({})), "no object, no match, even for inner negations");
+    assert!(holds(
+        e.clone(),
+        json!({"process": {"parent": [{"name": "x"}, {"name": "svchost.exe", "pid": 4}]}})
+    ));
+    assert!(!holds(
+        e.clone(),
+        json!({"process": {"parent": [{"name": "svchost.exe"}, {"pid": 4}]}})
+    ));
+    assert!(
+        !holds(e, json!({})),
+        "no object, no match, even for inner negations"
+    );
 }
 
 #[test]
@@ -181,8 +239,12 @@ fn os_types_need_the_events_os() {
         let doc = doc.as_object().unwrap().clone();
         exceptions::item_holds(item, &doc, &Fields::of_lenient(&doc), Analyzer::Pattern)
     };
-    assert!(check(json!({"host": {"name": "h", "os": {"type": "windows"}}})));
-    assert!(!check(json!({"host": {"name": "h", "os": {"type": "Windows"}}})));
+    assert!(check(
+        json!({"host": {"name": "h", "os": {"type": "windows"}}})
+    ));
+    assert!(!check(
+        json!({"host": {"name": "h", "os": {"type": "Windows"}}})
+    ));
     assert!(!check(json!({"host": {"name": "h"}})));
 }
 
@@ -222,8 +284,13 @@ fn bad_lines_are_reported_by_line_and_the_rest_applies() {
     assert_eq!(ids, ["good"]);
     let said: Vec<String> = file.problems.iter().map(ToString::to_string).collect();
     assert_eq!(said.len(), 5, "{said:#?}");
-    assert!(said[0].starts_with("team.ndjson:2: not valid JSON"), "{said:?}");
-    assert!(said[1].starts_with("team.ndjson:3:") && said[1].contains("unknown entry type \"regex\""));
+    assert!(
+        said[0].starts_with("team.ndjson:2: not valid JSON"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("team.ndjson:3:") && said[1].contains("unknown entry type \"regex\"")
+    );
     assert!(said[2].starts_with("team.ndjson:4:") && said[2].contains("unknown operator"));
     assert!(said[3].starts_with("team.ndjson:5:") && said[3].contains("cannot be applied offline"));
     assert!(said[4].starts_with("team.ndjson:6:") && said[4].contains("no-such-list"));
@@ -316,23 +383,41 @@ fn scan_leaves_out_what_any_item_suppresses_and_says_how_many() {
     let all = alerts(&scan(&[], &index));
     // What the two items describe, read off the unsuppressed alerts.
     let suppressed = |a: &Value| {
-        a["host.name"] == "srv-db-02" || (a["host.name"] == "srv-file-01" && a["user.id"] == "S-1-5-18")
+        a["host.name"] == "srv-db-02"
+            || (a["host.name"] == "srv-file-01" && a["user.id"] == "S-1-5-18")
     };
     let expected_kept: Vec<&Value> = all.iter().filter(|a| !suppressed(a)).collect();
     let hidden = all.len() - expected_kept.len();
-    assert!(hidden >= 2 && !expected_kept.is_empty(), "the sample has both kinds");
+    assert!(
+        hidden >= 2 && !expected_kept.is_empty(),
+        "the sample has both kinds"
+    );
 
     let out = scan(&["--exceptions", export.to_str().unwrap()], &index);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let kept = alerts(&out);
     assert_eq!(kept.len(), expected_kept.len());
     assert!(kept.iter().all(|a| !suppressed(a)));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{hidden} alerts suppressed")), "{stderr}");
-    assert!(stderr.contains("\"database server jobs\" (ps-admin/db): 2"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{hidden} alerts suppressed")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\"database server jobs\" (ps-admin/db): 2"),
+        "{stderr}"
+    );
 
     let out = scan(
-        &["--exceptions", export.to_str().unwrap(), "--with-suppressed"],
+        &[
+            "--exceptions",
+            export.to_str().unwrap(),
+            "--with-suppressed",
+        ],
         &index,
     );
     let every = alerts(&out);
@@ -349,7 +434,114 @@ fn scan_leaves_out_what_any_item_suppresses_and_says_how_many() {
 #[test]
 fn an_unreadable_exceptions_file_stops_the_scan() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = scan(&["--exceptions", "no/such/file.ndjson"], &tmp.path().join("idx"));
+    let out = scan(
+        &["--exceptions", "no/such/file.ndjson"],
+        &tmp.path().join("idx"),
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.ndjson: cannot read exceptions"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no/such/file.ndjson: cannot read exceptions"));
+}
+
+fn pstriage(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_case_list_is_listed_shown_exported_counted_in_the_report_and_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("case");
+    let item = exceptions::Item::new(
+        exceptions::case::CASE_LIST_ID,
+        "db-jobs",
+        "database server jobs",
+        vec![Entry::Match {
+            field: "host.name".into(),
+            operator: Operator::Included,
+            value: "srv-db-02".into(),
+        }],
+        "2026-12-03T10:00:00.000Z",
+    );
+    exceptions::case::add(&case, item.clone(), "2026-12-03T10:00:00.000Z").unwrap();
+    let case_s = case.to_str().unwrap();
+
+    let out = pstriage(&["exceptions", "list", "--case", case_s]);
+    assert!(out.status.success());
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("db-jobs\tdatabase server jobs\thost.name is \"srv-db-02\""),
+        "{listed}"
+    );
+
+    let out = pstriage(&["exceptions", "show", "db-jobs", "--case", case_s]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("  - host.name is \"srv-db-02\""));
+    let out = pstriage(&["exceptions", "show", "nope", "--case", case_s]);
+    assert!(!out.status.success());
+
+    let exported = tmp.path().join("out.ndjson");
+    let out = pstriage(&[
+        "exceptions",
+        "export",
+        "-o",
+        exported.to_str().unwrap(),
+        "--case",
+        case_s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = exceptions::read(&exported).unwrap();
+    assert!(back.problems.is_empty());
+    assert_eq!(back.items[0].json, item.json);
+
+    // The report counts what each item suppressed (the sample's srv-db-02 alerts).
+    let all = alerts(&scan(&[], &tmp.path().join("idx")));
+    let on_db = all.iter().filter(|a| a["host.name"] == "srv-db-02").count();
+    let out = pstriage(&[
+        "report",
+        "--case",
+        case_s,
+        "--index",
+        tmp.path().join("idx").to_str().unwrap(),
+        "sample-data",
+    ]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains(&format!(
+            "| database server jobs | pstriage-case-exceptions | db-jobs | {on_db} |"
+        )),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("- **suppressed** by exception item database server jobs")
+            .count(),
+        on_db
+    );
+    let out = pstriage(&[
+        "report",
+        "--format",
+        "json",
+        "--case",
+        case_s,
+        "--index",
+        tmp.path().join("idx").to_str().unwrap(),
+        "sample-data",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let item_entry = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "exception_item")
+        .unwrap();
+    assert_eq!(item_entry["suppressed_alerts"], on_db);
+
+    let out = pstriage(&["exceptions", "remove", "db-jobs", "--case", case_s]);
+    assert!(out.status.success());
+    assert!(exceptions::case::load(&case).unwrap().items.is_empty());
 }

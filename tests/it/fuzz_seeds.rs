@@ -169,3 +169,8 @@ fn rule_toml_seeds() {
 fn decode_seeds() {
     run("decode", pstriage::fuzz_checks::decode);
 }
+
+#[test]
+fn exceptions_seeds() {
+    run("exceptions", pstriage::fuzz_checks::exceptions);
+}

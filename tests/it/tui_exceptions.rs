@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE), 1_764_000_000_000))
+    app.update(Msg::Key(
+        KeyEvent::new(code, KeyModifiers::NONE),
+        1_764_000_000_000,
+    ))
 }
 
 fn ready_app(tmp: &std::path::Path) -> App {
@@ -60,7 +63,11 @@ fn an_exception_drafted_from_an_alert_shows_its_impact_and_applies_once_saved() 
     assert_eq!((draft.impact.hosts, draft.impact.users), (1, 1));
     let shown = screen(&app, 120, 40);
     assert!(
-        shown.contains(&format!("this hides {} of {} alerts on 1 hosts and 1 users", on_host.len(), total)),
+        shown.contains(&format!(
+            "this hides {} of {} alerts on 1 hosts and 1 users",
+            on_host.len(),
+            total
+        )),
         "{shown}"
     );
     assert!(shown.contains("[x] host.name is \"srv-db-02\""), "{shown}");
@@ -96,7 +103,10 @@ fn an_exception_drafted_from_an_alert_shows_its_impact_and_applies_once_saved() 
     let ws = app.workspace().unwrap();
     for &i in &on_host {
         assert_eq!(
-            ws.alerts[i].suppressed_by.as_ref().map(|s| s.item_id.as_str()),
+            ws.alerts[i]
+                .suppressed_by
+                .as_ref()
+                .map(|s| s.item_id.as_str()),
             Some(item.item_id.as_str())
         );
     }

@@ -61,7 +61,11 @@ impl App {
             suppressed = ws
                 .alerts
                 .iter()
-                .filter(|a| a.suppressed_by.as_ref().is_some_and(|s| s.item_name == name))
+                .filter(|a| {
+                    a.suppressed_by
+                        .as_ref()
+                        .is_some_and(|s| s.item_name == name)
+                })
                 .count();
         }
         self.phase = phase;

@@ -52,12 +52,20 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
         let here = i == d.cursor;
         let tick = if c.on { "[x]" } else { "[ ]" };
         let text = match (&c.entry, &d.editing) {
-            (Entry::Match { field, operator, .. }, Some(Editing::Value(t))) if here => format!(
-                "{field} {} {}▏",
-                op_name(*operator),
-                safe_text::line(t)
-            ),
-            (Entry::Match { field, operator, value }, _) => format!(
+            (
+                Entry::Match {
+                    field, operator, ..
+                },
+                Some(Editing::Value(t)),
+            ) if here => format!("{field} {} {}▏", op_name(*operator), safe_text::line(t)),
+            (
+                Entry::Match {
+                    field,
+                    operator,
+                    value,
+                },
+                _,
+            ) => format!(
                 "{field} {} \"{}\"",
                 op_name(*operator),
                 cut(&safe_text::line(value))
