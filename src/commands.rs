@@ -44,8 +44,9 @@ pub struct LoadArgs {
     /// Keep the index in DIR instead of the per-export cache directory. Example: --index ./case1.idx
     #[arg(long, global = true, value_name = "DIR")]
     pub index: Option<PathBuf>,
-    /// A Kibana exception-list export (NDJSON) whose items apply to every loaded rule
-    /// (repeatable). Example: --exceptions ./ps-admin-exceptions.ndjson
+    /// A Kibana exception-list export (NDJSON), repeatable: its lists apply to the loaded rules
+    /// whose exceptions_list names them, or to every rule when none does.
+    /// Example: --exceptions ./ps-admin-exceptions.ndjson
     #[arg(long = "exceptions", global = true, value_name = "FILE")]
     pub exceptions: Vec<PathBuf>,
 }

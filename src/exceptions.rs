@@ -26,15 +26,7 @@ pub use matcher::{item_holds, wildcard_matches};
 use crate::analysis::Analyzer;
 use crate::event::Event;
 use crate::rule::Rule;
-
-/// Which rules a list's items apply to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
-    /// Every loaded rule (`--exceptions`, the case's own `exceptions.ndjson`).
-    AllRules,
-    /// Only the rules whose `exceptions_list` names the list.
-    Referenced,
-}
+use std::collections::HashSet;
 
 /// The item that suppressed an alert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,22 +36,23 @@ pub struct Suppression {
     pub item_name: String,
 }
 
-/// Every exception item in force, with the scope of the file it came from.
+/// Every exception item loaded. A list that a loaded rule names in its `exceptions_list` (by
+/// list id and namespace) applies to the rules that name it, as in Kibana; a list no loaded
+/// rule names applies to every rule (an analyst's `--exceptions` file, the case's own list).
 #[derive(Default)]
 pub struct Exceptions {
-    items: Vec<(Item, Scope)>,
+    items: Vec<Item>,
 }
 
 impl Exceptions {
     /// Adds the usable items of `file` (its problems are the caller's to show).
-    pub fn add(&mut self, file: ExceptionFile, scope: Scope) {
-        self.items
-            .extend(file.items.into_iter().map(|item| (item, scope.clone())));
+    pub fn add(&mut self, file: ExceptionFile) {
+        self.items.extend(file.items);
     }
 
     /// Adds one item (made in the TUI and saved to the case's list).
-    pub fn add_item(&mut self, item: Item, scope: Scope) {
-        self.items.push((item, scope));
+    pub fn add_item(&mut self, item: Item) {
+        self.items.push(item);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -67,31 +60,16 @@ impl Exceptions {
     }
 
     pub fn items(&self) -> impl Iterator<Item = &Item> {
-        self.items.iter().map(|(item, _)| item)
+        self.items.iter()
     }
 
-    /// The first item of `rule` that suppresses `event`, at `now_ms` (items expired by then
-    /// do not apply, as Kibana checks expiry against the rule run's start).
-    pub fn suppressing(
-        &self,
-        rule: &Rule,
-        event: &Event,
-        analyzer: Analyzer,
-        now_ms: i64,
-    ) -> Option<Suppression> {
-        let fields = crate::ecs::Fields::of_lenient(&event.doc);
-        self.items
-            .iter()
-            .filter(|(item, scope)| applies_to(item, scope, rule) && !item.expired(now_ms))
-            .find(|(item, _)| item_holds(item, &event.doc, &fields, analyzer))
-            .map(|(item, _)| Suppression {
-                list_id: item.list_id.clone(),
-                item_id: item.item_id.clone(),
-                item_name: item.name.clone(),
-            })
+    /// Items not expired at `now_ms`.
+    pub fn in_force(&self, now_ms: i64) -> usize {
+        self.items.iter().filter(|i| !i.expired(now_ms)).count()
     }
 
-    /// Marks every alert that an item suppresses.
+    /// Marks every alert that an item suppresses, at `now_ms` (items expired by then do not
+    /// apply: Kibana checks expiry against the rule run's start).
     pub fn mark(
         &self,
         alerts: &mut [crate::alert::Alert],
@@ -102,23 +80,41 @@ impl Exceptions {
         if self.items.is_empty() {
             return;
         }
+        let named: HashSet<(&str, &str)> = rules
+            .iter()
+            .flat_map(|r| &r.meta.exceptions_list)
+            .map(|l| (l.list_id.as_str(), l.namespace_type.as_str()))
+            .collect();
         for a in alerts {
-            if let Some(rule) = rules.get(a.rule) {
-                a.suppressed_by = self.suppressing(rule, &a.event, analyzer, now_ms);
-            }
+            let Some(rule) = rules.get(a.rule) else {
+                continue;
+            };
+            let applies = |item: &&Item| {
+                !item.expired(now_ms)
+                    && (!named.contains(&(item.list_id.as_str(), item.namespace_type.as_str()))
+                        || rule.meta.exceptions_list.iter().any(|l| {
+                            l.list_id == item.list_id && l.namespace_type == item.namespace_type
+                        }))
+            };
+            a.suppressed_by = suppressing(self.items.iter().filter(applies), &a.event, analyzer);
         }
     }
 }
 
-fn applies_to(item: &Item, scope: &Scope, rule: &Rule) -> bool {
-    match scope {
-        Scope::AllRules => true,
-        Scope::Referenced => rule
-            .meta
-            .exceptions_list
-            .iter()
-            .any(|r| r.list_id == item.list_id && r.namespace_type == item.namespace_type),
-    }
+/// The first of `items` that suppresses `event`.
+fn suppressing<'i>(
+    mut items: impl Iterator<Item = &'i Item>,
+    event: &Event,
+    analyzer: Analyzer,
+) -> Option<Suppression> {
+    let fields = crate::ecs::Fields::of_lenient(&event.doc);
+    items
+        .find(|item| item_holds(item, &event.doc, &fields, analyzer))
+        .map(|item| Suppression {
+            list_id: item.list_id.clone(),
+            item_id: item.item_id.clone(),
+            item_name: item.name.clone(),
+        })
 }
 
 /// Now, in epoch milliseconds (the reference time for `expire_time`).

@@ -49,12 +49,12 @@ pub fn load_exceptions(
     opts: &LoadOptions,
     case: Option<&std::path::Path>,
 ) -> Result<(crate::exceptions::Exceptions, Vec<String>), ExceptionsError> {
-    use crate::exceptions::{self, Exceptions, Scope};
+    use crate::exceptions::{self, Exceptions};
     let mut set = Exceptions::default();
     let mut notes = Vec::new();
     let mut take = |file: exceptions::ExceptionFile, set: &mut Exceptions| {
         notes.extend(file.problems.iter().map(ToString::to_string));
-        set.add(file, Scope::AllRules);
+        set.add(file);
     };
     for p in &opts.exceptions {
         let file = exceptions::read(p).map_err(|e| ExceptionsError(p.clone(), e))?;

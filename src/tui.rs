@@ -164,7 +164,7 @@ fn event_loop(
                 Effect::SaveException(item) => {
                     let now = crate::ecs::format_millis(crate::exceptions::now_ms());
                     let result = crate::exceptions::case::add(case_dir, (*item).clone(), &now)
-                        .map(|_| *item)
+                        .map(|_| item)
                         .map_err(|e| e.to_string());
                     app.update(Msg::ExceptionSaved(result));
                 }

@@ -140,7 +140,7 @@ fn apply_exceptions(
         .collect();
     say(format_args!(
         "exceptions: {} in force; {} suppressed{}{}",
-        count_of(set.items().count(), "item"),
+        count_of(set.in_force(crate::exceptions::now_ms()), "item"),
         count_of(total, "alert"),
         if detail.is_empty() { "" } else { ": " },
         detail.join(", ")

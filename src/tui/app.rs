@@ -39,7 +39,7 @@ pub enum Msg {
     /// The decoded pass: findings on decoded layers and the logged-as links (after the second).
     Decoded(Box<crate::detect::DecodedPass>),
     /// The runner's answer to `Effect::SaveException`: the item as saved, or why not.
-    ExceptionSaved(Result<crate::exceptions::Item, String>),
+    ExceptionSaved(Result<Box<crate::exceptions::Item>, String>),
     /// The terminal's input ended (the event loop would wait forever otherwise).
     InputClosed,
     /// A hunt's answer (`Effect::Hunt` or `Effect::Around` with this generation).

@@ -545,3 +545,49 @@ fn the_case_list_is_listed_shown_exported_counted_in_the_report_and_removed() {
     assert!(out.status.success());
     assert!(exceptions::case::load(&case).unwrap().items.is_empty());
 }
+
+#[test]
+fn a_list_a_rule_names_applies_to_that_rule_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The bundled injection rule, naming the team's list as Kibana rules do.
+    let toml = std::fs::read_to_string("assets/rules/potential_process_injection_via_powershell.toml").unwrap()
+        + "\n[[rule.exceptions_list]]\nid = \"5f0c6a1e\"\nlist_id = \"ps-admin\"\nnamespace_type = \"single\"\ntype = \"detection\"\n";
+    let rule = tmp.path().join("injection.toml");
+    std::fs::write(&rule, toml).unwrap();
+    let export = tmp.path().join("team.ndjson");
+    let fin = item_line(
+        "fin",
+        json!([{"field": "host.name", "operator": "included", "type": "match", "value": "ws-fin-07"}]),
+        json!({}),
+    );
+    std::fs::write(&export, format!("{LIST}\n{fin}\n")).unwrap();
+    let index = tmp.path().join("idx");
+    let rules = ["--rules", rule.to_str().unwrap()];
+    let all = alerts(&scan(&rules, &index));
+    let with = [&rules[..], &["--exceptions", export.to_str().unwrap()]].concat();
+    let kept = alerts(&scan(&with, &index));
+    let on_fin = |v: &[Value], rule: &str| {
+        v.iter()
+            .filter(|a| a["host.name"] == "ws-fin-07" && a["kibana.alert.rule.name"] == rule)
+            .count()
+    };
+    let (inj, psr) = (
+        "Potential Process Injection via PowerShell",
+        "PowerShell PSReflect Script",
+    );
+    assert!(
+        on_fin(&all, inj) > 0 && on_fin(&all, psr) > 0,
+        "the sample has both on ws-fin-07"
+    );
+    assert_eq!(
+        on_fin(&kept, inj),
+        0,
+        "the naming rule's alerts are suppressed"
+    );
+    assert_eq!(
+        on_fin(&kept, psr),
+        on_fin(&all, psr),
+        "the other rule does not use the list"
+    );
+    assert_eq!(kept.len(), all.len() - on_fin(&all, inj));
+}

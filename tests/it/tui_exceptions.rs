@@ -97,7 +97,7 @@ fn an_exception_drafted_from_an_alert_shows_its_impact_and_applies_once_saved() 
     // The runner's part: the case file, then the answer.
     let case = tmp.path().join("case");
     pstriage::exceptions::case::add(&case, (**item).clone(), "2026-12-03T10:00:00.000Z").unwrap();
-    app.update(Msg::ExceptionSaved(Ok((**item).clone())));
+    app.update(Msg::ExceptionSaved(Ok(item.clone())));
     assert_eq!(app.list.rows.len(), listed - on_host.len());
     assert_eq!(app.list.suppressed, on_host.len());
     let ws = app.workspace().unwrap();

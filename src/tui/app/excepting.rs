@@ -42,17 +42,16 @@ impl App {
     }
 
     /// The item is in the case's list now: it applies from here on.
-    pub(super) fn exception_saved(&mut self, result: Result<crate::exceptions::Item, String>) {
+    pub(super) fn exception_saved(&mut self, result: Result<Box<crate::exceptions::Item>, String>) {
         let item = match result {
-            Ok(item) => item,
+            Ok(item) => *item,
             Err(why) => {
                 self.message = Some(format!("exception not saved: {why}"));
                 return;
             }
         };
         let name = item.name.clone();
-        self.exceptions
-            .add_item(item, crate::exceptions::Scope::AllRules);
+        self.exceptions.add_item(item);
         let keep = self.current_alert_id();
         let mut phase = std::mem::replace(&mut self.phase, Phase::Failed(String::new()));
         let mut suppressed = 0;
