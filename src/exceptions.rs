@@ -12,6 +12,20 @@
 //! `host.os.name.caseless`) to be one of them.
 //!
 //! Pure apart from reading and writing the files it is given: no terminal, no index.
+//!
+//! Sources that decide the semantics (read, not copied):
+//! - elastic/kibana `x-pack/solutions/security/plugins/lists/server/services/exception_lists/
+//!   build_exception_filter.ts` — items ORed into one negated filter, entries ANDed, the query
+//!   each entry type and operator becomes, `os_types` as `host.os.type` /
+//!   `host.os.name.caseless` alternatives, expired items removed against the run's start;
+//! - `.../exception_lists/export_exception_list_and_items.ts` and
+//!   `.../utils/import/create_exceptions_stream_logic.ts` — the export's lines (container, items,
+//!   summary) and how import tells them apart;
+//! - `packages/kbn-securitysolution-io-ts-list-types/src/common/` — entry shapes (`nested` has no
+//!   operator and holds only match / match_any / exists; `list` cannot mix with other entries);
+//! - Elastic Security docs, "Add and manage exceptions" — exceptions are case-sensitive, wildcard
+//!   escapes (`\`, `\*`, `\?`), value lists; Elasticsearch docs on `match_phrase` and the
+//!   `wildcard` query (not normalized, case-sensitive unless `case_insensitive`).
 
 pub mod case;
 mod entry;

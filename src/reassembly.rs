@@ -4,7 +4,7 @@
 
 use crate::ecs::{self, Fields};
 use crate::event::Event;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One fragment of a script: its sequence number and the event.
 #[derive(Clone, Debug)]
@@ -78,50 +78,92 @@ pub fn place(f: &Fields) -> Option<(String, u64, u64)> {
     (total >= 2 && seq != 0 && seq <= total).then_some((id, seq, total))
 }
 
-/// Groups the multi-fragment 4104 events among `events` into scripts.
+/// Groups the multi-fragment 4104 events among `events` into scripts, sorted by (host, id):
+/// the events are taken in reading order (`Reassembler`), whatever order they come in.
 pub fn reassemble(events: impl IntoIterator<Item = Event>) -> Vec<Script> {
-    let mut groups: BTreeMap<(String, String), (u64, BTreeMap<u64, Event>)> = BTreeMap::new();
-    for ev in events {
+    let mut events: Vec<Event> = events.into_iter().collect();
+    events.sort_by_key(|ev| ev.source.ord);
+    let mut r = Reassembler::default();
+    let mut scripts: Vec<Script> = events.into_iter().filter_map(|ev| r.push(ev)).collect();
+    scripts.extend(r.finish());
+    scripts.sort_by(|a, b| (&a.host, &a.script_block_id).cmp(&(&b.host, &b.script_block_id)));
+    scripts
+}
+
+/// Reassembles fragments fed in reading order, handing each script over as soon as all of its
+/// fragments are in, so a stream holds only the scripts still open. Per (host, script block
+/// id): the first fragment read of each sequence number is kept (exports often hold an event
+/// twice); a fragment of a script already complete is passed over (a repeat, or a total that
+/// disagrees with the fragments that completed it).
+#[derive(Default)]
+pub struct Reassembler {
+    open: HashMap<(String, String), (u64, BTreeMap<u64, Event>)>,
+    done: HashSet<(String, String)>,
+}
+
+impl Reassembler {
+    /// Takes the next event in reading order; the script it completes, if it does.
+    pub fn push(&mut self, ev: Event) -> Option<Script> {
         let f = Fields::of_only(&ev.doc, &PLACE_FIELDS);
-        let Some((id, seq, total)) = place(&f) else {
-            continue;
-        };
-        let host = f.first(ecs::names::HOST_NAME).unwrap_or_default();
-        let entry = groups
-            .entry((host, id))
+        let (id, seq, total) = place(&f)?;
+        let key = (f.first(ecs::names::HOST_NAME).unwrap_or_default(), id);
+        if self.done.contains(&key) {
+            return None;
+        }
+        let entry = self
+            .open
+            .entry(key.clone())
             .or_insert_with(|| (total, BTreeMap::new()));
         entry.0 = entry.0.max(total);
         entry.1.entry(seq).or_insert(ev);
+        // Sequence numbers are 1..=total and distinct: as many as the total means all.
+        if entry.1.len() as u64 != entry.0 {
+            return None;
+        }
+        let (total, frags) = self.open.remove(&key)?;
+        self.done.insert(key.clone());
+        Some(script(key, total, frags))
     }
-    groups
+
+    /// The scripts still open at the end (fragments missing), sorted by (host, id).
+    pub fn finish(self) -> Vec<Script> {
+        let mut open: Vec<_> = self.open.into_iter().collect();
+        open.sort_by(|a, b| a.0.cmp(&b.0));
+        open.into_iter()
+            .map(|(key, (total, frags))| script(key, total, frags))
+            .collect()
+    }
+}
+
+fn script(
+    (host, script_block_id): (String, String),
+    total: u64,
+    frags: BTreeMap<u64, Event>,
+) -> Script {
+    let missing = (1..=total).filter(|s| !frags.contains_key(s)).collect();
+    let mut text = String::new();
+    let mut boundaries = Vec::new();
+    let fragments: Vec<Fragment> = frags
         .into_iter()
-        .map(|((host, script_block_id), (total, frags))| {
-            let missing = (1..=total).filter(|s| !frags.contains_key(s)).collect();
-            let mut text = String::new();
-            let mut boundaries = Vec::new();
-            let fragments: Vec<Fragment> = frags
-                .into_iter()
-                .map(|(sequence, event)| Fragment { sequence, event })
-                .collect();
-            for fr in &fragments {
-                boundaries.push(text.len());
-                if let Some(t) = Fields::of_only(&fr.event.doc, &[ecs::names::SCRIPT_BLOCK_TEXT])
-                    .first_str(ecs::names::SCRIPT_BLOCK_TEXT)
-                {
-                    text.push_str(t);
-                }
-            }
-            Script {
-                host,
-                script_block_id,
-                total,
-                fragments,
-                missing,
-                text,
-                boundaries,
-            }
-        })
-        .collect()
+        .map(|(sequence, event)| Fragment { sequence, event })
+        .collect();
+    for fr in &fragments {
+        boundaries.push(text.len());
+        if let Some(t) = Fields::of_only(&fr.event.doc, &[ecs::names::SCRIPT_BLOCK_TEXT])
+            .first_str(ecs::names::SCRIPT_BLOCK_TEXT)
+        {
+            text.push_str(t);
+        }
+    }
+    Script {
+        host,
+        script_block_id,
+        total,
+        fragments,
+        missing,
+        text,
+        boundaries,
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +198,15 @@ mod tests {
         assert_eq!(a.boundaries, [0, 12, 18]);
         assert!(!a.is_partial());
         assert_eq!(s[1].missing, [2]);
+        // Complete, then a repeat of the whole script: passed over, not a second script.
+        let again = reassemble(vec![
+            frag("a", "z", 1, 2, "one "),
+            frag("a", "z", 2, 2, "two"),
+            frag("a", "z", 1, 2, "one "),
+            frag("a", "z", 2, 2, "two"),
+        ]);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].text, "one two");
         let ev = a.as_event().unwrap();
         assert_eq!(
             Fields::of_lenient(&ev.doc).first_str("powershell.file.script_block_text"),

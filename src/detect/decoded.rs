@@ -15,7 +15,7 @@ use crate::index::{self, Dataset};
 use crate::reassembly::{self, Script};
 use crate::rule::kql::Vocabulary;
 use crate::rule::Rule;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A logged block that a loader's decoded layer equals.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,8 +49,8 @@ pub struct DecodedBlock {
     host: String,
     id: String,
     text_key: u64,
-    /// Whether the event is one fragment of a script logged in several.
-    fragment: bool,
+    /// Whether the event is a fragment that reassembly takes: its script stands for it.
+    in_script: bool,
     /// The layer tree, kept only when the text has layers.
     tree: Option<Tree>,
     /// Rule findings on the layers, `logged_as` not filled in yet.
@@ -93,12 +93,14 @@ impl<'r> Decoder<'r> {
         // Borrowed: script texts are most of an export's bytes.
         let text = ecs::leaf_as_keyword(f.get(ecs::names::SCRIPT_BLOCK_TEXT).first()?);
         let totals = f.get(ecs::names::TOTAL);
-        // As the index's `multi_fragment_events`: an id, and a total none of whose values is 1.
-        let fragment = f.has(ecs::names::SCRIPT_BLOCK_ID)
+        // As the index's `multi_fragment_events` (an id, and a total none of whose values is 1),
+        // then what `reassemble` takes of those.
+        let in_script = f.has(ecs::names::SCRIPT_BLOCK_ID)
             && !totals.is_empty()
-            && !totals.iter().any(|v| ecs::leaf_as_keyword(v) == "1");
-        // A fragment reassembly will take is decoded as part of its script instead.
-        let tree = if fragment && reassembly::place(&f).is_some() {
+            && !totals.iter().any(|v| ecs::leaf_as_keyword(v) == "1")
+            && reassembly::place(&f).is_some();
+        // It is decoded as part of its script instead.
+        let tree = if in_script {
             Tree::default()
         } else {
             decode::decode(&text, &self.limits)
@@ -136,7 +138,7 @@ impl<'r> Decoder<'r> {
             host: f.first(ecs::names::HOST_NAME).unwrap_or_default(),
             id: f.first(ecs::names::SCRIPT_BLOCK_ID).unwrap_or_default(),
             text_key: decoded::text_key(&text),
-            fragment,
+            in_script,
             tree: (!tree.layers.is_empty()).then_some(tree),
             findings,
         })
@@ -144,21 +146,21 @@ impl<'r> Decoder<'r> {
 }
 
 impl DecodedBlock {
-    /// Whether the block is one fragment of a script logged in several (its event must then
-    /// be kept for reassembly).
-    pub fn is_fragment(&self) -> bool {
-        self.fragment
+    /// Whether the block is a fragment that reassembly takes (its event must then go to the
+    /// reassembler, and the block gives way to the script).
+    pub fn in_script(&self) -> bool {
+        self.in_script
     }
 }
 
 /// A reassembled script as a block, recorded under its own host and id whatever its first
 /// fragment says.
-fn script_block(decoder: &Decoder, s: &Script) -> Option<DecodedBlock> {
+pub fn script_block(decoder: &Decoder, s: &Script) -> Option<DecodedBlock> {
     let block = decoder.block(&s.as_event()?, None)?;
     Some(DecodedBlock {
         host: s.host.clone(),
         id: s.script_block_id.clone(),
-        fragment: false,
+        in_script: false,
         ..block
     })
 }
@@ -175,41 +177,37 @@ pub fn decoded_pass(
     for addr in ds.script_events()? {
         blocks.extend(decoder.block(&ds.event(addr)?, None));
     }
-    Ok(finish_pass(&decoder, blocks, scripts))
-}
-
-/// The pass once every logged block is decoded (in any order): blocks that are fragments of
-/// `scripts` give way to their reassembled script, each block is recorded as logged, the
-/// layers are linked to the blocks they were logged as, and the findings collected.
-pub fn finish_pass(
-    decoder: &Decoder,
-    mut blocks: Vec<DecodedBlock>,
-    scripts: &[Script],
-) -> DecodedPass {
-    let in_scripts: HashSet<(&str, &str)> = scripts
-        .iter()
-        .map(|s| (s.host.as_str(), s.script_block_id.as_str()))
-        .collect();
-    blocks.retain(|b| !in_scripts.contains(&(b.host.as_str(), b.id.as_str())));
-    // In time order: when several loaders decode to one logged block, the earliest is named.
-    blocks.sort_by_key(|b| b.order);
     // Scripts are the largest texts: decoded on every worker.
     let chunk = scripts.len().div_ceil(super::WORKERS).max(1);
-    std::thread::scope(|scope| {
+    let script_blocks = std::thread::scope(|scope| {
         let parts: Vec<_> = scripts
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(|| {
                     part.iter()
-                        .filter_map(|s| script_block(decoder, s))
+                        .filter_map(|s| script_block(&decoder, s))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        for part in parts {
-            blocks.extend(part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     });
+    Ok(finish_pass(blocks, script_blocks))
+}
+
+/// The pass once every logged block and every reassembled script is decoded (in any order):
+/// fragments give way to their script, each block is recorded as logged (blocks in time
+/// order, then scripts by host and id), the layers are linked to the blocks they were logged
+/// as, and the findings collected.
+pub fn finish_pass(mut blocks: Vec<DecodedBlock>, mut scripts: Vec<DecodedBlock>) -> DecodedPass {
+    blocks.retain(|b| !b.in_script);
+    // In time order: when several loaders decode to one logged block, the earliest is named.
+    blocks.sort_by_key(|b| b.order);
+    scripts.sort_by(|a, b| (&a.host, &a.id).cmp(&(&b.host, &b.id)));
+    blocks.extend(scripts);
     let mut pass = DecodedPass::default();
     for b in &blocks {
         pass.logged.add_key(&b.host, b.text_key, &b.id);
