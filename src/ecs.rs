@@ -8,7 +8,7 @@ mod mapping;
 mod time;
 pub mod winlog;
 
-pub use fields::{as_number, leaf_as_keyword, validate, Fields};
+pub use fields::{as_number, leaf_as_keyword, validate, values_at, Fields};
 pub use mapping::{field_type, source_field, FieldType, KEYWORD_IGNORE_ABOVE};
 pub use time::{format_millis, parse_date_millis};
 

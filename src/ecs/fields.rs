@@ -45,8 +45,8 @@ impl<'a> Fields<'a> {
     pub fn of_only(doc: &'a Map<String, Value>, wanted: &[&str]) -> Self {
         let mut map = BTreeMap::new();
         for &field in wanted {
-            let mut values = Vec::new();
-            leaves_at(doc, field, field, &mut values);
+            let mut values = values_at(doc, field);
+            values.retain(|v| !v.is_object());
             if !values.is_empty() {
                 map.insert(field.to_owned(), values);
             }
@@ -145,41 +145,48 @@ fn walk_leaves<'a>(
     Ok(())
 }
 
-/// The leaves of `obj` at `rest`, the part of `field` below `obj`, in document order: what
-/// `walk_leaves` would visit under the path `field`.
-fn leaves_at<'a>(obj: &'a Map<String, Value>, field: &str, rest: &str, out: &mut Vec<&'a Value>) {
+/// The values at `path` in `doc`, in document order, however the path is spelled (nested,
+/// dotted, or both) and with arrays flattened: the leaves `walk_leaves` visits under `path`,
+/// and the objects there too (a `nested` exception entry looks into those). An object where
+/// the mapping wants a value is not walked into, as `walk_leaves` does not.
+pub fn values_at<'a>(doc: &'a Map<String, Value>, path: &str) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    values_below(doc, path, path, &mut out);
+    out
+}
+
+/// The values of `obj` at `rest`, the part of `path` below `obj`.
+fn values_below<'a>(obj: &'a Map<String, Value>, path: &str, rest: &str, out: &mut Vec<&'a Value>) {
     for (k, v) in obj {
         if rest == k {
-            leaves_of(v, out);
+            flatten(v, out);
         } else if let Some(below) = rest
             .strip_prefix(k.as_str())
             .and_then(|r| r.strip_prefix('.'))
         {
-            let here = &field[..field.len() - below.len() - 1];
-            descend(v, field, here, below, out);
+            let here = &path[..path.len() - below.len() - 1];
+            descend(v, path, here, below, out);
         }
     }
 }
 
-/// Into `v`, found at the path `here`, for the part `below` of `field`.
-fn descend<'a>(v: &'a Value, field: &str, here: &str, below: &str, out: &mut Vec<&'a Value>) {
+/// Into `v`, found at the path `here`, for the part `below` of `path`.
+fn descend<'a>(v: &'a Value, path: &str, here: &str, below: &str, out: &mut Vec<&'a Value>) {
     match v {
-        // An object where the mapping wants a value is not walked into.
-        Value::Object(o) if !mapping_is_leaf(here) => leaves_at(o, field, below, out),
+        Value::Object(o) if !mapping_is_leaf(here) => values_below(o, path, below, out),
         Value::Array(items) => items
             .iter()
-            .for_each(|item| descend(item, field, here, below, out)),
+            .for_each(|item| descend(item, path, here, below, out)),
         _ => {}
     }
 }
 
-/// The leaves of a value found at the wanted path: itself, or the items of an array (nested
-/// arrays flattened); `null` and objects are no leaf there.
-fn leaves_of<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+/// `v`, or the items of an array (nested arrays flattened); `null` is no value.
+fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     match v {
-        Value::Null | Value::Object(_) => {}
-        Value::Array(items) => items.iter().for_each(|item| leaves_of(item, out)),
-        leaf => out.push(leaf),
+        Value::Null => {}
+        Value::Array(items) => items.iter().for_each(|item| flatten(item, out)),
+        other => out.push(other),
     }
 }
 

@@ -77,7 +77,10 @@ fn entry_holds(e: &Entry, doc: &Map<String, Value>, fields: &Fields, analyzer: A
             operator,
             value,
         } => apply(operator, wildcard_holds(field, value, fields, analyzer)),
-        Entry::Nested { field, entries } => objects_at(doc, field).into_iter().any(|obj| {
+        Entry::Nested { field, entries } => ecs::values_at(doc, field).into_iter().any(|v| {
+            let Some(obj) = v.as_object() else {
+                return false;
+            };
             let inner = Fields::of_lenient(obj);
             entries
                 .iter()
@@ -171,42 +174,6 @@ pub fn wildcard_matches(pattern: &str, s: &str) -> bool {
         }
     }
     toks[p.min(toks.len())..].iter().all(|t| *t == Tok::Any)
-}
-
-/// The objects at `path` in `doc` (nested or dotted keys, arrays flattened), for `nested`.
-fn objects_at<'a>(doc: &'a Map<String, Value>, path: &str) -> Vec<&'a Map<String, Value>> {
-    let mut out = Vec::new();
-    collect_objects(doc, path, &mut out);
-    out
-}
-
-fn collect_objects<'a>(
-    obj: &'a Map<String, Value>,
-    rest: &str,
-    out: &mut Vec<&'a Map<String, Value>>,
-) {
-    for (k, v) in obj {
-        if rest == k {
-            push_objects(v, out);
-        } else if let Some(below) = rest
-            .strip_prefix(k.as_str())
-            .and_then(|r| r.strip_prefix('.'))
-        {
-            each_object(v, &mut |o| collect_objects(o, below, out));
-        }
-    }
-}
-
-fn push_objects<'a>(v: &'a Value, out: &mut Vec<&'a Map<String, Value>>) {
-    each_object(v, &mut |o| out.push(o));
-}
-
-fn each_object<'a>(v: &'a Value, f: &mut dyn FnMut(&'a Map<String, Value>)) {
-    match v {
-        Value::Object(o) => f(o),
-        Value::Array(items) => items.iter().for_each(|i| each_object(i, f)),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

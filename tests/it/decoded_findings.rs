@@ -47,12 +47,13 @@ fn case(dir: &Path) -> PathBuf {
     p
 }
 
-fn scan(args: &[&str], dir: &Path) -> Vec<serde_json::Value> {
+/// `pstriage scan --format ndjson` over `inputs` with `args`; it must succeed.
+fn run_scan(args: &[&str], inputs: &[PathBuf], index: &Path) -> std::process::Output {
     let out = Command::new(env!("CARGO_BIN_EXE_pstriage"))
         .args(["scan", "--format", "ndjson", "--index"])
-        .arg(dir.join("idx"))
+        .arg(index)
         .args(args)
-        .arg(case(dir))
+        .args(inputs)
         .output()
         .unwrap();
     assert_eq!(
@@ -61,6 +62,11 @@ fn scan(args: &[&str], dir: &Path) -> Vec<serde_json::Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+fn scan(args: &[&str], dir: &Path) -> Vec<serde_json::Value> {
+    let out = run_scan(args, &[case(dir)], &dir.join("idx"));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -159,22 +165,8 @@ fn streaming_gives_the_same_decoded_findings_byte_for_byte() {
         PathBuf::from("tests/data/fragments"),
         PathBuf::from("tests/data/inputs"),
     ];
-    let run = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_pstriage"))
-            .args(["scan", "--decoded", "--format", "ndjson", "--index"])
-            .arg(tmp.path().join("idx"))
-            .args(extra)
-            .args(&inputs)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
+    let index = tmp.path().join("idx");
+    let run = |extra: &[&str]| run_scan(&[&["--decoded"], extra].concat(), &inputs, &index);
     let indexed = run(&[]);
     let streamed = run(&["--stream"]);
     let text = String::from_utf8_lossy(&indexed.stdout);
