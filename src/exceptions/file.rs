@@ -146,7 +146,20 @@ pub fn parse(text: &str, path: &str) -> ExceptionFile {
         } else if obj.contains_key("rule_id") {
             Err("a rule from a rule export, not an exception list; skipped".into())
         } else {
-            list(obj).map(|l| file.lists.push(l))
+            list(obj).and_then(|l| {
+                let twice = file
+                    .lists
+                    .iter()
+                    .any(|k| k.list_id == l.list_id && k.namespace_type == l.namespace_type);
+                if twice {
+                    return Err(format!(
+                        "list {:?} ({}) is already in the file; this container is skipped",
+                        l.list_id, l.namespace_type
+                    ));
+                }
+                file.lists.push(l);
+                Ok(())
+            })
         };
         if let Err(message) = read {
             file.problems.push(problem(line, message));
