@@ -1,9 +1,11 @@
-//! The decoded pass (`scan --decoded`, and the TUI's second phase): every script block of a
-//! dataset is decoded (a script logged in several fragments once, from its reassembled text),
-//! the rules run on what its layers hide (`crate::decoded::findings`), and each decoded layer
-//! is linked to the block it was logged as, both ways.
+//! The decoded pass (`scan --decoded`, `scan --stream --decoded`, and the TUI's later phase):
+//! every script block is decoded (a script logged in several fragments once, from its
+//! reassembled text), the rules run on what its layers hide (`crate::decoded::findings`), and
+//! each decoded layer is linked to the block it was logged as, both ways.
 //!
-//! Reads the index through `Dataset` only; the decoding and the matching are pure modules.
+//! A `Decoder` turns one event into a `DecodedBlock` on whichever thread holds it (the stream's
+//! workers, or this pass over an index, read through `Dataset` only); `finish_pass` links the
+//! blocks once all are in. The decoding and the matching are pure modules.
 
 use crate::alert::{self, Alert};
 use crate::analysis::Analyzer;
