@@ -94,6 +94,9 @@ impl Exceptions {
         if self.items.is_empty() {
             return;
         }
+        let mut read: Vec<&str> = self.items.iter().flat_map(Item::fields).collect();
+        read.sort_unstable();
+        read.dedup();
         let named: HashSet<(&str, &str)> = rules
             .iter()
             .flat_map(|r| &r.meta.exceptions_list)
@@ -110,18 +113,20 @@ impl Exceptions {
                             l.list_id == item.list_id && l.namespace_type == item.namespace_type
                         }))
             };
-            a.suppressed_by = suppressing(self.items.iter().filter(applies), &a.event, analyzer);
+            a.suppressed_by =
+                suppressing(self.items.iter().filter(applies), &read, &a.event, analyzer);
         }
     }
 }
 
-/// The first of `items` that suppresses `event`.
+/// The first of `items` that suppresses `event`; `read` are the fields they read.
 fn suppressing<'i>(
     mut items: impl Iterator<Item = &'i Item>,
+    read: &[&str],
     event: &Event,
     analyzer: Analyzer,
 ) -> Option<Suppression> {
-    let fields = crate::ecs::Fields::of_lenient(&event.doc);
+    let fields = crate::ecs::Fields::of_only(&event.doc, read);
     items
         .find(|item| item_holds(item, &event.doc, &fields, analyzer))
         .map(|item| Suppression {

@@ -42,6 +42,21 @@ pub struct Item {
 }
 
 impl Item {
+    /// The fields its entries read (and the OS fields `os_types` adds), for a document view
+    /// that holds only those (`Fields::of_only`): deciding an item need not flatten an event.
+    pub fn fields(&self) -> Vec<&str> {
+        // A multi-field (`file.path.text`) reads its parent's values.
+        let mut out: Vec<&str> = self
+            .entries
+            .iter()
+            .flat_map(|e| [e.field(), crate::ecs::source_field(e.field())])
+            .collect();
+        if !self.os_types.is_empty() {
+            out.extend(super::matcher::OS_FIELDS);
+        }
+        out
+    }
+
     /// Whether the item no longer applies at `now_ms`.
     pub fn expired(&self, now_ms: i64) -> bool {
         self.expires_ms.is_some_and(|t| t < now_ms)

@@ -34,9 +34,12 @@ pub fn item_holds(
             .all(|e| entry_holds(e, doc, fields, analyzer))
 }
 
+/// The fields Kibana matches `os_types` against.
+pub(super) const OS_FIELDS: [&str; 2] = ["host.os.type", "host.os.name.caseless"];
+
 fn os_matches(os_types: &[String], fields: &Fields) -> bool {
     os_types.is_empty()
-        || ["host.os.type", "host.os.name.caseless"].iter().any(|f| {
+        || OS_FIELDS.iter().any(|f| {
             fields
                 .get(f)
                 .iter()
@@ -104,7 +107,8 @@ fn phrase(field: &str, value: &str) -> Expr {
 }
 
 fn wildcard_holds(field: &str, pattern: &str, fields: &Fields, analyzer: Analyzer) -> bool {
-    let values = fields.get(field);
+    // A multi-field (`file.path.text`) holds its parent's values, analyzed its own way.
+    let values = fields.get(ecs::source_field(field));
     match ecs::field_type(field) {
         FieldType::Text => {
             let analyzer = eval::text_analyzer(field, analyzer);

@@ -183,7 +183,7 @@ fn suppresses(item: &Item, a: &Alert, ws: &Workspace) -> bool {
     exceptions::item_holds(
         item,
         &a.event.doc,
-        &Fields::of_lenient(&a.event.doc),
+        &Fields::of_only(&a.event.doc, &item.fields()),
         ws.analyzer,
     )
 }
