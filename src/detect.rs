@@ -218,7 +218,7 @@ fn reassemble_in_order(
     let mut take = |events: Vec<crate::event::Event>, scripts: &mut Vec<DecodedBlock>| {
         for ev in events {
             if let Some(s) = reassembler.push(ev) {
-                scripts.extend(decoded::script_block(decoder, &s));
+                scripts.extend(decoded::owned_script_block(decoder, s));
             }
         }
     };
@@ -236,8 +236,8 @@ fn reassemble_in_order(
     scripts.extend(
         reassembler
             .finish()
-            .iter()
-            .filter_map(|s| decoded::script_block(decoder, s)),
+            .into_iter()
+            .filter_map(|s| decoded::owned_script_block(decoder, s)),
     );
     scripts
 }

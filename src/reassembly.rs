@@ -39,26 +39,34 @@ impl Script {
     /// (what the rules see when they run "beyond Elastic").
     pub fn as_event(&self) -> Option<Event> {
         let first = self.fragments.first()?;
-        let mut ev = first.event.clone();
-        let mut fields = serde_json::Map::new();
-        fields.insert("script_block_text".into(), serde_json::json!(self.text));
-        fields.insert(
-            "script_block_id".into(),
-            serde_json::json!(self.script_block_id),
-        );
-        let ps = ev
-            .doc
-            .entry("powershell")
-            .or_insert_with(|| serde_json::json!({}));
-        if let Some(ps) = ps.as_object_mut() {
-            ps.insert("file".into(), serde_json::Value::Object(fields));
-            ps.remove("sequence");
-        }
-        ev.doc.remove("powershell.file.script_block_text");
-        ev.doc.remove("powershell.sequence");
-        ev.es_id = None;
-        Some(ev)
+        Some(whole_script_event(first.event.clone(), &self.script_block_id, &self.text))
     }
+
+    /// [`Script::as_event`] for a script no longer needed: the first fragment's event is taken
+    /// rather than copied (a stream's scripts are decoded once and let go).
+    pub fn into_event(self) -> Option<Event> {
+        let first = self.fragments.into_iter().next()?;
+        Some(whole_script_event(first.event, &self.script_block_id, &self.text))
+    }
+}
+
+/// `ev` (a script's first fragment) holding the script's whole `text` instead of its own.
+fn whole_script_event(mut ev: Event, script_block_id: &str, text: &str) -> Event {
+    let mut fields = serde_json::Map::new();
+    fields.insert("script_block_text".into(), serde_json::json!(text));
+    fields.insert("script_block_id".into(), serde_json::json!(script_block_id));
+    let ps = ev
+        .doc
+        .entry("powershell")
+        .or_insert_with(|| serde_json::json!({}));
+    if let Some(ps) = ps.as_object_mut() {
+        ps.insert("file".into(), serde_json::Value::Object(fields));
+        ps.remove("sequence");
+    }
+    ev.doc.remove("powershell.file.script_block_text");
+    ev.doc.remove("powershell.sequence");
+    ev.es_id = None;
+    ev
 }
 
 /// The fields that say where a fragment goes.

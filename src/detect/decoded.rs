@@ -167,6 +167,18 @@ pub fn script_block(decoder: &Decoder, s: &Script) -> Option<DecodedBlock> {
     })
 }
 
+/// [`script_block`] for a script that is let go afterwards (its first fragment is reused).
+pub fn owned_script_block(decoder: &Decoder, s: Script) -> Option<DecodedBlock> {
+    let (host, id) = (s.host.clone(), s.script_block_id.clone());
+    let block = decoder.block(&s.into_event()?, None)?;
+    Some(DecodedBlock {
+        host,
+        id,
+        in_script: false,
+        ..block
+    })
+}
+
 /// Runs the decoded pass over `ds`; `scripts` are its multi-fragment scripts, reassembled.
 pub fn decoded_pass(
     ds: &Dataset,
