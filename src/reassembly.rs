@@ -39,14 +39,22 @@ impl Script {
     /// (what the rules see when they run "beyond Elastic").
     pub fn as_event(&self) -> Option<Event> {
         let first = self.fragments.first()?;
-        Some(whole_script_event(first.event.clone(), &self.script_block_id, &self.text))
+        Some(whole_script_event(
+            first.event.clone(),
+            &self.script_block_id,
+            &self.text,
+        ))
     }
 
     /// [`Script::as_event`] for a script no longer needed: the first fragment's event is taken
     /// rather than copied (a stream's scripts are decoded once and let go).
     pub fn into_event(self) -> Option<Event> {
         let first = self.fragments.into_iter().next()?;
-        Some(whole_script_event(first.event, &self.script_block_id, &self.text))
+        Some(whole_script_event(
+            first.event,
+            &self.script_block_id,
+            &self.text,
+        ))
     }
 }
 
