@@ -44,7 +44,8 @@ pub enum RulesError {
 /// Loads the bundled rules (unless disabled) and every `.toml` under the `--rules` paths.
 /// The exception items in force: those of `opts.exceptions` (a file that cannot be read stops
 /// the run: a typo must not silently suppress nothing) and of the case's own
-/// `exceptions.ndjson` when `case` is given, with a line for each item that could not be read.
+/// `exceptions.ndjson` when `case` is given (one that cannot be read is a note: the case still
+/// opens, and nothing overwrites that file), with a line for each item that could not be read.
 pub fn load_exceptions(
     opts: &LoadOptions,
     case: Option<&std::path::Path>,
@@ -65,7 +66,7 @@ pub fn load_exceptions(
         match exceptions::read(&own) {
             Ok(file) => take(file, &mut set),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ExceptionsError(own, e)),
+            Err(e) => notes.push(ExceptionsError(own, e).to_string()),
         }
     }
     Ok((set, notes))

@@ -591,3 +591,27 @@ fn a_list_a_rule_names_applies_to_that_rule_only() {
     );
     assert_eq!(kept.len(), all.len() - on_fin(&all, inj));
 }
+
+#[test]
+fn an_unreadable_case_list_is_a_note_and_is_never_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A directory where the file should be: reading it fails.
+    std::fs::create_dir_all(tmp.path().join("exceptions.ndjson")).unwrap();
+    let opts = pstriage::session::LoadOptions::default();
+    let (set, notes) = pstriage::session::load_exceptions(&opts, Some(tmp.path())).unwrap();
+    assert!(set.is_empty());
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].contains("cannot read exceptions"), "{notes:?}");
+    let item = exceptions::Item::new(
+        exceptions::case::CASE_LIST_ID,
+        "x",
+        "x",
+        vec![Entry::Exists {
+            field: "host.name".into(),
+            operator: Operator::Included,
+        }],
+        "2026-12-03T10:00:00.000Z",
+    );
+    assert!(exceptions::case::add(tmp.path(), item, "2026-12-03T10:00:00.000Z").is_err());
+    assert!(tmp.path().join("exceptions.ndjson").is_dir());
+}
