@@ -73,10 +73,6 @@ impl Exceptions {
         self.items.is_empty()
     }
 
-    pub fn items(&self) -> impl Iterator<Item = &Item> {
-        self.items.iter()
-    }
-
     /// Items not expired at `now_ms`.
     pub fn in_force(&self, now_ms: i64) -> usize {
         self.items.iter().filter(|i| !i.expired(now_ms)).count()
