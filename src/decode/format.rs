@@ -5,6 +5,7 @@
 
 use super::cursor::{apply_edits, back_space, eat, eat_ci, is_word, quoted, skip_space, skip_ws};
 use super::lex::Src;
+use super::limits::MAX_MASKED_VALUE;
 
 pub(crate) fn rewrite(src: &Src) -> Option<String> {
     let text = src.text;
@@ -86,6 +87,9 @@ fn format(pattern: &str, args: &[&str]) -> Option<String> {
                     }
                 }
                 out.push_str(args.get(index.parse::<usize>().ok()?)?);
+                if out.len() > MAX_MASKED_VALUE {
+                    return None;
+                }
             }
             '}' if chars.peek() == Some(&'}') => {
                 chars.next();

@@ -4,6 +4,12 @@
 
 /// Bounds for [`decode`](super::decode). A decoder that would go past one records a
 /// [`Stopped`](super::Stopped) branch instead.
+/// The longest string one mask pass builds from one expression (a replacement chain, a format):
+/// a pass runs before the driver can measure its output, and `'x'.Replace('x','xx')` repeated
+/// doubles a string per step. Real masks shrink or keep their strings; an expression that
+/// would grow past this is left as written.
+pub(crate) const MAX_MASKED_VALUE: usize = 1 << 20;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Deepest layer kept (the logged script is depth 0; mask layers count too).

@@ -6,6 +6,7 @@
 
 use super::cursor::{apply_edits, back_space, eat, eat_ci, is_word, quoted, skip_space, skip_ws};
 use super::lex::Src;
+use super::limits::MAX_MASKED_VALUE;
 
 pub(crate) fn rewrite(src: &Src) -> Option<String> {
     let text = src.text;
@@ -66,7 +67,7 @@ fn step(src: &Src, at: usize, value: &str, operator_ok: bool) -> Option<(String,
         let open = eat(text, skip_ws(text, eat_ci(text, name, "replace")?), "(")?;
         let (from, to, end) = two_literals(src, skip_space(text, open))?;
         let close = eat(text, skip_space(text, end), ")")?;
-        if from.is_empty() {
+        if from.is_empty() || grows_past_cap(value, from.len(), to.len()) {
             return None;
         }
         return Some((value.replace(from, to), close));
@@ -87,10 +88,19 @@ fn step(src: &Src, at: usize, value: &str, operator_ok: bool) -> Option<(String,
     }
     let (pattern, to, end) = two_literals(src, skip_space(text, after))?;
     let from = plain_pattern(pattern)?;
-    if to.contains('$') || from.is_empty() {
+    if to.contains('$') || from.is_empty() || grows_past_cap(value, from.len(), to.len()) {
         return None;
     }
     Some((replace_all(value, &from, to, ignore_case), end))
+}
+
+/// Whether replacing every `from` (of `from_len` bytes) in `value` by `to_len` bytes could make
+/// it longer than `MAX_MASKED_VALUE` (bounded before anything is built: at most one match per
+/// `from_len` bytes, each adding `to_len - from_len`).
+fn grows_past_cap(value: &str, from_len: usize, to_len: usize) -> bool {
+    let matches = value.len() / from_len.max(1);
+    let growth = to_len.saturating_sub(from_len);
+    value.len().saturating_add(matches.saturating_mul(growth)) > MAX_MASKED_VALUE
 }
 
 /// `'a', 'b'` (each maybe in parentheses).
@@ -180,6 +190,18 @@ mod tests {
             rewritten("'Get-XXProcess' -iReplace 'xx',''"),
             Some("'Get-Process'".to_owned())
         );
+    }
+
+    #[test]
+    fn a_chain_that_would_grow_past_the_cap_is_left_as_written() {
+        // Each step doubles the string: 2^30 bytes after 30 steps, were it applied. The chain
+        // stops before the cap and the rest of it would apply to the result, so nothing is
+        // rewritten (and nothing that large is built).
+        let text = format!("'x'{}", ".Replace('x','xx')".repeat(30));
+        assert_eq!(rewritten(&text), None);
+        // Under the cap the same chain is rewritten.
+        let short = format!("'x'{}", ".Replace('x','xx')".repeat(3));
+        assert_eq!(rewritten(&short), Some("'xxxxxxxx'".to_owned()));
     }
 
     #[test]
