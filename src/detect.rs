@@ -139,10 +139,13 @@ pub fn stream(
                         let mut fragments = Vec::new();
                         for ev in batch {
                             let alerts = alert::check_all(rules, vocabulary, &ev, analyzer);
+                            let Some(decoder) = decode else {
+                                finds.alerts.extend(alerts);
+                                continue;
+                            };
                             let fired: Vec<usize> = alerts.iter().map(|a| a.rule).collect();
                             finds.alerts.extend(alerts);
-                            let Some(block) = decode.and_then(|d| d.block(&ev, Some(&fired)))
-                            else {
+                            let Some(block) = decoder.block(&ev, Some(&fired)) else {
                                 continue;
                             };
                             if block.in_script() {

@@ -42,12 +42,21 @@ use crate::event::Event;
 use crate::rule::Rule;
 use std::collections::HashSet;
 
-/// The item that suppressed an alert.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The item that suppressed an alert. Ordered by name, then list and item id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Suppression {
+    pub item_name: String,
     pub list_id: String,
     pub item_id: String,
-    pub item_name: String,
+}
+
+/// How many of `alerts` each item suppressed, in name order.
+pub fn tally(alerts: &[crate::alert::Alert]) -> Vec<(&Suppression, usize)> {
+    let mut by_item: std::collections::BTreeMap<&Suppression, usize> = Default::default();
+    for s in alerts.iter().filter_map(|a| a.suppressed_by.as_ref()) {
+        *by_item.entry(s).or_default() += 1;
+    }
+    by_item.into_iter().collect()
 }
 
 /// Every exception item loaded. A list that a loaded rule names in its `exceptions_list` (by

@@ -47,18 +47,6 @@ fn entry(ws: &Workspace, book: &Book, i: usize) -> Value {
     })
 }
 
-/// (item name, list id, item id) → alerts it suppressed, in name order.
-fn suppressions(ws: &Workspace) -> Vec<((String, String, String), usize)> {
-    let mut by_item: std::collections::BTreeMap<(String, String, String), usize> =
-        Default::default();
-    for s in ws.alerts.iter().filter_map(|a| a.suppressed_by.as_ref()) {
-        *by_item
-            .entry((s.item_name.clone(), s.list_id.clone(), s.item_id.clone()))
-            .or_default() += 1;
-    }
-    by_item.into_iter().collect()
-}
-
 /// One bookmark's entry as JSON (`kind` "bookmark", so a filter on alerts can leave it out).
 fn bookmark_entry(identity: &str, b: &crate::triage::Bookmark) -> Value {
     json!({
@@ -79,8 +67,8 @@ fn bookmark_entry(identity: &str, b: &crate::triage::Bookmark) -> Value {
 pub fn json(ws: &Workspace, book: &Book) -> Value {
     let alerts = (0..ws.alerts.len()).map(|i| entry(ws, book, i));
     let marks = book.bookmarks.iter().map(|(id, b)| bookmark_entry(id, b));
-    let items = suppressions(ws).into_iter().map(|((name, list, item), n)| {
-        json!({"kind": "exception_item", "list_id": list, "item_id": item, "name": name, "suppressed_alerts": n})
+    let items = crate::exceptions::tally(&ws.alerts).into_iter().map(|(s, n)| {
+        json!({"kind": "exception_item", "list_id": s.list_id, "item_id": s.item_id, "name": s.item_name, "suppressed_alerts": n})
     });
     Value::Array(alerts.chain(items).chain(marks).collect())
 }
@@ -111,15 +99,21 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
         ws.events,
         ws.files
     );
-    let items = suppressions(ws);
+    let items = crate::exceptions::tally(&ws.alerts);
     if !items.is_empty() {
         let total: usize = items.iter().map(|(_, n)| n).sum();
         let _ = writeln!(
             out,
             "{total} of them are suppressed by exception items (Elastic would not raise them):\n\n| exception item | list | item id | alerts suppressed |\n|---|---|---|---|"
         );
-        for ((name, list, item), n) in &items {
-            let _ = writeln!(out, "| {} | {} | {} | {n} |", md(name), md(list), md(item));
+        for (s, n) in &items {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {n} |",
+                md(&s.item_name),
+                md(&s.list_id),
+                md(&s.item_id)
+            );
         }
         let _ = writeln!(out);
     }

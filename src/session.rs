@@ -51,23 +51,21 @@ pub fn load_exceptions(
     case: Option<&std::path::Path>,
 ) -> Result<(crate::exceptions::Exceptions, Vec<String>), ExceptionsError> {
     use crate::exceptions::{self, Exceptions};
-    let mut set = Exceptions::default();
+    let mut files = Vec::new();
     let mut notes = Vec::new();
-    let mut take = |file: exceptions::ExceptionFile, set: &mut Exceptions| {
-        notes.extend(file.problems.iter().map(ToString::to_string));
-        set.add(file);
-    };
     for p in &opts.exceptions {
-        let file = exceptions::read(p).map_err(|e| ExceptionsError(p.clone(), e))?;
-        take(file, &mut set);
+        files.push(exceptions::read(p).map_err(|e| ExceptionsError(p.clone(), e))?);
     }
     if let Some(case) = case {
-        let own = crate::exceptions::case_file(case);
-        match exceptions::read(&own) {
-            Ok(file) => take(file, &mut set),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => notes.push(ExceptionsError(own, e).to_string()),
+        match exceptions::case::load(case) {
+            Ok(file) => files.push(file),
+            Err(e) => notes.push(ExceptionsError(exceptions::case_file(case), e).to_string()),
         }
+    }
+    let mut set = Exceptions::default();
+    for file in files {
+        notes.extend(file.problems.iter().map(ToString::to_string));
+        set.add(file);
     }
     Ok((set, notes))
 }

@@ -126,17 +126,11 @@ fn apply_exceptions(
         return Ok(());
     }
     set.mark(alerts, rules, opts.analyzer, crate::exceptions::now_ms());
-    let mut by_item: std::collections::BTreeMap<(String, String, String), usize> =
-        Default::default();
-    for s in alerts.iter().filter_map(|a| a.suppressed_by.as_ref()) {
-        *by_item
-            .entry((s.item_name.clone(), s.list_id.clone(), s.item_id.clone()))
-            .or_default() += 1;
-    }
-    let total: usize = by_item.values().sum();
-    let detail: Vec<String> = by_item
+    let tally = crate::exceptions::tally(alerts);
+    let total: usize = tally.iter().map(|(_, n)| n).sum();
+    let detail: Vec<String> = tally
         .iter()
-        .map(|((name, list, item), n)| format!("{name:?} ({list}/{item}): {n}"))
+        .map(|(s, n)| format!("{:?} ({}/{}): {n}", s.item_name, s.list_id, s.item_id))
         .collect();
     say(format_args!(
         "exceptions: {} in force; {} suppressed{}{}",

@@ -139,7 +139,12 @@ impl<'r> Decoder<'r> {
             ),
             host: f.first(ecs::names::HOST_NAME).unwrap_or_default(),
             id: f.first(ecs::names::SCRIPT_BLOCK_ID).unwrap_or_default(),
-            text_key: decoded::text_key(&text),
+            // A fragment is recorded under its script's text, not its own.
+            text_key: if in_script {
+                0
+            } else {
+                decoded::text_key(&text)
+            },
             in_script,
             tree: (!tree.layers.is_empty()).then_some(tree),
             findings,

@@ -50,36 +50,20 @@ impl App {
                 return;
             }
         };
+        let id = item.item_id.clone();
         let name = item.name.clone();
         self.exceptions.add_item(item);
-        let keep = self.current_alert_id();
-        let mut phase = std::mem::replace(&mut self.phase, Phase::Failed(String::new()));
-        let mut suppressed = 0;
-        if let Phase::Ready(ws) = &mut phase {
-            self.mark_suppressed(ws);
-            suppressed = ws
-                .alerts
+        // Marking again is what a later loading phase does: the same merge, with nothing new.
+        self.later_phase(|_| {});
+        let suppressed = self.workspace().map_or(0, |ws| {
+            crate::exceptions::tally(&ws.alerts)
                 .iter()
-                .filter(|a| {
-                    a.suppressed_by
-                        .as_ref()
-                        .is_some_and(|s| s.item_name == name)
-                })
-                .count();
-        }
-        self.phase = phase;
+                .find(|(s, _)| s.item_id == id)
+                .map_or(0, |(_, n)| *n)
+        });
         self.message = Some(format!(
             "exception {name:?} saved to the case's exceptions.ndjson: {suppressed} alerts suppressed (X shows them)"
         ));
-        if let Phase::Ready(ws) = &self.phase {
-            self.list.refresh(ws, &self.book);
-            if let Some(id) = keep {
-                self.list.reselect(ws, &id);
-            }
-        }
-        self.detail.derived = None;
-        self.rederive();
-        self.recount();
     }
 
     /// `X`: suppressed alerts listed (marked) or left out.
