@@ -23,12 +23,16 @@ use std::hash::{Hash, Hasher};
 /// category…) and the source stay the outer event's, so a rule reads the decoded text in the
 /// context it was logged in.
 pub fn with_script_text(event: &Event, text: &str) -> Event {
-    let mut out = event.clone();
-    let path = ecs::names::SCRIPT_BLOCK_TEXT;
-    remove_path(&mut out.doc, path);
+    // Copied without the old text: it may be megabytes, and a loader has a layer per step.
+    let mut out = Event {
+        doc: without_path(&event.doc, ecs::names::SCRIPT_BLOCK_TEXT),
+        es_id: event.es_id.clone(),
+        es_index: event.es_index.clone(),
+        source: event.source.clone(),
+    };
     // Written back nested: `Fields` reads nested and dotted keys alike.
     let mut node = &mut out.doc;
-    let mut parts = path.split('.').peekable();
+    let mut parts = ecs::names::SCRIPT_BLOCK_TEXT.split('.').peekable();
     while let Some(part) = parts.next() {
         if parts.peek().is_none() {
             node.insert(part.to_owned(), Value::String(text.to_owned()));
@@ -48,21 +52,22 @@ pub fn with_script_text(event: &Event, text: &str) -> Event {
     out
 }
 
-/// Removes `path` from `map` however it is spelled: nested, dotted, or dotted below a nested
-/// prefix (`{"powershell": {"file.script_block_text": …}}`).
-fn remove_path(map: &mut Map<String, Value>, path: &str) {
-    map.remove(path);
-    for (key, value) in map.iter_mut() {
-        let Some(rest) = path
-            .strip_prefix(key.as_str())
-            .and_then(|r| r.strip_prefix('.'))
-        else {
-            continue;
-        };
-        if let Value::Object(inner) = value {
-            remove_path(inner, rest);
-        }
-    }
+/// A copy of `map` without `path`, however it is spelled: nested, dotted, or dotted below a
+/// nested prefix (`{"powershell": {"file.script_block_text": …}}`).
+fn without_path(map: &Map<String, Value>, path: &str) -> Map<String, Value> {
+    map.iter()
+        .filter(|(key, _)| key.as_str() != path)
+        .map(|(key, value)| {
+            let rest = path
+                .strip_prefix(key.as_str())
+                .and_then(|r| r.strip_prefix('.'));
+            let copy = match (rest, value) {
+                (Some(rest), Value::Object(inner)) => Value::Object(without_path(inner, rest)),
+                _ => value.clone(),
+            };
+            (key.clone(), copy)
+        })
+        .collect()
 }
 
 /// How a text is compared with logged blocks: trimmed, as PowerShell logs a script it runs.
@@ -125,23 +130,25 @@ pub fn link_logged(findings: &mut [Alert], logged: &LoggedBlocks) {
 }
 
 /// The findings of `rules` on the decoded layers of `event` (whose script text `tree` was
-/// decoded from): for each rule that does not match the logged text (`fired` lists those that
-/// do), the first layer (outermost first) it matches. `logged_as` is left empty for
-/// [`link_logged`], which needs every block of the case. `vocabulary` is the rules'
-/// `Plan::joint_vocabulary`, made once for the pass.
+/// decoded from): for each rule that does not match the logged text, the first layer
+/// (outermost first) it matches. `fired` lists the rules that match the logged text when the
+/// caller has just checked it; else a rule is checked on the logged text only once it matches a
+/// layer (most layered texts give no finding, and a reassembled script may be megabytes).
+/// `logged_as` is left empty for [`link_logged`], which needs every block of the case.
+/// `vocabulary` is the rules' `Plan::joint_vocabulary`, made once for the pass.
 pub fn findings(
     rules: &[Rule],
     vocabulary: &Vocabulary,
     event: &Event,
     tree: &Tree,
     analyzer: Analyzer,
-    fired: &[usize],
+    fired: Option<&[usize]>,
 ) -> Vec<Alert> {
-    let logged_text = Fields::of_only(&event.doc, &[ecs::names::SCRIPT_BLOCK_TEXT])
-        .first(ecs::names::SCRIPT_BLOCK_TEXT)
-        .unwrap_or_default();
+    let mut fired_on_logged = fired.map(<[usize]>::to_vec);
     let mut out = Vec::new();
-    let mut pending: Vec<usize> = (0..rules.len()).filter(|i| !fired.contains(i)).collect();
+    let mut pending: Vec<usize> = (0..rules.len())
+        .filter(|i| fired.is_none_or(|f| !f.contains(i)))
+        .collect();
     for (layer, text) in tree.texts() {
         if pending.is_empty() {
             break;
@@ -152,6 +159,15 @@ pub fn findings(
                 continue;
             };
             pending.remove(at);
+            let on_logged = fired_on_logged.get_or_insert_with(|| {
+                alert::check_all(rules, vocabulary, event, analyzer)
+                    .iter()
+                    .map(|a| a.rule)
+                    .collect()
+            });
+            if on_logged.contains(&a.rule) {
+                continue;
+            }
             a.kind = AlertKind::Decoded {
                 layers: tree
                     .chain(layer)
@@ -159,12 +175,19 @@ pub fn findings(
                     .map(|k| k.name().to_owned())
                     .collect(),
                 logged_as: None,
-                logged_text: logged_text.clone(),
+                logged_text: logged_text(event),
             };
             out.push(a);
         }
     }
     out
+}
+
+/// The script text `event` was logged with.
+fn logged_text(event: &Event) -> String {
+    Fields::of_only(&event.doc, &[ecs::names::SCRIPT_BLOCK_TEXT])
+        .first(ecs::names::SCRIPT_BLOCK_TEXT)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -42,26 +42,26 @@ impl Script {
         Some(whole_script_event(
             first.event.clone(),
             &self.script_block_id,
-            &self.text,
+            self.text.clone(),
         ))
     }
 
     /// [`Script::as_event`] for a script no longer needed: the first fragment's event is taken
-    /// rather than copied (a stream's scripts are decoded once and let go).
+    /// and the text moved rather than copied (a stream's scripts are decoded once and let go).
     pub fn into_event(self) -> Option<Event> {
         let first = self.fragments.into_iter().next()?;
         Some(whole_script_event(
             first.event,
             &self.script_block_id,
-            &self.text,
+            self.text,
         ))
     }
 }
 
 /// `ev` (a script's first fragment) holding the script's whole `text` instead of its own.
-fn whole_script_event(mut ev: Event, script_block_id: &str, text: &str) -> Event {
+fn whole_script_event(mut ev: Event, script_block_id: &str, text: String) -> Event {
     let mut fields = serde_json::Map::new();
-    fields.insert("script_block_text".into(), serde_json::json!(text));
+    fields.insert("script_block_text".into(), serde_json::Value::String(text));
     fields.insert("script_block_id".into(), serde_json::json!(script_block_id));
     let ps = ev
         .doc

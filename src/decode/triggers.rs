@@ -69,13 +69,17 @@ impl Triggers {
     }
 
     /// Backticks, `+` and `[`: ignored backticks, concatenations, backwards ranges, char casts
-    /// and `[Array]::Reverse`.
+    /// and `[Array]::Reverse`. A flag once set is not checked again (`+` and `[` are common).
     fn rare_symbols(&mut self, text: &str) {
         let b = text.as_bytes();
         for i in memchr::memchr3_iter(b'`', b'+', b'[', b) {
+            if self.backtick && self.concat && self.reverse && self.charcodes {
+                break;
+            }
             match b[i] {
-                b'`' => self.backtick |= ignored_backtick(b, i),
-                b'+' => self.concat |= plus_between_literals(b, i),
+                b'`' => self.backtick = self.backtick || ignored_backtick(b, i),
+                b'+' => self.concat = self.concat || plus_between_literals(b, i),
+                _ if self.reverse && self.charcodes => {}
                 _ => {
                     let after = i + 1;
                     self.reverse |= negative_range(text, after)
@@ -93,15 +97,18 @@ impl Triggers {
     fn quotes(&mut self, text: &str, min_bare: usize) {
         let b = text.as_bytes();
         for q in memchr::memchr2_iter(b'\'', b'"', b) {
-            self.bare |= literal_opening_with_base64(b, q, min_bare);
+            if self.bare && self.format && self.replace {
+                break;
+            }
+            self.bare = self.bare || literal_opening_with_base64(b, q, min_bare);
             // Past the quote, and the `@` when it closes a here-string.
             let end = if b.get(q + 1) == Some(&b'@') {
                 q + 2
             } else {
                 q + 1
             };
-            self.format |= format_operator(b, skip_ws(text, end));
-            self.replace |= replace_step(text, end);
+            self.format = self.format || format_operator(b, skip_ws(text, end));
+            self.replace = self.replace || replace_step(text, end);
         }
     }
     /// Whether a mask pass may rewrite the text.

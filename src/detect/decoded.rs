@@ -7,7 +7,7 @@
 //! workers, or this pass over an index, read through `Dataset` only); `finish_pass` links the
 //! blocks once all are in. The decoding and the matching are pure modules.
 
-use crate::alert::{self, Alert};
+use crate::alert::Alert;
 use crate::analysis::Analyzer;
 use crate::decode::{self, Limits, Tree};
 use crate::decoded::{self, LoggedBlocks};
@@ -89,7 +89,7 @@ impl<'r> Decoder<'r> {
 
     /// Decodes `event`'s script text; `None` when the event carries none. `fired` lists the
     /// rules that already match the logged text, when the caller has just checked it (else
-    /// they are checked here, and only if the text has layers).
+    /// `decoded::findings` checks the ones it needs).
     pub fn block(&self, event: &Event, fired: Option<&[usize]>) -> Option<DecodedBlock> {
         let f = Fields::of_only(&event.doc, &BLOCK_FIELDS);
         // Borrowed: script texts are most of an export's bytes.
@@ -110,17 +110,6 @@ impl<'r> Decoder<'r> {
         let findings = if tree.layers.is_empty() {
             Vec::new()
         } else {
-            let checked;
-            let fired = match fired {
-                Some(f) => f,
-                None => {
-                    checked = alert::check_all(self.rules, &self.vocabulary, event, self.analyzer)
-                        .iter()
-                        .map(|a| a.rule)
-                        .collect::<Vec<_>>();
-                    &checked
-                }
-            };
             decoded::findings(
                 self.rules,
                 &self.vocabulary,
