@@ -4,7 +4,7 @@
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::{hex, Event};
-use crate::rule::kql::{self, matches, DocTokens, Explanation, Hit, Vocabulary};
+use crate::rule::kql::{matches, DocTokens, Explanation, Hit, Vocabulary};
 use crate::rule::Rule;
 use sha2::{Digest, Sha256};
 
@@ -240,7 +240,7 @@ fn explain(
     identity: &str,
     analyzer: Analyzer,
 ) -> Option<Found> {
-    let explanation = kql::explain(&rule.expr, rule.plan.prepared(), fields, analyzer);
+    let explanation = rule.explain(fields, analyzer);
     if !explanation.held {
         return None;
     }

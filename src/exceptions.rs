@@ -35,7 +35,7 @@ mod matcher;
 pub use case::case_file;
 pub use entry::{Entry, Operator};
 pub use file::{export, parse, read, ExceptionFile, Item, List, Problem};
-pub use matcher::{item_holds, wildcard_matches};
+pub use matcher::item_holds;
 
 use crate::analysis::Analyzer;
 use crate::event::Event;

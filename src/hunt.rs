@@ -221,10 +221,7 @@ fn confirm(ds: &Dataset, hunt: &Hunt, candidates: Vec<EventAddr>) -> index::Resu
 /// Why (or why not) each rule would fire on `event`: the clause tree of every rule.
 pub fn rule_verdicts(rules: &[Rule], event: &Event, analyzer: Analyzer) -> Vec<Explanation> {
     let fields = Fields::of_lenient(&event.doc);
-    rules
-        .iter()
-        .map(|r| kql::explain(&r.expr, r.plan.prepared(), &fields, analyzer))
-        .collect()
+    rules.iter().map(|r| r.explain(&fields, analyzer)).collect()
 }
 
 /// Characters of context shown on each side of a matched term.

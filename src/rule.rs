@@ -1,6 +1,8 @@
 //! Detection rules: Elastic detection-rules TOML files, the KQL they hold, and the bundled
 //! rules compiled into the binary. Pure: loading takes text, never paths (callers read files).
 
+pub mod dsl;
+pub mod filter;
 pub mod guide;
 pub mod kql;
 
@@ -31,6 +33,14 @@ pub struct Rule {
     /// The query prepared for fast yes/no checks.
     #[serde(skip)]
     pub plan: kql::Plan,
+    /// `[[rule.filters]]`, read: ANDed with the query as the detection engine does.
+    #[serde(skip)]
+    pub filters: Vec<filter::Filter>,
+    /// What loading the rule found worth saying, one sentence each: parts of the file that
+    /// change what Elastic raises and that pstriage does not apply (never dropped silently),
+    /// and filters that cannot match what they seem to mean.
+    #[serde(skip)]
+    pub load_notes: Vec<String>,
 }
 
 /// A rule's reference to an exception list (`id` and `type` are Kibana's, kept as written).
@@ -57,6 +67,9 @@ pub struct RuleMeta {
     /// namespace when such a list is loaded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions_list: Vec<ExceptionListRef>,
+    /// Kibana filters (query DSL) as written; `Rule::filters` holds them read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<serde_json::Value>,
     pub rule_id: String,
     /// Absent in detection-rules files (kept in a lock file); Kibana gives such a rule 1.
     #[serde(default = "one")]
@@ -143,6 +156,42 @@ struct RuleFile {
     rule: RuleMeta,
 }
 
+/// The `[rule]` table's keys, whatever their values, to find the ones pstriage does not apply.
+#[derive(Deserialize)]
+struct RuleKeys {
+    rule: toml::Table,
+}
+
+/// Keys of a query rule that change which alerts Elastic raises or what they say, and that
+/// pstriage does not apply; with what happens instead. Every other key is metadata for people
+/// (shown or not), read above (`filters`, `exceptions_list`, …), or the schedule's.
+const NOT_APPLIED: &[(&str, &str)] = &[
+    (
+        "alert_suppression",
+        "Kibana would merge alerts that share its group-by fields; every alert is listed here",
+    ),
+    (
+        "severity_mapping",
+        "Kibana would take the severity from the event's fields; alerts keep the rule's severity",
+    ),
+    (
+        "risk_score_mapping",
+        "Kibana would take the risk score from the event's fields; alerts keep the rule's score",
+    ),
+    (
+        "rule_name_override",
+        "Kibana would name each alert after an event field; alerts carry the rule's name",
+    ),
+    (
+        "data_view_id",
+        "Kibana would read the data view's index patterns; every loaded event is searched",
+    ),
+    (
+        "building_block_type",
+        "Kibana would hide these alerts from the default alert table; they are listed here",
+    ),
+];
+
 /// What loading one rule file gave.
 #[derive(Debug)]
 pub enum Loaded {
@@ -190,13 +239,49 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
         name: meta.name.clone(),
         source,
     })?;
+    let filters = match filter::parse_all(&meta.filters) {
+        Ok(f) => f,
+        Err(reason) => {
+            return Ok(Loaded::Skipped {
+                name: meta.name,
+                reason: format!("{reason}; the rule cannot run without it"),
+            })
+        }
+    };
     let plan = kql::Plan::new(&expr);
     Ok(Loaded::Rule(Box::new(Rule {
+        load_notes: load_notes(text, &filters),
         meta,
         origin: origin.to_owned(),
         expr,
         plan,
+        filters,
     })))
+}
+
+/// The load notes of the rule file at `text` (already read once as a rule) with `filters`.
+fn load_notes(text: &str, filters: &[filter::Filter]) -> Vec<String> {
+    let mut out: Vec<String> = filters
+        .iter()
+        .enumerate()
+        .filter_map(|(n, f)| Some(format!("filter {}: {}", n + 1, f.clause.lint()?)))
+        .collect();
+    let Ok(keys) = toml::from_str::<RuleKeys>(text) else {
+        return out;
+    };
+    out.extend(
+        NOT_APPLIED
+            .iter()
+            .filter(|(key, _)| keys.rule.contains_key(*key))
+            .map(|(key, instead)| format!("{key} is not applied: {instead}")),
+    );
+    if keys.rule.get("enabled").and_then(toml::Value::as_bool) == Some(false) {
+        out.push(
+            "enabled = false: Elastic ships the rule switched off, so it raises nothing until someone enables it; it runs here"
+                .into(),
+        );
+    }
+    out
 }
 
 /// The bundled rules (they always parse: a test checks it).
@@ -213,6 +298,16 @@ pub fn bundled() -> Vec<Rule> {
 }
 
 impl Rule {
+    /// The rule's verdict on one document, explained: its KQL query and its enabled filters.
+    pub fn explain(
+        &self,
+        fields: &crate::ecs::Fields,
+        analyzer: crate::analysis::Analyzer,
+    ) -> kql::Explanation {
+        let query = kql::explain(&self.expr, self.plan.prepared(), fields, analyzer);
+        filter::explain_rule(query, &self.filters, fields, analyzer)
+    }
+
     /// The ATT&CK ids of the rule, tactics first: `TA0005 T1055 T1055.001 …`.
     pub fn attack_ids(&self) -> Vec<String> {
         let mut ids = Vec::new();

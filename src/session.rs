@@ -26,7 +26,8 @@ pub struct LoadOptions {
 /// Rules that loaded, and the notes on those that did not run.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    /// `rule 'X' (path): skipped: reason` lines.
+    /// `rule 'X' (path): skipped: reason` lines, and `rule 'X' (path): note: …` lines for
+    /// parts of loaded rules that are not applied.
     pub skipped: Vec<String>,
 }
 
@@ -90,6 +91,11 @@ pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
         let text = fs::read_to_string(&f).map_err(|e| RulesError::Io(f.clone(), e))?;
         match rule::load(&text, &f.display().to_string())? {
             Loaded::Rule(r) => {
+                skipped.extend(
+                    r.load_notes
+                        .iter()
+                        .map(|n| format!("rule '{}' ({}): note: {n}", r.meta.name, f.display())),
+                );
                 // A file with the id of a bundled rule replaces it.
                 rules.retain(|x| x.meta.rule_id != r.meta.rule_id);
                 rules.push(*r);

@@ -1,4 +1,5 @@
-//! `pstriage rules`: the loaded rules, one line each, and why any were skipped.
+//! `pstriage rules`: the loaded rules, one line each (and a line per filter), and why any were
+//! skipped or what of them is not applied.
 
 use super::{say, LoadArgs};
 use crate::session;
@@ -16,6 +17,9 @@ pub fn run(load: &LoadArgs) -> anyhow::Result<()> {
             r.meta.name,
             r.origin
         );
+        for filter in &r.filters {
+            println!("    filter: {filter}");
+        }
     }
     Ok(())
 }

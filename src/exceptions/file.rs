@@ -261,14 +261,7 @@ fn item(o: Map<String, Value>, line: usize) -> Result<Item, String> {
         .map(|(n, e)| Entry::from_json(e).map_err(|m| what(format!("entry {}: {m}", n + 1))))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(field) = entries.iter().find_map(|e| match e {
-        Entry::Wildcard { field, .. }
-            if matches!(
-                crate::ecs::field_type(field),
-                crate::ecs::FieldType::Date | crate::ecs::FieldType::Long
-            ) =>
-        {
-            Some(field)
-        }
+        Entry::Wildcard { field, .. } if !crate::rule::dsl::wildcard_applies(field) => Some(field),
         _ => None,
     }) {
         return Err(what(format!(

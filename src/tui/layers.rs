@@ -10,7 +10,6 @@ use crate::decoded::with_script_text;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::highlight;
-use crate::rule::kql;
 use crate::workspace::Workspace;
 
 /// Rows of hex dump shown for a binary layer.
@@ -137,7 +136,7 @@ fn text_view(ws: &Workspace, event: &Event, text: &str) -> ScriptView {
     let fields = Fields::of_lenient(&as_logged.doc);
     let mut marks: Vec<(usize, usize, String)> = Vec::new();
     for rule in &ws.rules {
-        let e = kql::explain(&rule.expr, rule.plan.prepared(), &fields, ws.analyzer);
+        let e = rule.explain(&fields, ws.analyzer);
         marks.extend(
             e.held_clause_hits()
                 .into_iter()

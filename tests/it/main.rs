@@ -12,6 +12,7 @@ mod hostile_input;
 mod ingest_forms;
 mod properties;
 mod real_evtx;
+mod rule_filters;
 mod scan_cli;
 mod search;
 mod support;

@@ -174,6 +174,22 @@ pub fn render_rule(
     for l in m.query.as_deref().unwrap_or("").trim().lines() {
         lines.push(Line::raw(format!("   {}", safe_text::line(l))));
     }
+    if !r.filters.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            " Filters (ANDed with the query; NOT = must not match)",
+            theme.title(),
+        ));
+        for filter in &r.filters {
+            lines.push(Line::raw(format!(
+                "   {}",
+                safe_text::line(&filter.to_string())
+            )));
+        }
+    }
+    for note in &r.load_notes {
+        lines.push(kv("note", note.clone()));
+    }
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
