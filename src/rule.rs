@@ -2,6 +2,7 @@
 //! rules compiled into the binary. Pure: loading takes text, never paths (callers read files).
 
 pub mod dsl;
+pub mod esql;
 pub mod filter;
 pub mod guide;
 pub mod kql;

@@ -5,6 +5,7 @@ mod decode;
 mod decoded_findings;
 mod durability;
 mod engine_paths;
+mod esql_regex;
 mod exceptions;
 mod fragments;
 mod fuzz_seeds;
