@@ -29,6 +29,8 @@ pub struct Alert {
     pub kind: AlertKind,
     /// The exception item that suppresses the alert, if one does: Elastic would not raise it.
     pub suppressed_by: Option<crate::exceptions::Suppression>,
+    /// For an ES|QL rule, the columns its pipeline computed and kept (`Esql.*`), by name.
+    pub columns: Vec<(String, serde_json::Value)>,
 }
 
 /// Whether Elastic would raise the alert, or only pstriage can see it.
@@ -210,6 +212,7 @@ struct Found {
     hits: Vec<Hit>,
     explanation: Explanation,
     reason: String,
+    columns: Vec<(String, serde_json::Value)>,
 }
 
 impl Found {
@@ -227,6 +230,7 @@ impl Found {
             reason: self.reason,
             kind: AlertKind::Elastic,
             suppressed_by: None,
+            columns: self.columns,
         }
     }
 }
@@ -240,7 +244,17 @@ fn explain(
     identity: &str,
     analyzer: Analyzer,
 ) -> Option<Found> {
-    let explanation = rule.explain(fields, analyzer);
+    let (explanation, columns) = match &rule.esql {
+        Some(q) => {
+            // Most events leave the pipeline early: the why is built only for those that alert.
+            if !crate::rule::esql::run(q, fields, analyzer, false).held {
+                return None;
+            }
+            let outcome = crate::rule::esql::run(q, fields, analyzer, true);
+            (outcome.explanation, outcome.columns)
+        }
+        None => (rule.explain(fields, analyzer), Vec::new()),
+    };
     if !explanation.held {
         return None;
     }
@@ -248,6 +262,14 @@ fn explain(
     for t in explanation.positive_terms(ecs::names::SCRIPT_BLOCK_TEXT) {
         if !matched_terms.iter().any(|m| m == t) {
             matched_terms.push(t.to_owned());
+        }
+    }
+    if rule.esql.is_some() {
+        // An ES|QL rule names no terms: what its patterns matched stands for them.
+        for h in explanation.positive_hits() {
+            if !matched_terms.contains(&h.term) && matched_terms.len() < 8 {
+                matched_terms.push(h.term.clone());
+            }
         }
     }
     let hits: Vec<Hit> = explanation
@@ -267,6 +289,7 @@ fn explain(
         matched_terms,
         hits,
         explanation,
+        columns,
     })
 }
 

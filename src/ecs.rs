@@ -9,7 +9,9 @@ mod time;
 pub mod winlog;
 
 pub use fields::{as_number, leaf_as_keyword, validate, values_at, Fields};
-pub use mapping::{field_type, source_field, FieldType, KEYWORD_IGNORE_ABOVE};
+pub use mapping::{
+    field_type, is_explicitly_mapped, source_field, FieldType, KEYWORD_IGNORE_ABOVE,
+};
 pub use time::{format_millis, parse_date_millis};
 
 /// Well-known field names, written once.

@@ -88,6 +88,9 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
         put("pstriage.suppressed_by.item_id", json!(s.item_id));
         put("pstriage.suppressed_by.name", json!(s.item_name));
     }
+    for (name, value) in &alert.columns {
+        put(name, value.clone());
+    }
     put("pstriage.matched_terms", json!(alert.matched_terms));
     put("pstriage.source.path", json!(alert.event.source.path));
     put("pstriage.source.line", json!(alert.event.source.line));

@@ -37,6 +37,10 @@ pub struct Rule {
     /// `[[rule.filters]]`, read: ANDed with the query as the detection engine does.
     #[serde(skip)]
     pub filters: Vec<filter::Filter>,
+    /// For an ES|QL rule, its query (`expr` is then `Expr::All`: every event is a candidate
+    /// and the pipeline decides).
+    #[serde(skip)]
+    pub esql: Option<esql::Query>,
     /// What loading the rule found worth saying, one sentence each: parts of the file that
     /// change what Elastic raises and that pstriage does not apply (never dropped silently),
     /// and filters that cannot match what they seem to mean.
@@ -225,11 +229,14 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
     })?;
     let meta = file.rule;
     let language = meta.language.as_deref().unwrap_or("");
+    if meta.rule_type == "esql" {
+        return Ok(load_esql(meta, origin));
+    }
     if meta.rule_type != "query" || language != "kuery" {
         return Ok(Loaded::Skipped {
             name: meta.name,
             reason: format!(
-                "type '{}' language '{}': only KQL query rules (type 'query', language 'kuery') run here",
+                "type '{}' language '{}': only KQL query rules (type 'query', language 'kuery') and ES|QL rules run here",
                 meta.rule_type, language
             ),
         });
@@ -257,7 +264,56 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
         expr,
         plan,
         filters,
+        esql: None,
     })))
+}
+
+/// An ES|QL rule: runs when its query parses within the subset and alerts per event.
+fn load_esql(meta: RuleMeta, origin: &str) -> Loaded {
+    let skipped = |name: String, reason: String| Loaded::Skipped { name, reason };
+    let query = match esql::parse(meta.query.as_deref().unwrap_or("")) {
+        Ok(q) => q,
+        Err(reason) => return skipped(meta.name, reason),
+    };
+    if query.reads_alerts() {
+        return skipped(
+            meta.name,
+            "esql over Kibana's alerts (.alerts-security.*): the correlation of alerts is not supported yet".into(),
+        );
+    }
+    if !query.per_event() {
+        return skipped(
+            meta.name,
+            "esql without 'metadata _id' alerts on aggregated rows, which is not supported".into(),
+        );
+    }
+    let mut load_notes = Vec::new();
+    if !meta.filters.is_empty() {
+        return skipped(
+            meta.name,
+            "filters on an ES|QL rule are not supported".into(),
+        );
+    }
+    if query
+        .steps
+        .iter()
+        .any(|s| s.text.to_ascii_lowercase().starts_with("limit"))
+    {
+        load_notes.push(
+            "limit is not applied: one event is one row, and every row the pipeline keeps alerts"
+                .into(),
+        );
+    }
+    let expr = Expr::All;
+    Loaded::Rule(Box::new(Rule {
+        plan: kql::Plan::new(&expr),
+        expr,
+        meta,
+        origin: origin.to_owned(),
+        filters: Vec::new(),
+        load_notes,
+        esql: Some(query),
+    }))
 }
 
 /// The load notes of the rule file at `text` (already read once as a rule) with `filters`.

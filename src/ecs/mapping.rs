@@ -38,6 +38,8 @@ const DATES: &[&str] = &[
 const LONGS: &[&str] = &[
     "powershell.sequence",
     "powershell.total",
+    "powershell.file.script_block_length",
+    "powershell.file.script_block_unique_symbols",
     "process.pid",
     "winlog.process.pid",
     "winlog.process.thread.id",
@@ -92,7 +94,8 @@ pub fn source_field(field: &str) -> &str {
 }
 
 /// True for fields the templates map as a leaf value: an object there is a mapping error.
-pub(super) fn is_explicitly_mapped(field: &str) -> bool {
+/// Any other field is mapped dynamically, by the JSON type of its first value.
+pub fn is_explicitly_mapped(field: &str) -> bool {
     TEXT.contains(&field) && !field.ends_with(".text")
         || DATES.contains(&field)
         || LONGS.contains(&field)

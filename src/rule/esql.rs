@@ -1,4 +1,30 @@
-//! ES|QL, the subset Elastic's PowerShell rules are written in: parsed, and run on one document
-//! at a time (or on the alerts, for the correlation rule) with Elasticsearch's semantics.
+//! ES|QL, the subset Elastic's PowerShell rules are written in, run offline with
+//! Elasticsearch's semantics: `from … metadata _id`, `where`, `eval`, `keep`, `drop`, `limit`,
+//! `sort`; `replace` (Java regex), `length`, `like`, `:`, `is null`, `in`, casts, arithmetic,
+//! `to_lower`/`to_upper`, `mv_min`/`mv_max`, `coalesce`. A per-event rule (one that asks for
+//! `_id`) alerts on each document its pipeline keeps.
+//!
+//! Knows nothing of files, the index or the terminal; `rule` loads queries through `parse`.
 
+mod ast;
+mod eval;
 pub mod java_regex;
+mod lexer;
+mod parser;
+
+pub use ast::Query;
+pub use eval::{run, Outcome, V};
+pub use parser::parse;
+
+impl Query {
+    /// Whether the query reads Kibana's alerts (`.alerts-security.*`) rather than events.
+    pub fn reads_alerts(&self) -> bool {
+        self.from.iter().any(|p| p.starts_with(".alerts-"))
+    }
+
+    /// Whether Kibana alerts on each row's source document (`metadata _id`), rather than on
+    /// the rows themselves.
+    pub fn per_event(&self) -> bool {
+        self.metadata.iter().any(|m| m == "_id")
+    }
+}

@@ -1,0 +1,128 @@
+//! The parsed form of an ES|QL query: its source (`from`), and one step per piped command.
+
+use super::java_regex::JavaRegex;
+
+/// A parsed query.
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// The index patterns after `from`.
+    pub from: Vec<String>,
+    /// The metadata fields asked for (`_id`, `_version`, `_index`).
+    pub metadata: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+/// One piped command, with its text as written (comments and runs of white space dropped).
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub text: String,
+    pub kind: StepKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    /// Keeps the rows for which the condition is true (false and null drop them).
+    Where(Expr),
+    /// Adds or replaces columns, left to right (a later one sees the earlier ones).
+    Eval(Vec<(String, Expr)>),
+    /// Keeps only the columns matching these patterns (`*` any run).
+    Keep(Vec<String>),
+    /// Removes the columns matching these patterns.
+    Drop(Vec<String>),
+    /// Caps the number of rows; one document is one row, so it never drops it.
+    Limit(u64),
+    /// Orders the rows; one document is one row, so it changes nothing.
+    Sort,
+}
+
+/// An expression.
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Null,
+    Bool(bool),
+    Long(i64),
+    Double(f64),
+    Str(String),
+    Field(String),
+    Call(Func, Vec<Expr>),
+    /// `x::double` and friends, and the `to_*` functions.
+    Cast(Box<Expr>, Type),
+    Neg(Box<Expr>),
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    /// `x is null` (`true`) or `x is not null` (`false`).
+    IsNull(Box<Expr>, bool),
+    /// `x like "p"`, `x like ("p", "q")`; `negated` for `not like`.
+    Like {
+        value: Box<Expr>,
+        patterns: Vec<String>,
+        negated: bool,
+    },
+    /// `x in (a, b)`; `negated` for `not in`.
+    In {
+        value: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    /// `field : "text"`: a full-text match with the field's analyzer.
+    Match {
+        field: String,
+        query: String,
+    },
+}
+
+/// The functions of the subset.
+#[derive(Clone, Debug)]
+pub enum Func {
+    /// `replace(str, regex, new)`, the regex compiled once (it must be a literal).
+    Replace(Box<JavaRegex>),
+    Length,
+    ToLower,
+    ToUpper,
+    MvMin,
+    MvMax,
+    Coalesce,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Type {
+    Double,
+    Long,
+    Keyword,
+    Boolean,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
