@@ -355,12 +355,16 @@ pub fn bundled() -> Vec<Rule> {
 }
 
 impl Rule {
-    /// The rule's verdict on one document, explained: its KQL query and its enabled filters.
+    /// The rule's verdict on one document, explained: its KQL query and its enabled filters,
+    /// or its ES|QL pipeline step by step.
     pub fn explain(
         &self,
         fields: &crate::ecs::Fields,
         analyzer: crate::analysis::Analyzer,
     ) -> kql::Explanation {
+        if let Some(q) = &self.esql {
+            return esql::run(q, fields, analyzer, true).explanation;
+        }
         let query = kql::explain(&self.expr, self.plan.prepared(), fields, analyzer);
         filter::explain_rule(query, &self.filters, fields, analyzer)
     }

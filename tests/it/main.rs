@@ -6,6 +6,7 @@ mod decoded_findings;
 mod durability;
 mod engine_paths;
 mod esql_regex;
+mod esql_rules;
 mod exceptions;
 mod fragments;
 mod fuzz_seeds;

@@ -1,0 +1,147 @@
+//! Elastic's 12 per-event ES|QL PowerShell rules (their queries, in `tests/data/esql/rules/`)
+//! on events that sit on each threshold's edge, each exclusion and each null case. The expected
+//! outcome and columns of every case were worked out from the query's steps with every regex
+//! answered by `java.util.regex` (`make_rule_cases.py`), not by pstriage.
+
+use pstriage::analysis::Analyzer;
+use pstriage::ecs::Fields;
+use pstriage::rule::{self, esql, Loaded, Rule};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/esql")
+}
+
+fn load_rule(stem: &str) -> Rule {
+    let path = data().join("rules").join(format!("{stem}.toml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    match rule::load(&text, &path.display().to_string()).unwrap() {
+        Loaded::Rule(r) => *r,
+        Loaded::Skipped { reason, .. } => panic!("{stem} skipped: {reason}"),
+    }
+}
+
+#[test]
+fn every_rule_loads_as_a_per_event_esql_rule() {
+    let stems: Vec<String> = std::fs::read_dir(data().join("rules"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(stems.len(), 12);
+    for s in stems {
+        let r = load_rule(&s);
+        let q = r.esql.as_ref().expect("an ES|QL rule");
+        assert!(q.per_event() && !q.reads_alerts(), "{s}");
+    }
+}
+
+#[test]
+fn each_case_gives_elastic_s_outcome_and_columns() {
+    let mut rules: BTreeMap<String, Rule> = BTreeMap::new();
+    let text = std::fs::read_to_string(data().join("rule-cases.jsonl")).unwrap();
+    let mut checked = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let stem = case["rule"].as_str().unwrap();
+        let rule = rules
+            .entry(stem.to_owned())
+            .or_insert_with(|| load_rule(stem));
+        let doc = case["doc"].as_object().unwrap();
+        let fields = Fields::of_lenient(doc);
+        let q = rule.esql.as_ref().unwrap();
+        let out = esql::run(q, &fields, Analyzer::Pattern, false);
+        let what = format!("{stem}: {}", case["case"]);
+        assert_eq!(out.held, case["fires"].as_bool().unwrap(), "{what}");
+        // The detailed run and the rule's own verdict agree with the quick one.
+        assert_eq!(
+            rule.explain(&fields, Analyzer::Pattern).held,
+            out.held,
+            "{what}"
+        );
+        if out.held {
+            let got: BTreeMap<&str, &Value> =
+                out.columns.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            for (name, want) in case["columns"].as_object().unwrap() {
+                let g = got
+                    .get(name.as_str())
+                    .unwrap_or_else(|| panic!("{what}: no {name}"));
+                match (want.as_f64(), g.as_f64()) {
+                    (Some(w), Some(x)) if want.is_f64() || g.is_f64() => {
+                        assert_eq!(w.to_bits(), x.to_bits(), "{what}: {name}")
+                    }
+                    _ => assert_eq!(*g, want, "{what}: {name}"),
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 50);
+}
+
+#[test]
+fn why_it_fired_shows_each_step_and_marks_the_matches() {
+    let rule = load_rule("reverse_keyword");
+    let doc = serde_json::json!({
+        "event": {"code": "4104"},
+        "powershell": {"file": {"script_block_text": "'rahc' + 'METSYS'"}}
+    });
+    let fields = Fields::of_lenient(doc.as_object().unwrap());
+    let e = rule.explain(&fields, Analyzer::Pattern);
+    assert!(e.held);
+    let labels: Vec<&str> = e.children.iter().map(|c| c.label.as_str()).collect();
+    assert!(
+        labels[0].starts_with("where event.code == \"4104\"") && labels[0].ends_with("→ true"),
+        "{labels:?}"
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.contains("Esql.script_block_pattern_count = 2")),
+        "{labels:?}"
+    );
+    let marked: Vec<&str> = e.positive_hits().iter().map(|h| h.term.as_str()).collect();
+    assert_eq!(marked, ["rahc", "METSYS"]);
+    // A row that a where drops says so, and the steps after it are not run.
+    let short = serde_json::json!({
+        "event": {"code": "4104"},
+        "powershell": {"file": {"script_block_text": "'rahc'"}}
+    });
+    let e = rule.explain(
+        &Fields::of_lenient(short.as_object().unwrap()),
+        Analyzer::Pattern,
+    );
+    let last = e.children.last().unwrap();
+    assert!(!e.held && !last.held);
+    assert!(
+        last.label.contains(">= 2") && last.label.contains("false: the row is dropped"),
+        "{}",
+        last.label
+    );
+}
+
+#[test]
+fn a_null_column_drops_the_row_unless_the_query_says_or_is_null() {
+    // Three-valued logic (Elastic's ES|QL docs): `x != "a"` is null when x is missing, and
+    // `where` drops null; the rules write `or x is null` for that reason.
+    let q = esql::parse("from logs-* metadata _id | where file.name != \"a.ps1\"").unwrap();
+    let q_or =
+        esql::parse("from logs-* metadata _id | where file.name != \"a.ps1\" or file.name is null")
+            .unwrap();
+    let missing = serde_json::json!({"event": {"code": "4104"}});
+    let f = Fields::of_lenient(missing.as_object().unwrap());
+    assert!(!esql::run(&q, &f, Analyzer::Pattern, false).held);
+    assert!(esql::run(&q_or, &f, Analyzer::Pattern, false).held);
+    // A multi-valued field in a comparison is null too.
+    let multi = serde_json::json!({"file": {"name": ["b.ps1", "c.ps1"]}});
+    let f = Fields::of_lenient(multi.as_object().unwrap());
+    assert!(!esql::run(&q, &f, Analyzer::Pattern, false).held);
+}
