@@ -60,7 +60,7 @@ pub fn wildcard_holds(
     fields: &Fields,
     analyzer: Analyzer,
 ) -> bool {
-    let pattern = Pattern::new(pattern, case_insensitive);
+    let pattern = Wildcard::new(pattern, case_insensitive);
     // A multi-field (`file.path.text`) holds its parent's values, analyzed its own way.
     let values = fields.get(ecs::source_field(field));
     match ecs::field_type(field) {
@@ -84,10 +84,10 @@ pub fn wildcard_holds(
 
 /// Lucene's wildcard syntax matched against the whole of `s`, case-sensitively.
 pub fn wildcard_matches(pattern: &str, s: &str) -> bool {
-    Pattern::new(pattern, false).matches(s)
+    Wildcard::new(pattern, false).matches(s)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Tok {
     Char(char),
     /// A character matched with ASCII case folded.
@@ -96,13 +96,19 @@ enum Tok {
     Any,
 }
 
-/// A parsed wildcard pattern.
-struct Pattern {
+/// A wildcard pattern, parsed once: `*` any run of characters, `?` exactly one, `\` makes the
+/// next character literal; ASCII letters folded when case-insensitive.
+#[derive(Clone, Debug)]
+pub struct Wildcard {
     toks: Vec<Tok>,
+    /// For a pattern of literal text and `*` only: the texts between stars, and whether the
+    /// first and last are anchored — matched by substring search, left to right (the leftmost
+    /// occurrence is always safe with `*` alone).
+    literal: Option<(Vec<String>, bool, bool)>,
 }
 
-impl Pattern {
-    fn new(pattern: &str, case_insensitive: bool) -> Pattern {
+impl Wildcard {
+    pub fn new(pattern: &str, case_insensitive: bool) -> Wildcard {
         let mut toks = Vec::new();
         let mut chars = pattern.chars();
         while let Some(c) = chars.next() {
@@ -118,16 +124,61 @@ impl Pattern {
                 c => Tok::Char(c),
             });
         }
-        Pattern { toks }
+        let literal = toks
+            .iter()
+            .all(|t| matches!(t, Tok::Char(_) | Tok::Any))
+            .then(|| {
+                let mut pieces = vec![String::new()];
+                for t in &toks {
+                    match t {
+                        Tok::Char(c) => pieces.last_mut().expect("one piece at least").push(*c),
+                        _ => pieces.push(String::new()),
+                    }
+                }
+                let (start, end) = (
+                    matches!(toks.first(), Some(Tok::Char(_))),
+                    matches!(toks.last(), Some(Tok::Char(_))),
+                );
+                (pieces, start, end)
+            });
+        Wildcard { toks, literal }
     }
 
-    /// Greedy with one backtrack point, so time stays within length × pattern length.
-    fn matches(&self, s: &str) -> bool {
+    /// `matches` for a pattern of literal text and stars.
+    fn literal_matches(pieces: &[String], start: bool, end: bool, s: &str) -> bool {
+        if pieces.len() == 1 {
+            return pieces[0] == s;
+        }
+        let mut rest = s;
+        let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
+        if start {
+            match rest.strip_prefix(first.as_str()) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        let middle = &pieces[1..pieces.len() - 1];
+        for p in middle.iter().filter(|p| !p.is_empty()) {
+            match memchr::memmem::find(rest.as_bytes(), p.as_bytes()) {
+                Some(at) => rest = &rest[at + p.len()..],
+                None => return false,
+            }
+        }
+        !end || rest.ends_with(last.as_str())
+    }
+
+    /// Whether the whole of `s` matches. Greedy with one backtrack point (the last `*`), so
+    /// time stays within length × pattern length; walks `s` by byte offsets, copying nothing.
+    pub fn matches(&self, s: &str) -> bool {
+        if let Some((pieces, start, end)) = &self.literal {
+            return Self::literal_matches(pieces, *start, *end, s);
+        }
         let toks = &self.toks;
-        let text: Vec<char> = s.chars().collect();
-        let (mut t, mut p) = (0, 0);
+        let (mut t, mut p) = (0usize, 0usize);
+        // (pattern index after the star, text offset the star's run ends at)
         let mut star: Option<(usize, usize)> = None;
-        while t < text.len() {
+        while t < s.len() {
+            let c = s[t..].chars().next().unwrap_or_default();
             let step = match toks.get(p) {
                 Some(Tok::Any) => {
                     star = Some((p, t));
@@ -135,20 +186,21 @@ impl Pattern {
                     continue;
                 }
                 Some(Tok::One) => true,
-                Some(Tok::Char(c)) => *c == text[t],
-                Some(Tok::Folded(c)) => *c == text[t].to_ascii_lowercase(),
+                Some(Tok::Char(x)) => *x == c,
+                Some(Tok::Folded(x)) => *x == c.to_ascii_lowercase(),
                 None => false,
             };
             if step {
-                t += 1;
+                t += c.len_utf8();
                 p += 1;
                 continue;
             }
             match star {
                 Some((sp, st)) => {
+                    let next = st + s[st..].chars().next().map_or(1, char::len_utf8);
                     p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
+                    t = next;
+                    star = Some((sp, next));
                 }
                 None => return false,
             }

@@ -58,7 +58,7 @@ pub enum Expr {
     /// `x like "p"`, `x like ("p", "q")`; `negated` for `not like`.
     Like {
         value: Box<Expr>,
-        patterns: Vec<String>,
+        patterns: Vec<crate::rule::dsl::Wildcard>,
         negated: bool,
     },
     /// `x in (a, b)`; `negated` for `not in`.
@@ -71,6 +71,9 @@ pub enum Expr {
     Match {
         field: String,
         query: String,
+        /// The query's tokens under either analyzer, found case-insensitively: an ASCII
+        /// value holding none of them cannot match (`None` when the query has no token).
+        prefilter: Option<aho_corasick::AhoCorasick>,
     },
 }
 

@@ -248,9 +248,7 @@ impl Ctx<'_, '_> {
                 patterns,
                 negated,
             } => match self.eval(value) {
-                V::Str(s) => {
-                    V::Bool(patterns.iter().any(|p| dsl::wildcard_matches(p, &s)) != *negated)
-                }
+                V::Str(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
                 V::Multi(_) => self.warn("like: single-value function encountered multi-value"),
                 _ => V::Null,
             },
@@ -278,7 +276,24 @@ impl Ctx<'_, '_> {
                     V::Bool(*negated)
                 }
             }
-            Expr::Match { field, query } => {
+            Expr::Match {
+                field,
+                query,
+                prefilter,
+            } => {
+                // A token is the lowercased text between separators: an ASCII value holding
+                // none of the query's tokens, in any case, cannot match. (Outside ASCII,
+                // lowercasing may turn a letter into an ASCII one: no shortcut there.)
+                if let Some(pre) = prefilter {
+                    let values = self.fields.get(ecs::source_field(field));
+                    let hopeless = values.iter().all(|v| {
+                        let s = ecs::leaf_as_keyword(v);
+                        s.is_ascii() && pre.find(s.as_ref()).is_none()
+                    });
+                    if hopeless {
+                        return V::Bool(false);
+                    }
+                }
                 let expr = kql::Expr::Match {
                     field: Some(field.clone()),
                     value: Literal::plain(query),

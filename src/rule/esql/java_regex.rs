@@ -39,6 +39,15 @@ pub struct JavaRegex {
     /// As written in the query.
     pub source: String,
     regex: fancy_regex::Regex,
+    /// A linear-time pattern matching wherever `regex` might (see [`relax`]): a text it does
+    /// not match has no match at all, without running the backtracking engine over it.
+    quick: Option<regex::Regex>,
+    /// `quick` is the pattern itself (nothing was relaxed): it finds the matches, faster.
+    exact: bool,
+    /// When the pattern is one character out of a set (`[0-9]`, `🔥`): its ranges, so matches
+    /// are found by one pass over the characters (a regex engine pays per match, and the
+    /// rules' counting idiom replaces every digit or symbol of a script).
+    single: Option<Vec<(char, char)>>,
 }
 
 /// Why a `replace` gives null.
@@ -72,14 +81,38 @@ impl JavaRegex {
             .backtrack_limit(BACKTRACK_LIMIT)
             .build()
             .map_err(|e| format!("regex {pattern:?}: {e}"))?;
+        let relaxed = relax(&translated);
+        let exact = relaxed.as_deref() == Some(translated.as_str());
+        let quick = relaxed.and_then(|r| regex::Regex::new(&r).ok());
         Ok(JavaRegex {
             source: pattern.to_owned(),
             regex,
+            exact: exact && quick.is_some(),
+            quick,
+            single: single_char_set(&translated),
         })
+    }
+
+    /// False when the text certainly holds no match.
+    fn may_match(&self, text: &str) -> bool {
+        self.quick.as_ref().is_none_or(|q| q.is_match(text))
     }
 
     /// The byte ranges of every match, left to right (what `Matcher.find` visits).
     pub fn find_all(&self, text: &str) -> Result<Vec<(usize, usize)>, ReplaceError> {
+        if let Some(set) = &self.single {
+            return Ok(text
+                .char_indices()
+                .filter(|(_, c)| set.iter().any(|&(lo, hi)| lo <= *c && *c <= hi))
+                .map(|(at, c)| (at, at + c.len_utf8()))
+                .collect());
+        }
+        if !self.may_match(text) {
+            return Ok(Vec::new());
+        }
+        if let (true, Some(q)) = (self.exact, &self.quick) {
+            return Ok(q.find_iter(text).map(|m| (m.start(), m.end())).collect());
+        }
         self.regex
             .find_iter(text)
             .map(|m| {
@@ -91,11 +124,32 @@ impl JavaRegex {
 
     /// `Matcher.replaceAll(replacement)` under ES|QL's size cap.
     pub fn replace_all(&self, text: &str, replacement: &str) -> Result<String, ReplaceError> {
-        let mut caps = self.regex.captures_iter(text).peekable();
-        if caps.peek().is_none() {
+        if !self.may_match(text) {
             return Ok(text.to_owned());
         }
         let parts = parse_replacement(replacement);
+        if let (Some(set), [Part::Text(with)]) = (&self.single, parts.as_slice()) {
+            return replace_chars(set, text, with);
+        }
+        let uses_groups = parts.iter().any(|p| !matches!(p, Part::Text(_)));
+        // Group values only when the replacement inserts some (captures cost more).
+        let (spans, captures) = if uses_groups {
+            let caps = self
+                .regex
+                .captures_iter(text)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| ReplaceError::Backtracking)?;
+            let spans = caps
+                .iter()
+                .map(|c| c.get(0).map_or((0, 0), |m| (m.start(), m.end())))
+                .collect::<Vec<_>>();
+            (spans, caps)
+        } else {
+            (self.find_all(text)?, Vec::new())
+        };
+        if spans.is_empty() {
+            return Ok(text.to_owned());
+        }
         // As `Replace.process` estimates it: each `$` counts as one group of the match's size
         // and takes two characters off the constant part.
         let (mut constant, mut groups) = (utf16_len(replacement) as i64, 0i64);
@@ -109,35 +163,92 @@ impl JavaRegex {
         }
         let total = utf16_len(text) as i64;
         let mut out = String::with_capacity(text.len());
-        let (mut out_units, mut last) = (0i64, 0usize);
-        for c in caps {
-            let c = c.map_err(|_| ReplaceError::Backtracking)?;
-            let m = c.get(0).expect("group 0 is the match");
-            let match_units = utf16_len(m.as_str()) as i64;
-            let before = utf16_len(&text[last..m.start()]) as i64;
-            let remaining = total - utf16_len(&text[..m.end()]) as i64;
-            if out_units + before + constant + groups * match_units + remaining > MAX_RESULT as i64
-            {
+        // Running UTF-16 lengths: of `out`, and of `text` up to `last` (each counted once).
+        let (mut out_units, mut last, mut consumed) = (0i64, 0usize, 0i64);
+        for (n, &(start, end)) in spans.iter().enumerate() {
+            let before = utf16_len(&text[last..start]) as i64;
+            let match_units = utf16_len(&text[start..end]) as i64;
+            let remaining = total - (consumed + before + match_units);
+            // Java's check counts what is built so far (not yet the text before this match),
+            // the replacement, and the text after the match.
+            if out_units + constant + groups * match_units + remaining > MAX_RESULT as i64 {
                 return Err(ReplaceError::TooLong);
             }
-            out.push_str(&text[last..m.start()]);
+            out.push_str(&text[last..start]);
+            let replaced_from = out.len();
             for part in &parts {
-                match part {
-                    Part::Text(t) => out.push_str(t),
-                    Part::Group(g) => out.push_str(c.get(*g).map_or("", |m| m.as_str())),
-                    Part::Named(n) => out.push_str(c.name(n).map_or("", |m| m.as_str())),
+                match (part, captures.get(n)) {
+                    (Part::Text(t), _) => out.push_str(t),
+                    (Part::Group(g), Some(c)) => out.push_str(c.get(*g).map_or("", |m| m.as_str())),
+                    (Part::Named(name), Some(c)) => {
+                        out.push_str(c.name(name).map_or("", |m| m.as_str()))
+                    }
+                    _ => {}
                 }
             }
-            out_units = utf16_len(&out) as i64;
-            last = m.end();
+            out_units += before + utf16_len(&out[replaced_from..]) as i64;
+            consumed += before + match_units;
+            last = end;
         }
         out.push_str(&text[last..]);
         Ok(out)
     }
 }
 
+/// The UTF-16 length of `s`: one unit per character, two for those outside the BMP (the
+/// ones UTF-8 writes in four bytes), counted on bytes.
 fn utf16_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
+    s.bytes()
+        .map(|b| usize::from((b & 0xC0) != 0x80) + usize::from(b >= 0xF0))
+        .sum()
+}
+
+/// `replace_all` for a one-character pattern and a replacement without groups: one pass, the
+/// same size check per match as `Replace.process`.
+fn replace_chars(set: &[(char, char)], text: &str, with: &str) -> Result<String, ReplaceError> {
+    let with_units = utf16_len(with) as i64;
+    let total = utf16_len(text) as i64;
+    let mut out = String::with_capacity(text.len());
+    // UTF-16 units: built up to the end of the last replacement, and read of `text`.
+    let (mut built, mut pending, mut consumed, mut any) = (0i64, 0i64, 0i64, false);
+    for c in text.chars() {
+        let units = c.len_utf16() as i64;
+        consumed += units;
+        if set.iter().any(|&(lo, hi)| lo <= c && c <= hi) {
+            if built + with_units + (total - consumed) > MAX_RESULT as i64 {
+                return Err(ReplaceError::TooLong);
+            }
+            out.push_str(with);
+            built += pending + with_units;
+            pending = 0;
+            any = true;
+        } else {
+            out.push(c);
+            pending += units;
+        }
+    }
+    if !any {
+        return Ok(text.to_owned());
+    }
+    Ok(out)
+}
+
+/// The character ranges of a pattern that is one character out of a set, else `None`.
+fn single_char_set(translated: &str) -> Option<Vec<(char, char)>> {
+    use regex_syntax::hir::{Class, HirKind, Literal};
+    let hir = regex_syntax::parse(translated).ok()?;
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(c)) => Some(c.iter().map(|r| (r.start(), r.end())).collect()),
+        HirKind::Literal(Literal(bytes)) => {
+            let s = std::str::from_utf8(bytes).ok()?;
+            let mut chars = s.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => Some(vec![(c, c)]),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 enum Part {
@@ -175,6 +286,108 @@ fn parse_replacement(r: &str) -> Vec<Part> {
     }
     parts.push(Part::Text(text));
     parts
+}
+
+/// A looser form of a translated pattern that the `regex` crate runs in linear time, matching
+/// at least wherever the pattern does: lookarounds are dropped (a condition less), atomic
+/// groups become plain ones and possessive quantifiers greedy ones (what they match, a
+/// backtracking quantifier can match too). `None` when the pattern refers back to a group.
+/// Relies on `translate` writing every literal non-alphanumeric character as `\x{…}`, so
+/// each `(` `)` `[` `]` `+` left is syntax.
+fn relax(translated: &str) -> Option<String> {
+    let c: Vec<char> = translated.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    // Whether the previous token was a quantifier (a `+` after it makes it possessive).
+    let mut after_quantifier = false;
+    while i < c.len() {
+        let ch = c[i];
+        match ch {
+            '\\' => {
+                let next = *c.get(i + 1)?;
+                if next.is_ascii_digit() || next == 'k' {
+                    return None;
+                }
+                let end = if next == 'x' && c.get(i + 2) == Some(&'{') {
+                    i + c[i..].iter().position(|&x| x == '}')?
+                } else {
+                    i + 1
+                };
+                out.extend(&c[i..=end]);
+                i = end + 1;
+                after_quantifier = false;
+            }
+            '[' => {
+                let mut j = i + 1;
+                while c.get(j)? != &']' || j == i + 1 {
+                    j += if c[j] == '\\' { 2 } else { 1 };
+                }
+                out.extend(&c[i..=j]);
+                i = j + 1;
+                after_quantifier = false;
+            }
+            '(' if c.get(i + 1) == Some(&'?') => {
+                let rest: String = c[i + 2..c.len().min(i + 5)].iter().collect();
+                if ["=", "!", "<=", "<!"].iter().any(|p| rest.starts_with(p)) {
+                    // Skip the whole lookaround, nested groups included.
+                    let mut depth = 0;
+                    let mut j = i;
+                    loop {
+                        match c.get(j)? {
+                            '\\' => j += 1,
+                            '[' => {
+                                j += 1;
+                                while c.get(j)? != &']' {
+                                    j += if c[j] == '\\' { 2 } else { 1 };
+                                }
+                            }
+                            '(' => depth += 1,
+                            ')' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    i = j + 1;
+                    after_quantifier = false;
+                    continue;
+                }
+                if rest.starts_with('>') {
+                    out.push_str("(?:");
+                    i += 3;
+                } else {
+                    out.push(ch);
+                    i += 1;
+                }
+                after_quantifier = false;
+            }
+            '+' if after_quantifier => {
+                i += 1;
+                after_quantifier = false;
+            }
+            '*' | '+' | '?' | '}' => {
+                out.push(ch);
+                i += 1;
+                after_quantifier = true;
+            }
+            '{' => {
+                let j = i + c[i..].iter().position(|&x| x == '}')?;
+                out.extend(&c[i..=j]);
+                i = j + 1;
+                after_quantifier = true;
+            }
+            _ => {
+                out.push(ch);
+                i += 1;
+                after_quantifier = false;
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Java's default line terminators, for `.` and `$`.
@@ -547,6 +760,57 @@ mod tests {
         ] {
             let e = JavaRegex::new(p).unwrap_err();
             assert!(e.contains(said), "{p}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_quick_check_relaxes_what_regex_cannot_run() {
+        let t = |p: &str| relax(&translate(p).unwrap());
+        assert_eq!(t(r"\d++a").as_deref(), Some("[0-9]+a"));
+        assert_eq!(t(r"a(?![rn]|\d)b").as_deref(), Some("ab"));
+        assert_eq!(t(r"(?>a|b)c").as_deref(), Some("(?:a|b)c"));
+        assert_eq!(t(r"(a)\1"), None);
+        // The relaxed form must itself compile for the `regex` crate.
+        for p in [
+            r"x$",
+            r"(?i)k[a-c]+",
+            r"[\s\$\{\}]",
+            r"\$\{(\w++`){2,}\w++\}",
+        ] {
+            let r = t(p).unwrap();
+            assert!(regex::Regex::new(&r).is_ok(), "{p} → {r}");
+        }
+    }
+
+    #[test]
+    fn one_character_patterns_take_the_short_way() {
+        assert!(JavaRegex::new("[0-9]").unwrap().single.is_some());
+        assert!(JavaRegex::new("\u{1F525}").unwrap().single.is_some());
+        assert!(JavaRegex::new("(?i)k").unwrap().single.is_some());
+        assert!(JavaRegex::new("ab").unwrap().single.is_none());
+        assert_eq!(utf16_len("a\u{e9}\u{1F525}"), 4);
+    }
+
+    #[test]
+    fn the_size_cap_counts_as_replace_process_does() {
+        // Elasticsearch's `Replace.process` checks, before each replacement: what is built so
+        // far (up to the previous match) + the replacement + the text after the match, in
+        // UTF-16 units, against 1,048,576; the text between two matches is not counted.
+        let big = "a".repeat(MAX_RESULT);
+        for pattern in ["b", "b+"] {
+            let r = JavaRegex::new(pattern).unwrap();
+            let fire = "\u{1F525}";
+            // A match at the very end: 0 + 2 + 0 passes, and the result is over the cap.
+            let out = r.replace_all(&format!("{big}b"), fire).unwrap();
+            assert_eq!(utf16_len(&out), MAX_RESULT + 2, "{pattern}");
+            // At the start: 0 + 2 + 1,048,576 is over: null.
+            assert_eq!(
+                r.replace_all(&format!("b{big}"), fire),
+                Err(ReplaceError::TooLong),
+                "{pattern}"
+            );
+            // Replacing with nothing at the start: 0 + 0 + 1,048,576 is not over.
+            assert!(r.replace_all(&format!("b{big}"), "").is_ok(), "{pattern}");
         }
     }
 

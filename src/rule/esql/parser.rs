@@ -269,6 +269,7 @@ impl<'a> Parser<'a> {
             self.at += 1;
             return Ok(Expr::Match {
                 field,
+                prefilter: match_prefilter(query),
                 query: query.clone(),
             });
         }
@@ -287,7 +288,11 @@ impl<'a> Parser<'a> {
             self.at += 1;
         }
         if self.eat_kw("like") {
-            let patterns = self.strings()?;
+            let patterns = self
+                .strings()?
+                .iter()
+                .map(|p| crate::rule::dsl::Wildcard::new(p, false))
+                .collect();
             return Ok(Expr::Like {
                 value: Box::new(left),
                 patterns,
@@ -421,6 +426,22 @@ impl<'a> Parser<'a> {
             }
         })
     }
+}
+
+/// A case-insensitive search for the tokens of a `:` query under either analyzer.
+fn match_prefilter(query: &str) -> Option<aho_corasick::AhoCorasick> {
+    use crate::analysis::Analyzer;
+    let mut tokens = Vec::new();
+    for a in [Analyzer::Pattern, Analyzer::Standard] {
+        a.for_each_token(query, |t, _, _| tokens.push(t.to_owned()));
+    }
+    if tokens.is_empty() || !tokens.iter().all(|t| t.is_ascii()) {
+        return None;
+    }
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&tokens)
+        .ok()
 }
 
 fn type_named(t: &str) -> Result<Type, String> {
