@@ -110,16 +110,44 @@ impl JavaRegex {
         if !self.may_match(text) {
             return Ok(Vec::new());
         }
-        if let (true, Some(q)) = (self.exact, &self.quick) {
-            return Ok(q.find_iter(text).map(|m| (m.start(), m.end())).collect());
+        let Some(quick) = &self.quick else {
+            return self
+                .regex
+                .find_iter(text)
+                .map(|m| {
+                    m.map(|m| (m.start(), m.end()))
+                        .map_err(|_| ReplaceError::Backtracking)
+                })
+                .collect();
+        };
+        if self.exact {
+            return Ok(quick
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect());
         }
-        self.regex
-            .find_iter(text)
-            .map(|m| {
-                m.map(|m| (m.start(), m.end()))
-                    .map_err(|_| ReplaceError::Backtracking)
-            })
-            .collect()
+        // The backtracking engine starts only where the relaxed pattern finds a match: the
+        // leftmost real match at or after `pos` is also a relaxed one, so nothing before the
+        // relaxed match's start can hold a real one.
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos <= text.len() {
+            let Some(candidate) = quick.find_at(text, pos) else {
+                break;
+            };
+            let found = self
+                .regex
+                .find_from_pos(text, candidate.start())
+                .map_err(|_| ReplaceError::Backtracking)?;
+            let Some(m) = found else { break };
+            out.push((m.start(), m.end()));
+            pos = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + text[m.end()..].chars().next().map_or(1, char::len_utf8)
+            };
+        }
+        Ok(out)
     }
 
     /// `Matcher.replaceAll(replacement)` under ES|QL's size cap.
@@ -208,28 +236,42 @@ fn utf16_len(s: &str) -> usize {
 fn replace_chars(set: &[(char, char)], text: &str, with: &str) -> Result<String, ReplaceError> {
     let with_units = utf16_len(with) as i64;
     let total = utf16_len(text) as i64;
+    let mut ascii = [false; 128];
+    for (b, member) in ascii.iter_mut().enumerate() {
+        let c = char::from(b as u8);
+        *member = set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+    }
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    // UTF-16 units: built up to the end of the last replacement, and read of `text`.
-    let (mut built, mut pending, mut consumed, mut any) = (0i64, 0i64, 0i64, false);
-    for c in text.chars() {
-        let units = c.len_utf16() as i64;
+    // UTF-16 units: built up to the end of the last replacement, and read of `text`; `run`
+    // is where the unmatched text since the last match starts (copied in one piece).
+    let (mut built, mut consumed, mut run, mut any) = (0i64, 0i64, 0usize, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let (matched, len, units) = if bytes[i] < 0x80 {
+            (ascii[usize::from(bytes[i])], 1, 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            let hit = set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+            (hit, c.len_utf8(), c.len_utf16() as i64)
+        };
         consumed += units;
-        if set.iter().any(|&(lo, hi)| lo <= c && c <= hi) {
+        if matched {
             if built + with_units + (total - consumed) > MAX_RESULT as i64 {
                 return Err(ReplaceError::TooLong);
             }
+            built += utf16_len(&text[run..i]) as i64 + with_units;
+            out.push_str(&text[run..i]);
             out.push_str(with);
-            built += pending + with_units;
-            pending = 0;
+            run = i + len;
             any = true;
-        } else {
-            out.push(c);
-            pending += units;
         }
+        i += len;
     }
     if !any {
         return Ok(text.to_owned());
     }
+    out.push_str(&text[run..]);
     Ok(out)
 }
 
