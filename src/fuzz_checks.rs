@@ -180,3 +180,40 @@ pub fn exceptions(data: &[u8]) {
         }
     }
 }
+
+/// ES|QL: no panic; a query that parses runs on a document (its script text is the input
+/// itself), with and without the why, to the same verdict and columns; a pattern (the first
+/// line) that compiles as Java regex gives ordered matches on character boundaries in the rest,
+/// and replaces them, within the backtracking bound.
+pub fn esql(data: &[u8]) {
+    use crate::rule::esql::{self, java_regex::JavaRegex};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let doc = serde_json::json!({
+        "event": {"code": "4104"},
+        "file": {"name": "a.ps1", "directory": ["C:\\x", "C:\\y"]},
+        "powershell": {"file": {"script_block_text": text, "script_block_unique_symbols": 7}}
+    });
+    let fields = Fields::of_lenient(doc.as_object().expect("an object"));
+    if let Ok(q) = esql::parse(text) {
+        for analyzer in [Analyzer::Pattern, Analyzer::Standard] {
+            let quick = esql::run(&q, &fields, analyzer, false);
+            let full = esql::run(&q, &fields, analyzer, true);
+            assert_eq!(quick.held, full.held, "{text:?}");
+            assert_eq!(quick.columns, full.columns, "{text:?}");
+        }
+    }
+    let (pattern, subject) = text.split_once('\n').unwrap_or((text, text));
+    if let Ok(re) = JavaRegex::new(pattern) {
+        if let Ok(spans) = re.find_all(subject) {
+            let mut last = 0;
+            for (s, e) in spans {
+                assert!(s >= last && e >= s, "{pattern:?}");
+                assert!(subject.is_char_boundary(s) && subject.is_char_boundary(e));
+                last = e;
+            }
+        }
+        let _ = re.replace_all(subject, "\u{1F525}");
+    }
+}

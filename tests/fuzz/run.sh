@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 secs=${1:-600}
 export RUSTC_BOOTSTRAP=1
 scratch=${FUZZ_SCRATCH:-/tmp/pstriage-fuzz-corpus}
-for t in kql records ecs_mapping analyzers rule_toml decode exceptions; do
+for t in kql records ecs_mapping analyzers rule_toml decode exceptions esql; do
   mkdir -p "$scratch/$t"
   echo "== $t for ${secs}s"
   # A crash ends this target's run (and is reported); the other targets still run.

@@ -174,3 +174,8 @@ fn decode_seeds() {
 fn exceptions_seeds() {
     run("exceptions", pstriage::fuzz_checks::exceptions);
 }
+
+#[test]
+fn esql_seeds() {
+    run("esql", pstriage::fuzz_checks::esql);
+}
