@@ -230,7 +230,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
     let meta = file.rule;
     let language = meta.language.as_deref().unwrap_or("");
     if meta.rule_type == "esql" {
-        return Ok(load_esql(meta, origin));
+        return Ok(load_esql(meta, origin, text));
     }
     if meta.rule_type != "query" || language != "kuery" {
         return Ok(Loaded::Skipped {
@@ -269,7 +269,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
 }
 
 /// An ES|QL rule: runs when its query parses within the subset and alerts per event.
-fn load_esql(meta: RuleMeta, origin: &str) -> Loaded {
+fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
     let skipped = |name: String, reason: String| Loaded::Skipped { name, reason };
     let query = match esql::parse(meta.query.as_deref().unwrap_or("")) {
         Ok(q) => q,
@@ -287,7 +287,7 @@ fn load_esql(meta: RuleMeta, origin: &str) -> Loaded {
             "esql without 'metadata _id' alerts on aggregated rows, which is not supported".into(),
         );
     }
-    let mut load_notes = Vec::new();
+    let mut load_notes = load_notes(text, &[]);
     if !meta.filters.is_empty() {
         return skipped(
             meta.name,
