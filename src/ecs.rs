@@ -3,6 +3,7 @@
 //! Nested objects and dotted keys mean the same field; arrays hold several values; `null` is no
 //! value. Pure: no I/O.
 
+pub mod derived;
 mod fields;
 mod mapping;
 mod time;

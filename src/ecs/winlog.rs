@@ -277,6 +277,30 @@ pub fn to_ecs(doc: &Map<String, Value>) -> Option<Map<String, Value>> {
         }
         let d = &raw.data;
         if let Some(t) = text(d.get("ScriptBlockText")).filter(|t| !t.is_empty()) {
+            if let Some(stats) = super::derived::script_stats(&t) {
+                let f = "powershell.file.script_block_";
+                put(&mut out, &format!("{f}length"), json!(stats.length));
+                put(
+                    &mut out,
+                    &format!("{f}unique_symbols"),
+                    json!(stats.unique_symbols),
+                );
+                put(
+                    &mut out,
+                    &format!("{f}entropy_bits"),
+                    json!(stats.entropy_bits),
+                );
+                put(
+                    &mut out,
+                    &format!("{f}entropy_normalized"),
+                    json!(stats.entropy_normalized),
+                );
+                put(
+                    &mut out,
+                    &format!("{f}surprisal_stdev"),
+                    json!(stats.surprisal_stdev),
+                );
+            }
             put(&mut out, "powershell.file.script_block_text", json!(t));
         }
         if let Some(t) = text(d.get("ScriptBlockId")).filter(|t| !t.is_empty()) {

@@ -3,6 +3,7 @@ mod analysis_golden;
 mod architecture;
 mod decode;
 mod decoded_findings;
+mod derived_fields;
 mod durability;
 mod engine_paths;
 mod esql_regex;
