@@ -8,15 +8,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn lines(name: &str) -> Vec<Value> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/derived")
-        .join(name);
-    std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    crate::support::data_lines(&format!("derived/{name}"))
 }
 
 #[test]
@@ -75,29 +67,17 @@ fn a_raw_4104_event_gets_them_and_special_character_overuse_can_fire() {
     std::fs::write(&input, raw.to_string()).unwrap();
     let rule = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/esql/rules/whitespace_special_proportion.toml");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
-        .args([
-            "scan",
-            "--stream",
-            "--format",
-            "ndjson",
-            "--no-default-rules",
-            "--rules",
-        ])
-        .arg(&rule)
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let alerts: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(alerts.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let alerts = crate::support::run_ndjson(&[
+        "scan".as_ref(),
+        "--stream".as_ref(),
+        "--format".as_ref(),
+        "ndjson".as_ref(),
+        "--no-default-rules".as_ref(),
+        "--rules".as_ref(),
+        rule.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["Esql.script_block_ratio"], 0.75);
     assert_eq!(
         alerts[0]["powershell"]["file"]["script_block_unique_symbols"],

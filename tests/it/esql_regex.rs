@@ -7,18 +7,9 @@
 
 use pstriage::rule::esql::java_regex::JavaRegex;
 use serde_json::Value;
-use std::path::PathBuf;
 
 fn lines(name: &str) -> Vec<Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/esql")
-        .join(name);
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    crate::support::data_lines(&format!("esql/{name}"))
 }
 
 /// Code-point offsets of a byte range in `text`.

@@ -9,26 +9,16 @@ use pstriage::analysis::Analyzer;
 use pstriage::ecs::Fields;
 use pstriage::rule::{self, dsl, filter::Clause, Loaded, Rule};
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/wildcard")
-        .join(name)
-}
 
 #[test]
 fn wildcard_queries_match_as_lucene_and_elasticsearch_do() {
-    let read = |name| std::fs::read_to_string(data(name)).unwrap();
-    let cases: Vec<(String, String, bool)> = read("cases.jsonl")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
+    let cases: Vec<(String, String, bool)> = crate::support::data_lines("wildcard/cases.jsonl")
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
         .collect();
-    let expected: Vec<bool> = read("expected.jsonl")
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+    let expected: Vec<bool> = crate::support::data_lines("wildcard/expected.jsonl")
+        .into_iter()
+        .map(|v| v.as_bool().unwrap())
         .collect();
     assert_eq!(cases.len(), expected.len(), "regenerate expected.jsonl");
     for ((pattern, value, ci), want) in cases.iter().zip(expected) {
@@ -273,30 +263,22 @@ fn scan_applies_filters_on_the_stream_and_on_the_index_alike() {
         .collect();
     std::fs::write(&input, lines.join("\n")).unwrap();
     for mode in [&["--stream"][..], &[][..]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_pstriage"))
-            .args([
-                "scan",
-                "--format",
-                "ndjson",
-                "--no-default-rules",
-                "--rules",
-            ])
-            .arg(&rules)
-            .arg("--index")
-            .arg(tmp.path().join("index"))
-            .args(mode)
-            .arg(&input)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| {
-                let a: Value = serde_json::from_str(l).unwrap();
+        let index = tmp.path().join("index");
+        let mut args: Vec<&std::ffi::OsStr> = ["scan", "--format", "ndjson", "--no-default-rules"]
+            .iter()
+            .map(|a| a.as_ref())
+            .collect();
+        args.extend([
+            "--rules".as_ref(),
+            rules.as_os_str(),
+            "--index".as_ref(),
+            index.as_os_str(),
+        ]);
+        args.extend(mode.iter().map(|m| -> &std::ffi::OsStr { m.as_ref() }));
+        args.push(input.as_os_str());
+        let ids: Vec<String> = crate::support::run_ndjson(&args)
+            .iter()
+            .map(|a| {
                 a["powershell"]["file"]["script_block_id"]
                     .as_str()
                     .unwrap()

@@ -104,3 +104,33 @@ pub fn screen(app: &pstriage::tui::app::App, w: u16, h: u16) -> String {
     }
     s
 }
+
+/// The JSON values of a JSON-lines file under `tests/data/` (blank lines skipped).
+pub fn data_lines(relative: &str) -> Vec<serde_json::Value> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(relative);
+    json_lines(&std::fs::read_to_string(&path).unwrap())
+}
+
+/// Every non-blank line of `text` parsed as JSON (ndjson output, fixtures).
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect()
+}
+
+/// Runs the binary with `args`; asserts it succeeds and returns its ndjson output parsed.
+pub fn run_ndjson(args: &[&std::ffi::OsStr]) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&String::from_utf8_lossy(&out.stdout))
+}
