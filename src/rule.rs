@@ -287,7 +287,7 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
             "esql without 'metadata _id' alerts on aggregated rows, which is not supported".into(),
         );
     }
-    let mut load_notes = load_notes(text, &[]);
+    let mut notes = load_notes(text, &[]);
     if !meta.filters.is_empty() {
         return skipped(
             meta.name,
@@ -299,7 +299,7 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
         .iter()
         .any(|s| s.text.to_ascii_lowercase().starts_with("limit"))
     {
-        load_notes.push(
+        notes.push(
             "limit is not applied: one event is one row, and every row the pipeline keeps alerts"
                 .into(),
         );
@@ -311,7 +311,7 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
         meta,
         origin: origin.to_owned(),
         filters: Vec::new(),
-        load_notes,
+        load_notes: notes,
         esql: Some(query),
     }))
 }
