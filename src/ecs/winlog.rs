@@ -152,6 +152,20 @@ fn shape(doc: &Map<String, Value>) -> Option<Raw> {
     None
 }
 
+/// The 4104 message as Windows renders it: `Creating Scriptblock text (N of M):`, the text,
+/// a blank line, `ScriptBlock ID: …` and `Path: …`, lines ended by CRLF. `None` without a text.
+fn rendered_4104(d: &Map<String, Value>) -> Option<String> {
+    let body = text(d.get("ScriptBlockText"))?;
+    let field = |k: &str| text(d.get(k)).unwrap_or_default();
+    Some(format!(
+        "Creating Scriptblock text ({} of {}):\r\n{body}\r\n\r\nScriptBlock ID: {}\r\nPath: {}",
+        field("MessageNumber"),
+        field("MessageTotal"),
+        field("ScriptBlockId"),
+        field("Path")
+    ))
+}
+
 /// Sets `path` (dotted) in `doc`, turning a non-object in the way into an object. Returns the
 /// value that had to be replaced, if any, so nothing is lost silently.
 fn set(doc: &mut Map<String, Value>, path: &str, value: Value, displaced: &mut bool) {
@@ -271,11 +285,19 @@ pub fn to_ecs(doc: &Map<String, Value>) -> Option<Map<String, Value>> {
     }
     if powershell_channel && id == Some(4104) {
         if !raw.data.contains_key("ScriptBlockText") {
-            if let Some(m) = raw.message.take() {
-                from_message(&m, &mut raw.data);
+            if let Some(m) = &raw.message {
+                from_message(m, &mut raw.data);
             }
         }
         let d = &raw.data;
+        // The message Windows renders for 4104, as Winlogbeat stores it: the collector's own
+        // when it kept one, else rendered from the fields (Elastic's alert-correlation rule
+        // reads the script block id from it).
+        if !out.get("message").is_some_and(Value::is_string) {
+            if let Some(m) = raw.message.clone().or_else(|| rendered_4104(d)) {
+                put(&mut out, "message", json!(m));
+            }
+        }
         if let Some(t) = text(d.get("ScriptBlockText")).filter(|t| !t.is_empty()) {
             if let Some(stats) = super::derived::script_stats(&t) {
                 let f = "powershell.file.script_block_";
