@@ -244,20 +244,7 @@ fn explain(
     identity: &str,
     analyzer: Analyzer,
 ) -> Option<Found> {
-    let (explanation, columns) = match &rule.esql {
-        Some(q) => {
-            // Most events leave the pipeline early: the why is built only for those that alert.
-            if !crate::rule::esql::run(q, fields, analyzer, false).held {
-                return None;
-            }
-            let outcome = crate::rule::esql::run(q, fields, analyzer, true);
-            (outcome.explanation, outcome.columns)
-        }
-        None => (rule.explain(fields, analyzer), Vec::new()),
-    };
-    if !explanation.held {
-        return None;
-    }
+    let (explanation, columns) = rule.fires(fields, analyzer)?;
     let mut matched_terms: Vec<String> = Vec::new();
     for t in explanation.positive_terms(ecs::names::SCRIPT_BLOCK_TEXT) {
         if !matched_terms.iter().any(|m| m == t) {

@@ -369,6 +369,25 @@ impl Rule {
         filter::explain_rule(query, &self.filters, fields, analyzer)
     }
 
+    /// When the rule fires on the document: its explanation and, for an ES|QL rule, the
+    /// columns its pipeline kept. An ES|QL pipeline first runs without its why: most events
+    /// leave it at an early `where`.
+    pub fn fires(
+        &self,
+        fields: &crate::ecs::Fields,
+        analyzer: crate::analysis::Analyzer,
+    ) -> Option<(kql::Explanation, Vec<(String, serde_json::Value)>)> {
+        if let Some(q) = &self.esql {
+            if !esql::run(q, fields, analyzer, false).held {
+                return None;
+            }
+            let outcome = esql::run(q, fields, analyzer, true);
+            return Some((outcome.explanation, outcome.columns));
+        }
+        let explanation = self.explain(fields, analyzer);
+        explanation.held.then_some((explanation, Vec::new()))
+    }
+
     /// The ATT&CK ids of the rule, tactics first: `TA0005 T1055 T1055.001 …`.
     pub fn attack_ids(&self) -> Vec<String> {
         let mut ids = Vec::new();

@@ -26,9 +26,17 @@ pub struct LoadOptions {
 /// Rules that loaded, and the notes on those that did not run.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    /// `rule 'X' (path): skipped: reason` lines, and `rule 'X' (path): note: …` lines for
-    /// parts of loaded rules that are not applied.
+    /// `rule 'X' (path): skipped: reason` lines.
     pub skipped: Vec<String>,
+    /// `rule 'X' (path): note: …` lines: what loading a rule that runs found worth saying.
+    pub notes: Vec<String>,
+}
+
+impl RuleSet {
+    /// Every line to tell the user: the skipped rules, then the notes.
+    pub fn said(&self) -> impl Iterator<Item = &String> {
+        self.skipped.iter().chain(&self.notes)
+    }
 }
 
 /// A rule problem that stops the run.
@@ -82,7 +90,7 @@ pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
     } else {
         rule::bundled()
     };
-    let mut skipped = Vec::new();
+    let (mut skipped, mut notes) = (Vec::new(), Vec::new());
     let mut files = Vec::new();
     for p in &opts.rule_paths {
         collect_toml(p, &mut files)?;
@@ -91,7 +99,7 @@ pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
         let text = fs::read_to_string(&f).map_err(|e| RulesError::Io(f.clone(), e))?;
         match rule::load(&text, &f.display().to_string())? {
             Loaded::Rule(r) => {
-                skipped.extend(
+                notes.extend(
                     r.load_notes
                         .iter()
                         .map(|n| format!("rule '{}' ({}): note: {n}", r.meta.name, f.display())),
@@ -109,7 +117,11 @@ pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
     if rules.is_empty() {
         return Err(RulesError::None);
     }
-    Ok(RuleSet { rules, skipped })
+    Ok(RuleSet {
+        rules,
+        skipped,
+        notes,
+    })
 }
 
 fn collect_toml(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), RulesError> {
@@ -166,11 +178,15 @@ pub fn load_first_phase(
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<(Workspace, Dataset), LoadError> {
-    let rules = load_rules(opts)?;
+    let RuleSet {
+        rules,
+        skipped,
+        notes,
+    } = load_rules(opts)?;
     let ds = open_dataset(opts, progress, cancel)?;
-    let mut ws = Workspace::build(&ds, rules.rules)?;
-    ws.diagnostics.extend(rules.skipped.iter().cloned());
-    ws.skipped_rules = rules.skipped;
+    let mut ws = Workspace::build(&ds, rules)?;
+    ws.diagnostics.extend(skipped.iter().chain(&notes).cloned());
+    ws.skipped_rules = skipped;
     Ok((ws, ds))
 }
 

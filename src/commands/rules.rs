@@ -6,7 +6,7 @@ use crate::session;
 
 pub fn run(load: &LoadArgs) -> anyhow::Result<()> {
     let set = session::load_rules(&load.options(Vec::new()))?;
-    set.skipped.iter().for_each(say);
+    set.said().for_each(say);
     for r in &set.rules {
         println!(
             "{}  v{}  {}/{}  {}  ({})",

@@ -83,7 +83,7 @@ fn scan_stream(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
-    set.skipped.iter().for_each(say);
+    set.said().for_each(say);
     let mut report = crate::ingest::IngestReport::default();
     let inputs = crate::ingest::collect_inputs(&opts.paths, &mut report);
     let decoder = decoded.then(|| {
@@ -165,7 +165,7 @@ fn scan_indexed(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
-    set.skipped.iter().for_each(say);
+    set.said().for_each(say);
     let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false))?;
     session::report_loading(&ds, |m| say(m));
     let mut alerts = crate::detect::run(&ds, &set.rules).context("running the rules")?;

@@ -50,8 +50,10 @@ pub fn script_stats(text: &str) -> Option<ScriptStats> {
     if length == 0 {
         return None;
     }
-    // Counts per code unit, and the units in the order first seen.
-    let mut counts = vec![0u32; 1 << 16];
+    // Counts per code unit (a table as wide as the largest unit: 128 for ASCII, as this runs
+    // on every raw 4104 event), and the units in the order first seen.
+    let width = units.iter().max().map_or(0, |&u| usize::from(u) + 1);
+    let mut counts = vec![0u32; width];
     let mut seen: Vec<u16> = Vec::new();
     for &u in &units {
         let c = &mut counts[usize::from(u)];

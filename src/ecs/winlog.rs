@@ -300,28 +300,19 @@ pub fn to_ecs(doc: &Map<String, Value>) -> Option<Map<String, Value>> {
         }
         if let Some(t) = text(d.get("ScriptBlockText")).filter(|t| !t.is_empty()) {
             if let Some(stats) = super::derived::script_stats(&t) {
-                let f = "powershell.file.script_block_";
-                put(&mut out, &format!("{f}length"), json!(stats.length));
-                put(
-                    &mut out,
-                    &format!("{f}unique_symbols"),
-                    json!(stats.unique_symbols),
-                );
-                put(
-                    &mut out,
-                    &format!("{f}entropy_bits"),
-                    json!(stats.entropy_bits),
-                );
-                put(
-                    &mut out,
-                    &format!("{f}entropy_normalized"),
-                    json!(stats.entropy_normalized),
-                );
-                put(
-                    &mut out,
-                    &format!("{f}surprisal_stdev"),
-                    json!(stats.surprisal_stdev),
-                );
+                for (name, value) in [
+                    ("length", json!(stats.length)),
+                    ("unique_symbols", json!(stats.unique_symbols)),
+                    ("entropy_bits", json!(stats.entropy_bits)),
+                    ("entropy_normalized", json!(stats.entropy_normalized)),
+                    ("surprisal_stdev", json!(stats.surprisal_stdev)),
+                ] {
+                    put(
+                        &mut out,
+                        &format!("powershell.file.script_block_{name}"),
+                        value,
+                    );
+                }
             }
             put(&mut out, "powershell.file.script_block_text", json!(t));
         }

@@ -101,10 +101,9 @@ enum Tok {
 #[derive(Clone, Debug)]
 pub struct Wildcard {
     toks: Vec<Tok>,
-    /// For a pattern of literal text and `*` only: the texts between stars, and whether the
-    /// first and last are anchored — matched by substring search, left to right (the leftmost
-    /// occurrence is always safe with `*` alone).
-    literal: Option<(Vec<String>, bool, bool)>,
+    /// For a pattern of literal text and `*` only: the same as KQL's wildcard pieces, matched
+    /// by substring search.
+    literal: Option<Vec<Piece>>,
 }
 
 impl Wildcard {
@@ -128,50 +127,24 @@ impl Wildcard {
             .iter()
             .all(|t| matches!(t, Tok::Char(_) | Tok::Any))
             .then(|| {
-                let mut pieces = vec![String::new()];
+                let mut pieces = Vec::new();
                 for t in &toks {
-                    match t {
-                        Tok::Char(c) => pieces.last_mut().expect("one piece at least").push(*c),
-                        _ => pieces.push(String::new()),
+                    match (t, pieces.last_mut()) {
+                        (Tok::Char(c), Some(Piece::Text(run))) => run.push(*c),
+                        (Tok::Char(c), _) => pieces.push(Piece::Text(c.to_string())),
+                        _ => pieces.push(Piece::Any),
                     }
                 }
-                let (start, end) = (
-                    matches!(toks.first(), Some(Tok::Char(_))),
-                    matches!(toks.last(), Some(Tok::Char(_))),
-                );
-                (pieces, start, end)
+                pieces
             });
         Wildcard { toks, literal }
-    }
-
-    /// `matches` for a pattern of literal text and stars.
-    fn literal_matches(pieces: &[String], start: bool, end: bool, s: &str) -> bool {
-        if pieces.len() == 1 {
-            return pieces[0] == s;
-        }
-        let mut rest = s;
-        let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
-        if start {
-            match rest.strip_prefix(first.as_str()) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        }
-        let middle = &pieces[1..pieces.len() - 1];
-        for p in middle.iter().filter(|p| !p.is_empty()) {
-            match memchr::memmem::find(rest.as_bytes(), p.as_bytes()) {
-                Some(at) => rest = &rest[at + p.len()..],
-                None => return false,
-            }
-        }
-        !end || rest.ends_with(last.as_str())
     }
 
     /// Whether the whole of `s` matches. Greedy with one backtrack point (the last `*`), so
     /// time stays within length × pattern length; walks `s` by byte offsets, copying nothing.
     pub fn matches(&self, s: &str) -> bool {
-        if let Some((pieces, start, end)) = &self.literal {
-            return Self::literal_matches(pieces, *start, *end, s);
+        if let Some(pieces) = &self.literal {
+            return Literal::wildcard_matches(pieces, s);
         }
         let toks = &self.toks;
         let (mut t, mut p) = (0usize, 0usize);

@@ -350,14 +350,6 @@ impl fmt::Display for Filter {
     }
 }
 
-/// Whether every enabled filter lets the document through.
-pub fn all_hold(filters: &[Filter], fields: &Fields, analyzer: Analyzer) -> bool {
-    filters
-        .iter()
-        .filter(|f| !f.disabled)
-        .all(|f| f.clause.holds(fields, analyzer) != f.negate)
-}
-
 /// A rule's whole verdict: the explanation of its KQL `query` and, when it has enabled
 /// filters, one node per filter (a negated one under `not`) beside it.
 pub fn explain_rule(

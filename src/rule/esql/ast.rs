@@ -68,13 +68,19 @@ pub enum Expr {
         negated: bool,
     },
     /// `field : "text"`: a full-text match with the field's analyzer.
-    Match {
-        field: String,
-        query: String,
-        /// The query's tokens under either analyzer, found case-insensitively: an ASCII
-        /// value holding none of them cannot match (`None` when the query has no token).
-        prefilter: Option<aho_corasick::AhoCorasick>,
-    },
+    Match(Box<TextMatch>),
+}
+
+/// `field : "text"`, prepared once with the query.
+#[derive(Clone, Debug)]
+pub struct TextMatch {
+    pub field: String,
+    /// `field:text` as the KQL evaluator runs an unquoted value (the same `match` query).
+    pub leaf: crate::rule::kql::Expr,
+    pub prepared: crate::rule::kql::Prepared,
+    /// The query's tokens under either analyzer, found case-insensitively: an ASCII value
+    /// holding none of them cannot match (`None` when the query has no token).
+    pub prefilter: Option<aho_corasick::AhoCorasick>,
 }
 
 /// The functions of the subset.

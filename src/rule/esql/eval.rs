@@ -20,7 +20,7 @@ use super::ast::*;
 use crate::analysis::Analyzer;
 use crate::ecs::{self, FieldType, Fields};
 use crate::rule::dsl;
-use crate::rule::kql::{self, Explanation, Hit, Literal};
+use crate::rule::kql::{self, Explanation, Hit};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -224,19 +224,11 @@ impl Ctx<'_, '_> {
             },
             Expr::And(l, r) => {
                 let (l, r) = (self.eval(l), self.eval(r));
-                match (l, r) {
-                    (V::Bool(false), _) | (_, V::Bool(false)) => V::Bool(false),
-                    (V::Bool(true), V::Bool(true)) => V::Bool(true),
-                    _ => V::Null,
-                }
+                connective(false, l, r)
             }
             Expr::Or(l, r) => {
                 let (l, r) = (self.eval(l), self.eval(r));
-                match (l, r) {
-                    (V::Bool(true), _) | (_, V::Bool(true)) => V::Bool(true),
-                    (V::Bool(false), V::Bool(false)) => V::Bool(false),
-                    _ => V::Null,
-                }
+                connective(true, l, r)
             }
             Expr::IsNull(inner, want_null) => V::Bool((self.eval(inner) == V::Null) == *want_null),
             Expr::Cmp(op, l, r) => {
@@ -276,11 +268,13 @@ impl Ctx<'_, '_> {
                     V::Bool(*negated)
                 }
             }
-            Expr::Match {
-                field,
-                query,
-                prefilter,
-            } => {
+            Expr::Match(m) => {
+                let TextMatch {
+                    field,
+                    leaf,
+                    prepared,
+                    prefilter,
+                } = &**m;
                 // A token is the lowercased text between separators: an ASCII value holding
                 // none of the query's tokens, in any case, cannot match. (Outside ASCII,
                 // lowercasing may turn a letter into an ASCII one: no shortcut there.)
@@ -294,11 +288,7 @@ impl Ctx<'_, '_> {
                         return V::Bool(false);
                     }
                 }
-                let expr = kql::Expr::Match {
-                    field: Some(field.clone()),
-                    value: Literal::plain(query),
-                };
-                V::Bool(dsl::holds(&expr, self.fields, self.analyzer))
+                V::Bool(kql::explain(leaf, prepared, self.fields, self.analyzer).held)
             }
             Expr::Neg(inner) => match self.eval(inner) {
                 V::Long(n) => n
@@ -491,6 +481,16 @@ impl Ctx<'_, '_> {
                 term: text[start..end].to_owned(),
             });
         }
+    }
+}
+
+/// `and` (`decides` false) or `or` (`decides` true) in three-valued logic: a side equal to
+/// `decides` decides, two sides of the other value give it, anything else is null.
+fn connective(decides: bool, l: V, r: V) -> V {
+    match (l, r) {
+        (V::Bool(a), _) | (_, V::Bool(a)) if a == decides => V::Bool(decides),
+        (V::Bool(_), V::Bool(_)) => V::Bool(!decides),
+        _ => V::Null,
     }
 }
 

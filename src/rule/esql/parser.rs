@@ -267,11 +267,16 @@ impl<'a> Parser<'a> {
                 return Err(self.unexpected("a string after ':'"));
             };
             self.at += 1;
-            return Ok(Expr::Match {
+            let leaf = crate::rule::kql::Expr::Match {
+                field: Some(field.clone()),
+                value: crate::rule::kql::Literal::plain(query),
+            };
+            return Ok(Expr::Match(Box::new(TextMatch {
                 field,
+                prepared: crate::rule::kql::Prepared::new(&leaf),
+                leaf,
                 prefilter: match_prefilter(query),
-                query: query.clone(),
-            });
+            })));
         }
         if self.eat_kw("is") {
             let negated = self.eat_kw("not");
@@ -342,30 +347,35 @@ impl<'a> Parser<'a> {
     }
 
     fn additive(&mut self) -> Result<Expr, String> {
-        let mut left = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Plus) => ArithOp::Add,
-                Some(Tok::Minus) => ArithOp::Sub,
-                _ => return Ok(left),
-            };
-            self.at += 1;
-            left = Expr::Arith(op, Box::new(left), Box::new(self.multiplicative()?));
-        }
+        self.arithmetic(
+            Self::multiplicative,
+            &[(Tok::Plus, ArithOp::Add), (Tok::Minus, ArithOp::Sub)],
+        )
     }
 
     fn multiplicative(&mut self) -> Result<Expr, String> {
-        let mut left = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Star) => ArithOp::Mul,
-                Some(Tok::Slash) => ArithOp::Div,
-                Some(Tok::Percent) => ArithOp::Rem,
-                _ => return Ok(left),
-            };
+        self.arithmetic(
+            Self::unary,
+            &[
+                (Tok::Star, ArithOp::Mul),
+                (Tok::Slash, ArithOp::Div),
+                (Tok::Percent, ArithOp::Rem),
+            ],
+        )
+    }
+
+    /// One precedence level of left-associative operators over `operand`.
+    fn arithmetic(
+        &mut self,
+        operand: fn(&mut Self) -> Result<Expr, String>,
+        ops: &[(Tok, ArithOp)],
+    ) -> Result<Expr, String> {
+        let mut left = operand(self)?;
+        while let Some(&(_, op)) = ops.iter().find(|(t, _)| self.peek() == Some(t)) {
             self.at += 1;
-            left = Expr::Arith(op, Box::new(left), Box::new(self.unary()?));
+            left = Expr::Arith(op, Box::new(left), Box::new(operand(self)?));
         }
+        Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
