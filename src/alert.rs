@@ -86,7 +86,7 @@ pub fn alert_id(rule_id: &str, event: &Event) -> String {
     id_of(rule_id, &event.identity())
 }
 
-fn id_of(rule_id: &str, identity: &str) -> String {
+pub(crate) fn id_of(rule_id: &str, identity: &str) -> String {
     let mut h = Sha256::new();
     h.update(rule_id.as_bytes());
     h.update([0]);
@@ -146,7 +146,7 @@ fn find<'r>(
     let mut identity = None;
     let mut found = Vec::new();
     for (i, rule, exact) in listed {
-        if !exact && !matches(&rule.plan, &mut tokens) {
+        if rule.over_alerts() || !exact && !matches(&rule.plan, &mut tokens) {
             continue;
         }
         let identity = identity.get_or_insert_with(|| event.identity());

@@ -1,8 +1,10 @@
 //! Running rules over an open dataset: the compiled tantivy query finds candidates, the pure
 //! evaluator confirms each (see `alert::check`). Results are sorted by time, then source order.
 
+mod correlate;
 mod decoded;
 
+pub use correlate::{correlate, mark_and_correlate};
 pub use decoded::{decoded_pass, DecodedBlock, DecodedFrom, DecodedPass, Decoder};
 
 use crate::alert::{self, Alert, AlertKind};
@@ -27,7 +29,7 @@ type Task = (EventAddr, Vec<(usize, bool)>);
 pub fn run(ds: &Dataset, rules: &[Rule]) -> index::Result<Vec<Alert>> {
     // An event that is a candidate of several rules is loaded once.
     let mut wanted: BTreeMap<EventAddr, Vec<(usize, bool)>> = BTreeMap::new();
-    for (i, rule) in rules.iter().enumerate() {
+    for (i, rule) in rules.iter().enumerate().filter(|(_, r)| !r.over_alerts()) {
         let candidates = ds.candidates(&rule.expr)?;
         for addr in candidates.events {
             wanted.entry(addr).or_default().push((i, candidates.exact));

@@ -275,17 +275,28 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
         Ok(q) => q,
         Err(reason) => return skipped(meta.name, reason),
     };
-    if query.reads_alerts() {
-        return skipped(
-            meta.name,
-            "esql over Kibana's alerts (.alerts-security.*): the correlation of alerts is not supported yet".into(),
-        );
-    }
-    if !query.per_event() {
-        return skipped(
-            meta.name,
-            "esql without 'metadata _id' alerts on aggregated rows, which is not supported".into(),
-        );
+    match (query.reads_alerts(), query.aggregates()) {
+        (true, false) => {
+            return skipped(
+                meta.name,
+                "esql over Kibana's alerts without 'stats' (an alert per alert) is not supported"
+                    .into(),
+            )
+        }
+        (false, true) => {
+            return skipped(
+                meta.name,
+                "esql 'stats' over events is not supported (only over alerts, as the correlation rule does)".into(),
+            )
+        }
+        (false, false) if !query.per_event() => {
+            return skipped(
+                meta.name,
+                "esql without 'metadata _id' alerts on aggregated rows, which is not supported"
+                    .into(),
+            )
+        }
+        _ => {}
     }
     let mut notes = load_notes(text, &[]);
     if !meta.filters.is_empty() {
@@ -294,15 +305,24 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
             "filters on an ES|QL rule are not supported".into(),
         );
     }
-    if query
+    let limited = query
         .steps
         .iter()
-        .any(|s| s.text.to_ascii_lowercase().starts_with("limit"))
-    {
+        .any(|s| s.text.to_ascii_lowercase().starts_with("limit"));
+    if limited && query.per_event() {
         notes.push(
             "limit is not applied: one event is one row, and every row the pipeline keeps alerts"
                 .into(),
         );
+    }
+    if limited && query.aggregates() {
+        notes.push("limit is not applied: every group the pipeline keeps alerts".into());
+    }
+    if query.reads_alerts() {
+        notes.push(format!(
+            "runs over the alerts of the other rules once they are all raised (the whole load, not Kibana's {} look-back)",
+            meta.from
+        ));
     }
     let expr = Expr::All;
     Loaded::Rule(Box::new(Rule {
@@ -362,11 +382,27 @@ impl Rule {
         fields: &crate::ecs::Fields,
         analyzer: crate::analysis::Analyzer,
     ) -> kql::Explanation {
+        if self.over_alerts() {
+            return kql::Explanation {
+                held: false,
+                label: "reads the alerts of other rules, never an event on its own".into(),
+                children: Vec::new(),
+                field: None,
+                value: None,
+                hits: Vec::new(),
+            };
+        }
         if let Some(q) = &self.esql {
             return esql::run(q, fields, analyzer, true).explanation;
         }
         let query = kql::explain(&self.expr, self.plan.prepared(), fields, analyzer);
         filter::explain_rule(query, &self.filters, fields, analyzer)
+    }
+
+    /// Whether the rule reads the alerts of the other rules (`from .alerts-security.*`) rather
+    /// than events: it runs once they are all raised (`detect::correlate`).
+    pub fn over_alerts(&self) -> bool {
+        self.esql.as_ref().is_some_and(esql::Query::reads_alerts)
     }
 
     /// When the rule fires on the document: its explanation and, for an ES|QL rule, the
@@ -377,6 +413,9 @@ impl Rule {
         fields: &crate::ecs::Fields,
         analyzer: crate::analysis::Analyzer,
     ) -> Option<(kql::Explanation, Vec<(String, serde_json::Value)>)> {
+        if self.over_alerts() {
+            return None;
+        }
         if let Some(q) = &self.esql {
             if !esql::run(q, fields, analyzer, false).held {
                 return None;

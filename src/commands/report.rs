@@ -33,7 +33,8 @@ pub fn run(load: &LoadArgs, args: ReportArgs) -> anyhow::Result<()> {
     let (exceptions, notes) = session::load_exceptions(&opts, Some(&case))?;
     notes.iter().for_each(say);
     let (rules, analyzer) = (&ws.rules, ws.analyzer);
-    exceptions.mark(&mut ws.alerts, rules, analyzer, crate::exceptions::now_ms());
+    let now = crate::exceptions::now_ms();
+    crate::detect::mark_and_correlate(&mut ws.alerts, rules, analyzer, &exceptions, now);
     let (store, book) = Store::open(&case);
     if let Some(why) = &store.read_only {
         say(why);

@@ -112,8 +112,8 @@ fn scan_stream(
     finish(&alerts, &set.rules, format, &how, started)
 }
 
-/// Marks the alerts the `--exceptions` items suppress, says how many each item took, and
-/// leaves them out unless `with_suppressed`.
+/// Marks the alerts the `--exceptions` items suppress, runs the rules over alerts on the rest,
+/// says how many each item took, and leaves them out unless `with_suppressed`.
 fn apply_exceptions(
     opts: &LoadOptions,
     alerts: &mut Vec<Alert>,
@@ -122,10 +122,11 @@ fn apply_exceptions(
 ) -> anyhow::Result<()> {
     let (set, notes) = session::load_exceptions(opts, None)?;
     notes.iter().for_each(say);
+    let now = crate::exceptions::now_ms();
+    crate::detect::mark_and_correlate(alerts, rules, opts.analyzer, &set, now);
     if set.is_empty() {
         return Ok(());
     }
-    set.mark(alerts, rules, opts.analyzer, crate::exceptions::now_ms());
     let tally = crate::exceptions::tally(alerts);
     let total: usize = tally.iter().map(|(_, n)| n).sum();
     let detail: Vec<String> = tally
@@ -134,7 +135,7 @@ fn apply_exceptions(
         .collect();
     say(format_args!(
         "exceptions: {} in force; {} suppressed{}{}",
-        count_of(set.in_force(crate::exceptions::now_ms()), "item"),
+        count_of(set.in_force(now), "item"),
         count_of(total, "alert"),
         if detail.is_empty() { "" } else { ": " },
         detail.join(", ")

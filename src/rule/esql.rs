@@ -8,12 +8,13 @@
 
 mod ast;
 mod eval;
+mod grok;
 pub mod java_regex;
 mod lexer;
 mod parser;
 
 pub use ast::Query;
-pub use eval::{run, Outcome, V};
+pub use eval::{run, run_table, Group, Outcome, V};
 pub use parser::parse;
 
 impl Query {
@@ -22,9 +23,16 @@ impl Query {
         self.from.iter().any(|p| p.starts_with(".alerts-"))
     }
 
-    /// Whether Kibana alerts on each row's source document (`metadata _id`), rather than on
-    /// the rows themselves.
+    /// Whether Kibana alerts on each row's source document (`metadata _id` and no `stats`),
+    /// rather than on the rows themselves.
     pub fn per_event(&self) -> bool {
-        self.metadata.iter().any(|m| m == "_id")
+        self.metadata.iter().any(|m| m == "_id") && !self.aggregates()
+    }
+
+    /// Whether the query groups its rows (`stats`): each output row is then one alert.
+    pub fn aggregates(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.kind, ast::StepKind::Stats { .. }))
     }
 }

@@ -6,6 +6,7 @@ mod decoded_findings;
 mod derived_fields;
 mod durability;
 mod engine_paths;
+mod esql_correlation;
 mod esql_regex;
 mod esql_rules;
 mod exceptions;

@@ -31,8 +31,38 @@ pub enum StepKind {
     Drop(Vec<String>),
     /// Caps the number of rows; one document is one row, so it never drops it.
     Limit(u64),
-    /// Orders the rows; one document is one row, so it changes nothing.
+    /// Orders the rows; alerts are listed in time order whatever the query says.
     Sort,
+    /// `grok field "expression"`: adds the expression's named captures as columns.
+    Grok {
+        field: String,
+        grok: Box<super::grok::Grok>,
+    },
+    /// `stats name = agg(x), … by g, …`: one row per distinct grouping value.
+    Stats {
+        aggregates: Vec<(String, Aggregate)>,
+        by: Vec<String>,
+    },
+}
+
+/// An aggregate function of `stats` over the rows of a group.
+#[derive(Clone, Debug)]
+pub struct Aggregate {
+    pub func: AggFunc,
+    /// The expression aggregated; `None` for `count(*)`.
+    pub arg: Option<Expr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    /// Non-null values (each value of a multi-valued one), or rows for `count(*)`.
+    Count,
+    /// Distinct non-null values (exact: Elasticsearch's estimate is exact below 3,000).
+    CountDistinct,
+    /// The distinct values, as a multi-valued column.
+    Values,
+    Min,
+    Max,
 }
 
 /// An expression.

@@ -78,19 +78,290 @@ pub struct Outcome {
 /// Runs `query` on the document viewed as `fields`. With `detail`, the explanation has a node
 /// per step with its value and the `replace` matches in the script text as hits.
 pub fn run(query: &Query, fields: &Fields, analyzer: Analyzer, detail: bool) -> Outcome {
-    let mut ctx = Ctx {
-        fields,
-        analyzer,
-        row: BTreeMap::new(),
-        warnings: Vec::new(),
-        hits: Vec::new(),
-        detail,
+    let mut ctx = Ctx::new(fields, analyzer, BTreeMap::new(), detail);
+    let ran = run_steps(&mut ctx, &query.steps);
+    Outcome {
+        held: ran.held,
+        columns: if ran.held {
+            ran.visible(&ctx.row)
+        } else {
+            Vec::new()
+        },
+        explanation: pipeline(ran.held, ran.children),
+    }
+}
+
+/// One output row of a grouping query, with the input rows it stands for.
+pub struct Group {
+    /// The columns kept at the end, in name order.
+    pub columns: Vec<(String, Json)>,
+    /// Indexes (into the `docs` given to `run_table`) of the rows grouped here.
+    pub members: Vec<usize>,
+    /// The pipeline step by step: how many rows each step before `stats` kept, this group's
+    /// aggregates, and each later step's value for this row.
+    pub explanation: Explanation,
+}
+
+/// Runs a query over a table of documents (`docs`, one row each): the steps before `stats`
+/// row by row, then `stats` groups the surviving rows, then the later steps run on each
+/// group's row. The groups whose row survives are returned, in the order of their grouping
+/// values. Without `stats`, every surviving row is a group of its own.
+pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Group> {
+    let split = query
+        .steps
+        .iter()
+        .position(|s| matches!(s.kind, StepKind::Stats { .. }));
+    let (before, stats, after) = match split {
+        Some(i) => (
+            &query.steps[..i],
+            Some(&query.steps[i]),
+            &query.steps[i + 1..],
+        ),
+        None => (&query.steps[..], None, &[][..]),
     };
-    let mut children = Vec::new();
-    let mut held = true;
-    let mut kept: Option<Vec<String>> = None;
-    let mut dropped: Vec<String> = Vec::new();
-    for step in &query.steps {
+    // Rows through the steps before `stats`, counted per step for the explanation.
+    let mut passed = vec![0usize; before.len()];
+    let mut survivors: Vec<(usize, BTreeMap<String, V>)> = Vec::new();
+    for (i, fields) in docs.iter().enumerate() {
+        let mut ctx = Ctx::new(fields, analyzer, BTreeMap::new(), false);
+        let ran = run_steps(&mut ctx, before);
+        passed.iter_mut().take(ran.passed).for_each(|n| *n += 1);
+        if ran.held {
+            survivors.push((i, ctx.row));
+        }
+    }
+    let mut head = vec![node(
+        true,
+        format!(
+            "from {} metadata {}  → {}",
+            query.from.join(", "),
+            query.metadata.join(", "),
+            rows(docs.len())
+        ),
+    )];
+    let mut rows_in = docs.len();
+    for (step, kept) in before.iter().zip(&passed) {
+        head.push(node(
+            true,
+            format!("{}  → {} of {rows_in} kept", step.text, rows(*kept)),
+        ));
+        rows_in = *kept;
+    }
+    let Some(Step {
+        text: stats_text,
+        kind: StepKind::Stats { aggregates, by },
+    }) = stats
+    else {
+        return survivors
+            .into_iter()
+            .map(|(i, row)| Group {
+                columns: row.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+                members: vec![i],
+                explanation: pipeline(true, head.clone()),
+            })
+            .collect();
+    };
+    // Rows by their grouping values; a multi-valued grouping column puts the row in the group
+    // of each of its values, as ES|QL does.
+    let mut groups: BTreeMap<String, (Vec<V>, Vec<usize>)> = BTreeMap::new();
+    for (n, (i, row)) in survivors.iter().enumerate() {
+        let ctx = Ctx::new(&docs[*i], analyzer, row.clone(), false);
+        let mut keys: Vec<Vec<V>> = vec![Vec::new()];
+        for name in by {
+            let values = match ctx.field(name) {
+                V::Multi(items) => items,
+                one => vec![one],
+            };
+            keys = keys
+                .into_iter()
+                .flat_map(|k| {
+                    values.iter().map(move |v| {
+                        let mut k = k.clone();
+                        k.push(v.clone());
+                        k
+                    })
+                })
+                .collect();
+        }
+        for key in keys {
+            let text = V::Multi(key.clone()).to_json().to_string();
+            groups
+                .entry(text)
+                .or_insert_with(|| (key, Vec::new()))
+                .1
+                .push(n);
+        }
+    }
+    let empty = serde_json::Map::new();
+    let no_document = Fields::of_lenient(&empty);
+    let mut out = Vec::new();
+    let total = groups.len();
+    for (key, members) in groups.into_values() {
+        let mut row = BTreeMap::new();
+        let mut shown = Vec::new();
+        for (name, agg) in aggregates {
+            let v = aggregate(agg, &members, &survivors, docs, analyzer);
+            shown.push(format!("{name} = {}", v.show()));
+            row.insert(name.clone(), v);
+        }
+        for (name, v) in by.iter().zip(&key) {
+            shown.push(format!("{name} = {}", v.show()));
+            row.insert(name.clone(), v.clone());
+        }
+        let mut children = head.clone();
+        children.push(node(
+            true,
+            format!(
+                "{stats_text}  → {total} groups; this one, of {}: {}",
+                rows(members.len()),
+                shown.join(", ")
+            ),
+        ));
+        let mut ctx = Ctx::new(&no_document, analyzer, row, true);
+        let ran = run_steps(&mut ctx, after);
+        if !ran.held {
+            continue;
+        }
+        let columns = ran.visible(&ctx.row);
+        children.extend(ran.children);
+        out.push(Group {
+            columns,
+            members: members.iter().map(|&n| survivors[n].0).collect(),
+            explanation: pipeline(true, children),
+        });
+    }
+    out
+}
+
+fn rows(n: usize) -> String {
+    match n {
+        1 => "1 row".into(),
+        n => format!("{n} rows"),
+    }
+}
+
+/// One aggregate over the rows `members` (indexes into `survivors`).
+fn aggregate(
+    agg: &Aggregate,
+    members: &[usize],
+    survivors: &[(usize, BTreeMap<String, V>)],
+    docs: &[Fields],
+    analyzer: Analyzer,
+) -> V {
+    let Some(arg) = &agg.arg else {
+        return V::Long(members.len() as i64);
+    };
+    let mut values = Vec::new();
+    for &n in members {
+        let (i, row) = &survivors[n];
+        let mut ctx = Ctx::new(&docs[*i], analyzer, row.clone(), false);
+        match ctx.eval(arg) {
+            V::Null => {}
+            V::Multi(items) => values.extend(items.into_iter().filter(|v| *v != V::Null)),
+            one => values.push(one),
+        }
+    }
+    match agg.func {
+        AggFunc::Count => V::Long(values.len() as i64),
+        AggFunc::CountDistinct => V::Long(distinct(values).len() as i64),
+        AggFunc::Values => {
+            let mut values = distinct(values);
+            values.sort_by(total_order);
+            match values.len() {
+                0 => V::Null,
+                1 => values.pop().unwrap_or(V::Null),
+                _ => V::Multi(values),
+            }
+        }
+        AggFunc::Min => values.into_iter().min_by(total_order).unwrap_or(V::Null),
+        AggFunc::Max => values.into_iter().max_by(total_order).unwrap_or(V::Null),
+    }
+}
+
+/// `values` without repeats, first-seen order.
+fn distinct(values: Vec<V>) -> Vec<V> {
+    let mut seen = std::collections::HashSet::new();
+    values
+        .into_iter()
+        .filter(|v| seen.insert(v.to_json().to_string()))
+        .collect()
+}
+
+/// An order over values of one column: numbers by value, strings by their UTF-8 bytes (as
+/// Elasticsearch orders keywords), booleans false first.
+fn total_order(a: &V, b: &V) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (V::Str(x), V::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (V::Bool(x), V::Bool(y)) => x.cmp(y),
+        (V::Long(x), V::Long(y)) => x.cmp(y),
+        (x @ (V::Long(_) | V::Double(_)), y @ (V::Long(_) | V::Double(_))) => {
+            as_f64(x).total_cmp(&as_f64(y))
+        }
+        _ => a
+            .to_json()
+            .to_string()
+            .cmp(&b.to_json().to_string())
+            .then(Ordering::Equal),
+    }
+}
+
+/// What running steps on one row gave.
+struct Ran {
+    /// The row survived every step.
+    held: bool,
+    /// How many steps it survived.
+    passed: usize,
+    /// One node per step run (empty without detail).
+    children: Vec<Explanation>,
+    /// Column patterns of the last `keep`, and of every `drop`.
+    kept: Option<Vec<String>>,
+    dropped: Vec<String>,
+}
+
+impl Ran {
+    /// The columns of `row` that `keep` and `drop` leave, in name order.
+    fn visible(&self, row: &BTreeMap<String, V>) -> Vec<(String, Json)> {
+        row.iter()
+            .filter(|(name, _)| {
+                self.kept
+                    .as_ref()
+                    .is_none_or(|k| k.iter().any(|p| dsl::wildcard_matches(p, name)))
+                    && !self.dropped.iter().any(|p| dsl::wildcard_matches(p, name))
+            })
+            .map(|(name, v)| (name.clone(), v.to_json()))
+            .collect()
+    }
+}
+
+fn node(held: bool, label: String) -> Explanation {
+    Explanation {
+        held,
+        label,
+        children: Vec::new(),
+        field: None,
+        value: None,
+        hits: Vec::new(),
+    }
+}
+
+fn pipeline(held: bool, children: Vec<Explanation>) -> Explanation {
+    Explanation {
+        children,
+        ..node(held, "ES|QL pipeline".into())
+    }
+}
+
+/// Runs `steps` on the row in `ctx` until one drops it.
+fn run_steps(ctx: &mut Ctx, steps: &[Step]) -> Ran {
+    let mut ran = Ran {
+        held: true,
+        passed: 0,
+        children: Vec::new(),
+        kept: None,
+        dropped: Vec::new(),
+    };
+    for step in steps {
         ctx.warnings.clear();
         ctx.hits.clear();
         let (ok, note) = match &step.kind {
@@ -108,24 +379,51 @@ pub fn run(query: &Query, fields: &Fields, analyzer: Analyzer, detail: bool) -> 
                 let mut shown = Vec::new();
                 for (name, e) in assignments {
                     let v = ctx.eval(e);
-                    if detail {
+                    if ctx.detail {
                         shown.push(format!("{name} = {}", v.show()));
                     }
                     ctx.row.insert(name.clone(), v);
                 }
                 (true, shown.join(", "))
             }
+            StepKind::Grok { field, grok } => {
+                let captured = match ctx.field(field) {
+                    V::Str(text) => grok.extract(&text).unwrap_or_else(|e| {
+                        ctx.warn(e);
+                        Vec::new()
+                    }),
+                    V::Multi(_) => {
+                        ctx.warn("grok: multi-valued input not supported");
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                };
+                let mut shown = Vec::new();
+                for name in grok.column_names() {
+                    let v = captured
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or(V::Null, |(_, v)| v.clone());
+                    if ctx.detail {
+                        shown.push(format!("{name} = {}", v.show()));
+                    }
+                    ctx.row.insert(name.to_owned(), v);
+                }
+                (true, shown.join(", "))
+            }
             StepKind::Keep(patterns) => {
-                kept = Some(patterns.clone());
+                ran.kept = Some(patterns.clone());
                 (true, String::new())
             }
             StepKind::Drop(patterns) => {
-                dropped.extend(patterns.iter().cloned());
+                ran.dropped.extend(patterns.iter().cloned());
                 (true, String::new())
             }
             StepKind::Limit(_) | StepKind::Sort => (true, String::new()),
+            // Grouping happens in `run_table`; a single row never reaches one.
+            StepKind::Stats { .. } => (false, "stats groups rows: not run on one".to_owned()),
         };
-        if detail {
+        if ctx.detail {
             let mut label = step.text.clone();
             if !note.is_empty() {
                 label = format!("{label}  → {note}");
@@ -133,45 +431,18 @@ pub fn run(query: &Query, fields: &Fields, analyzer: Analyzer, detail: bool) -> 
             for w in &ctx.warnings {
                 label = format!("{label}  [warning: {w}]");
             }
-            children.push(Explanation {
-                held: ok,
-                label,
-                children: Vec::new(),
-                field: None,
-                value: None,
+            ran.children.push(Explanation {
                 hits: std::mem::take(&mut ctx.hits),
+                ..node(ok, label)
             });
         }
         if !ok {
-            held = false;
+            ran.held = false;
             break;
         }
+        ran.passed += 1;
     }
-    let columns = if held {
-        ctx.row
-            .iter()
-            .filter(|(name, _)| {
-                kept.as_ref()
-                    .is_none_or(|k| k.iter().any(|p| dsl::wildcard_matches(p, name)))
-                    && !dropped.iter().any(|p| dsl::wildcard_matches(p, name))
-            })
-            .map(|(name, v)| (name.clone(), v.to_json()))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Outcome {
-        held,
-        columns,
-        explanation: Explanation {
-            held,
-            label: "ES|QL pipeline".into(),
-            children,
-            field: None,
-            value: None,
-            hits: Vec::new(),
-        },
-    }
+    ran
 }
 
 struct Ctx<'f, 'a> {
@@ -184,7 +455,23 @@ struct Ctx<'f, 'a> {
     detail: bool,
 }
 
-impl Ctx<'_, '_> {
+impl<'f, 'a> Ctx<'f, 'a> {
+    fn new(
+        fields: &'f Fields<'a>,
+        analyzer: Analyzer,
+        row: BTreeMap<String, V>,
+        detail: bool,
+    ) -> Self {
+        Ctx {
+            fields,
+            analyzer,
+            row,
+            warnings: Vec::new(),
+            hits: Vec::new(),
+            detail,
+        }
+    }
+
     fn warn(&mut self, w: impl Into<String>) -> V {
         let w = w.into();
         if !self.warnings.contains(&w) {

@@ -27,6 +27,13 @@ pub fn parse(src: &str) -> Result<Query, String> {
     let steps = commands
         .map(|c| step(src, c))
         .collect::<Result<Vec<_>, _>>()?;
+    let grouped = steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::Stats { .. }))
+        .count();
+    if grouped > 1 {
+        return Err("esql: a second 'stats' not supported".into());
+    }
     Ok(Query {
         from,
         metadata,
@@ -117,9 +124,79 @@ fn step(src: &str, tokens: &[Token]) -> Result<Step, String> {
             }
             StepKind::Sort
         }
+        "grok" => match rest {
+            [Token {
+                tok: Tok::Ident(field),
+                ..
+            }, Token {
+                tok: Tok::Str(pattern),
+                ..
+            }] => StepKind::Grok {
+                field: field.clone(),
+                grok: Box::new(super::grok::Grok::new(pattern).map_err(|e| format!("esql: {e}"))?),
+            },
+            _ => return Err("esql: grok takes a column and an expression string".into()),
+        },
+        "stats" => stats(src, rest)?,
         other => return Err(format!("esql: '{other}' not supported")),
     };
     Ok(Step { text, kind })
+}
+
+/// `stats a = count_distinct(x), values(y) by g, h`.
+fn stats(src: &str, tokens: &[Token]) -> Result<StepKind, String> {
+    let at = tokens
+        .iter()
+        .position(|t| keyword(Some(t), "by"))
+        .unwrap_or(tokens.len());
+    let by = if at < tokens.len() {
+        patterns(src, &tokens[at + 1..])?
+    } else {
+        Vec::new()
+    };
+    if by.iter().any(|b| b.contains('*')) {
+        return Err("esql: stats by a pattern not supported".into());
+    }
+    let mut p = Parser::new(src, &tokens[..at]);
+    let mut aggregates = Vec::new();
+    while p.at < p.toks.len() {
+        let start = p.at;
+        let name = match (p.peek(), p.toks.get(p.at + 1).map(|t| &t.tok)) {
+            (Some(Tok::Ident(n)), Some(Tok::Assign)) => {
+                p.at += 2;
+                Some(n.clone())
+            }
+            _ => None,
+        };
+        let Some(Tok::Ident(func)) = p.peek() else {
+            return Err(p.unexpected("an aggregate function"));
+        };
+        p.at += 1;
+        let func = match func.to_ascii_lowercase().as_str() {
+            "count" => AggFunc::Count,
+            "count_distinct" => AggFunc::CountDistinct,
+            "values" => AggFunc::Values,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            other => return Err(format!("esql: the aggregate '{other}' not supported")),
+        };
+        p.expect(&Tok::LParen, "'(' after the aggregate")?;
+        let arg = if func == AggFunc::Count && p.eat(&Tok::Star) {
+            None
+        } else {
+            Some(p.or()?)
+        };
+        p.expect(&Tok::RParen, "')'")?;
+        let name = name.unwrap_or_else(|| text_of(src, &p.toks[start..p.at]));
+        aggregates.push((name, Aggregate { func, arg }));
+        if !p.eat(&Tok::Comma) && p.at < p.toks.len() {
+            return Err(p.unexpected("',' or 'by'"));
+        }
+    }
+    if aggregates.is_empty() {
+        return Err("esql: stats without an aggregate not supported".into());
+    }
+    Ok(StepKind::Stats { aggregates, by })
 }
 
 /// Column patterns of `keep` and `drop`.
@@ -560,6 +637,18 @@ mod tests {
                 "from a | dissect message \"%{x}\"",
                 "esql: 'dissect' not supported",
             ),
+            (
+                "from a | grok message \"%{IP:ip}\"",
+                "esql: grok: the pattern %{IP} not supported",
+            ),
+            (
+                "from a | stats p = percentile(x, 50) by y",
+                "the aggregate 'percentile' not supported",
+            ),
+            (
+                "from a | stats c = count(*) by x | stats d = count(*)",
+                "a second 'stats'",
+            ),
             ("from a | where x rlike \"a.*\"", "'rlike' not supported"),
             (
                 "from a | eval y = date_parse(x)",
@@ -586,5 +675,22 @@ mod tests {
         assert!(matches!(&v[0].1, Expr::Arith(ArithOp::Add, l, r)
             if matches!(&**l, Expr::Arith(ArithOp::Div, ..))
             && matches!(&**r, Expr::Arith(ArithOp::Mul, _, m) if matches!(&**m, Expr::Long(-2)))));
+    }
+
+    #[test]
+    fn stats_names_its_aggregates_and_groups() {
+        let q = parse(
+            "from .alerts-security.* metadata _id | grok message \"ID: (?<Esql.id>.+)\" | stats n = count_distinct(kibana.alert.rule.name), values(_id), count(*) by Esql.id, host.id",
+        )
+        .unwrap();
+        assert!(q.reads_alerts() && q.aggregates() && !q.per_event());
+        let StepKind::Stats { aggregates, by } = &q.steps[1].kind else {
+            panic!("{:?}", q.steps[1].kind)
+        };
+        let names: Vec<&str> = aggregates.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["n", "values(_id)", "count(*)"]);
+        assert_eq!(aggregates[0].1.func, AggFunc::CountDistinct);
+        assert!(aggregates[2].1.arg.is_none());
+        assert_eq!(by, &["Esql.id", "host.id"]);
     }
 }

@@ -5,11 +5,12 @@ use super::super::exception_draft::{self, DraftOutcome, ExceptionDraft};
 use super::*;
 
 impl App {
-    /// Marks the alerts of `ws` that an item in force suppresses.
+    /// Marks the alerts of `ws` that an item in force suppresses, and runs the rules over
+    /// alerts on the rest.
     pub(super) fn mark_suppressed(&self, ws: &mut Workspace) {
         let now = crate::exceptions::now_ms();
         let (rules, analyzer) = (&ws.rules, ws.analyzer);
-        self.exceptions.mark(&mut ws.alerts, rules, analyzer, now);
+        crate::detect::mark_and_correlate(&mut ws.alerts, rules, analyzer, &self.exceptions, now);
     }
 
     /// `x`: an exception proposed from the selected alert.
