@@ -289,9 +289,27 @@ fn script_view(
 pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived {
     let alert: &Alert = &ws.alerts[i];
     let rule = &ws.rules[alert.rule];
+    // An alert over alerts has no script of its own: its latest grouped alert's event (where
+    // it stands) shows the script block they share.
+    let members: Vec<&Alert> = if rule.over_alerts() {
+        ws.alerts
+            .iter()
+            .filter(|a| {
+                a.event.source.ord == alert.event.source.ord && !ws.rules[a.rule].over_alerts()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let shown = members.first().copied().unwrap_or(alert);
+    let member_hits: Vec<Hit> = members.iter().flat_map(|m| m.hits.clone()).collect();
     let req = Request {
-        event: &alert.event,
-        hits: &alert.hits,
+        event: &shown.event,
+        hits: if members.is_empty() {
+            &alert.hits
+        } else {
+            &member_hits
+        },
         whole,
         split: matches!(alert.kind, AlertKind::SplitScript { .. }),
         expr: &rule.expr,
@@ -302,6 +320,13 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
             .map(|a| a.hits)
             .unwrap_or_default()
     });
+    if !members.is_empty() {
+        script.about = format!(
+            "the script block of the latest grouped alerts, marked for {} · {}",
+            plural(members.len(), "rule"),
+            script.about
+        );
+    }
     if let Some(s) = &alert.suppressed_by {
         script.about = format!(
             "SUPPRESSED by exception {:?} ({}/{}): Elastic would not raise it · {}",
@@ -392,5 +417,13 @@ pub fn compute_found(ws: &Workspace, found: &Found, expr: &Expr, whole: bool) ->
         script,
         verdicts,
         near,
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }

@@ -143,7 +143,7 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
     for (step, kept) in before.iter().zip(&passed) {
         head.push(node(
             true,
-            format!("{}  → {} of {rows_in} kept", step.text, rows(*kept)),
+            format!("{}  → kept {kept} of {}", step.text, rows(rows_in)),
         ));
         rows_in = *kept;
     }
@@ -212,7 +212,8 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
         children.push(node(
             true,
             format!(
-                "{stats_text}  → {total} groups; this one, of {}: {}",
+                "{stats_text}  → {}; this one, of {}: {}",
+                plural(total, "group"),
                 rows(members.len()),
                 shown.join(", ")
             ),
@@ -234,9 +235,13 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
 }
 
 fn rows(n: usize) -> String {
+    plural(n, "row")
+}
+
+fn plural(n: usize, what: &str) -> String {
     match n {
-        1 => "1 row".into(),
-        n => format!("{n} rows"),
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
     }
 }
 
