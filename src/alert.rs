@@ -113,8 +113,20 @@ pub fn check_all(
     event: &Event,
     analyzer: Analyzer,
 ) -> Vec<Alert> {
+    if rejected_by_elasticsearch(event, analyzer) {
+        return Vec::new();
+    }
     let all = rules.iter().enumerate().map(|(i, rule)| (i, rule, false));
     attach_copies(find(all, vocabulary, event, analyzer), event)
+}
+
+/// Whether Elasticsearch refuses to index `event` at all, so that no rule can alert on it: its
+/// script text holds a token over Lucene's term limit (see `Analyzer::immense_token`).
+pub fn rejected_by_elasticsearch(event: &Event, analyzer: Analyzer) -> bool {
+    ecs::values_at(&event.doc, ecs::names::SCRIPT_BLOCK_TEXT)
+        .iter()
+        .filter_map(|v| v.as_str())
+        .any(|t| analyzer.immense_token(t).is_some())
 }
 
 /// The alerts of `event` for the rules it is a candidate of: `(rule index, exact)`, where
@@ -127,6 +139,9 @@ pub fn check_candidate(
     event: Event,
     analyzer: Analyzer,
 ) -> Vec<Alert> {
+    if rejected_by_elasticsearch(&event, analyzer) {
+        return Vec::new();
+    }
     let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
     let found = find(listed, vocabulary, &event, analyzer);
     attach(found, event)

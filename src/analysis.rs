@@ -10,6 +10,10 @@ mod standard;
 use std::fmt;
 use std::str::FromStr;
 
+/// Lucene's longest term, in UTF-8 bytes: Elasticsearch rejects a whole document whose
+/// analyzed text holds a longer token (an "immense term").
+pub const MAX_TERM_BYTES: usize = 32_766;
+
 /// Which analyzer the `script_block_text` mapping uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Analyzer {
@@ -63,6 +67,22 @@ impl Analyzer {
             }
             Analyzer::Standard => None,
         }
+    }
+
+    /// The length in bytes of the first token of `text` over `MAX_TERM_BYTES`, if any. The
+    /// standard tokenizer cuts tokens at 255 characters, so only the pattern analyzer can make
+    /// one (a long base64 run, say).
+    pub fn immense_token(self, text: &str) -> Option<usize> {
+        if self == Analyzer::Standard || text.len() <= MAX_TERM_BYTES {
+            return None;
+        }
+        let mut found = None;
+        pattern::for_each_span(text, |start, end| {
+            if found.is_none() && end - start > MAX_TERM_BYTES {
+                found = Some(end - start);
+            }
+        });
+        found
     }
 
     /// All tokens of `text`, with positions.

@@ -6,12 +6,13 @@
 pub mod derived;
 mod fields;
 mod mapping;
+pub mod numeric;
 mod time;
 pub mod winlog;
 
-pub use fields::{as_number, leaf_as_keyword, validate, values_at, Fields};
+pub use fields::{leaf_as_keyword, validate, values_at, Fields};
 pub use mapping::{
-    field_type, is_explicitly_mapped, source_field, FieldType, KEYWORD_IGNORE_ABOVE,
+    field_type, is_explicitly_mapped, is_indexed, source_field, FieldType, KEYWORD_IGNORE_ABOVE,
 };
 pub use time::{format_millis, parse_date_millis};
 

@@ -42,7 +42,7 @@ pub fn records(data: &[u8]) {
         &AtomicBool::new(false),
         &mut |ev| {
             assert!(
-                Fields::of(&ev.doc).is_ok(),
+                crate::ecs::validate(&ev.doc).is_ok(),
                 "an accepted record fails the field checks"
             );
             n += 1;

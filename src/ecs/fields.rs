@@ -14,11 +14,13 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// Flattens `doc`. Fails when a field the mapping types as a value (text, keyword, date,
-    /// number) holds an object, or a typed field holds a value Elasticsearch would reject: the
-    /// message names the field, and the caller skips the record as Elasticsearch would.
+    /// number) holds an object, or a typed field holds a malformed value (which a template
+    /// without `ignore_malformed` rejects): the message names the field.
     pub fn of(doc: &'a Map<String, Value>) -> Result<Self, String> {
-        validate(doc)?;
-        Ok(Fields::of_lenient(doc))
+        match validate(doc)? {
+            Some(malformed) => Err(malformed),
+            None => Ok(Fields::of_lenient(doc)),
+        }
     }
 
     /// Like [`Fields::of`] but never fails: used where the record was already accepted (an
@@ -82,11 +84,13 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// What [`Fields::of`] would reject in `doc`, without building the flattened view (one walk,
-/// one reused path buffer: ingest checks every record this way). An object where the mapping
-/// wants a value is reported first, in document order; otherwise the wrong-typed value of the
-/// smallest field path.
-pub fn validate(doc: &Map<String, Value>) -> Result<(), String> {
+/// What Elasticsearch objects to in `doc`, without building the flattened view (one walk, one
+/// reused path buffer: ingest checks every record this way). `Err`: what every template
+/// rejects — an object where the mapping wants a value (the first in document order), or an
+/// `@timestamp` that is not a date. `Ok(Some)`: the
+/// malformed value (a number or date its field cannot hold) of the smallest field path, which
+/// a template with `ignore_malformed` leaves unindexed and one without rejects.
+pub fn validate(doc: &Map<String, Value>) -> Result<Option<String>, String> {
     let mut wrong_type: Option<(String, String)> = None;
     walk_leaves(doc, &mut |path, leaf| {
         let Some(leaf) = leaf else {
@@ -100,7 +104,14 @@ pub fn validate(doc: &Map<String, Value>) -> Result<(), String> {
         }
         Ok(())
     })?;
-    wrong_type.map_or(Ok(()), |(_, message)| Err(message))
+    match wrong_type {
+        // A data stream cannot hold a document without a valid @timestamp, whatever the
+        // template says about malformed values.
+        Some((path, message)) if path == super::names::TIMESTAMP => {
+            Err(format!("{message}: a data stream needs a valid @timestamp"))
+        }
+        other => Ok(other.map(|(_, message)| message)),
+    }
 }
 
 /// What `walk_leaves` calls for each leaf (`Some`) or object where a value belongs (`None`).
@@ -196,8 +207,11 @@ fn type_problem(path: &str, v: &Value) -> Option<String> {
         FieldType::Date if super::parse_date_millis(v).is_none() => {
             Some(format!("field {path}: {v} is not a date"))
         }
-        FieldType::Long if as_long(v).is_none() => {
-            Some(format!("field {path}: {v} is not a number"))
+        FieldType::Long if super::numeric::stored_long(v).is_none() => Some(format!(
+            "field {path}: {v} is not a whole number in range (long)"
+        )),
+        FieldType::Float if super::numeric::stored_float(v).is_none() => {
+            Some(format!("field {path}: {v} is not a finite number (float)"))
         }
         _ => None,
     }
@@ -205,30 +219,6 @@ fn type_problem(path: &str, v: &Value) -> Option<String> {
 
 fn mapping_is_leaf(path: &str) -> bool {
     super::mapping::is_explicitly_mapped(path)
-}
-
-/// A number as Elasticsearch's `long` accepts it: integers, or strings holding one.
-pub(crate) fn as_long(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.trunc() as i64)),
-        Value::String(s) => s.trim().parse::<i64>().ok().or_else(|| {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .map(|f| f.trunc() as i64)
-        }),
-        _ => None,
-    }
-}
-
-/// A leaf as Elasticsearch's numeric fields read it.
-pub fn as_number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-        _ => None,
-    }
 }
 
 /// How a leaf is indexed in a keyword field: strings as they are, numbers and booleans in
@@ -323,13 +313,22 @@ mod tests {
             r#"{"@timestamp":"yesterday","powershell":{"file":{"script_block_text":{"x":1}}}}"#,
         );
         assert!(validate(&d).unwrap_err().contains("script_block_text"));
-        // Among wrong-typed values, the smallest field path, whatever the document order.
+        // Among malformed values, the smallest field path, whatever the document order.
+        let d = doc(r#"{"powershell":{"sequence":"one"},"event":{"created":"bad"}}"#);
+        let malformed = validate(&d).unwrap().unwrap();
+        assert!(malformed.starts_with("field event.created:"), "{malformed}");
+        // A bad @timestamp is never left out: the document is refused.
         let d = doc(r#"{"powershell":{"sequence":"one"},"@timestamp":"bad"}"#);
         assert!(validate(&d).unwrap_err().starts_with("field @timestamp:"));
         // Dotted keys and nested objects are the same field.
         let d = doc(r#"{"powershell.sequence":"2","powershell":{"sequence":"x"}}"#);
-        assert!(validate(&d).unwrap_err().contains("powershell.sequence"));
+        assert!(validate(&d)
+            .unwrap()
+            .unwrap()
+            .contains("powershell.sequence"));
         let f = Fields::of_lenient(&d);
         assert_eq!(f.get("powershell.sequence").len(), 2);
+        let d = doc(r#"{"powershell":{"file":{"script_block_entropy_bits":"high"}}}"#);
+        assert!(validate(&d).unwrap().unwrap().contains("(float)"));
     }
 }

@@ -10,8 +10,10 @@ pub enum FieldType {
     Keyword,
     /// Instant (ISO 8601 or epoch milliseconds).
     Date,
-    /// Integer.
+    /// Integer (`ecs::numeric` says how values and bounds convert).
     Long,
+    /// 32-bit floating point: a value is stored as the nearest float.
+    Float,
 }
 
 /// ECS keyword fields carry `ignore_above: 1024`: longer values are stored but not indexed, so
@@ -46,6 +48,14 @@ const LONGS: &[&str] = &[
     "event.severity",
 ];
 
+/// The Windows integration maps the script statistics as `float`; `_entropy_normalized`, which
+/// it does not declare, is mapped dynamically, and a JSON fraction maps to `float` too.
+const FLOATS: &[&str] = &[
+    "powershell.file.script_block_entropy_bits",
+    "powershell.file.script_block_surprisal_stdev",
+    "powershell.file.script_block_entropy_normalized",
+];
+
 const KEYWORDS: &[&str] = &[
     "powershell.file.script_block_id",
     "file.path",
@@ -77,6 +87,8 @@ pub fn field_type(field: &str) -> FieldType {
         FieldType::Date
     } else if LONGS.contains(&field) {
         FieldType::Long
+    } else if FLOATS.contains(&field) {
+        FieldType::Float
     } else {
         FieldType::Keyword
     }
@@ -99,5 +111,17 @@ pub fn is_explicitly_mapped(field: &str) -> bool {
     TEXT.contains(&field) && !field.ends_with(".text")
         || DATES.contains(&field)
         || LONGS.contains(&field)
+        || FLOATS.contains(&field)
         || KEYWORDS.contains(&field)
+}
+
+/// Whether `field`'s mapping indexes the value `v`: a malformed number or date is not indexed
+/// (`ignore_malformed`), so no query, `exists` included, sees it.
+pub fn is_indexed(field: &str, v: &serde_json::Value) -> bool {
+    match field_type(field) {
+        FieldType::Text | FieldType::Keyword => true,
+        FieldType::Date => super::parse_date_millis(v).is_some(),
+        FieldType::Long => super::numeric::stored_long(v).is_some(),
+        FieldType::Float => super::numeric::stored_float(v).is_some(),
+    }
 }

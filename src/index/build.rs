@@ -90,7 +90,9 @@ fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     let fields = Fields::of_lenient(&ev.doc);
     for (path, values) in fields.iter() {
-        doc.add_text(f.exists, path);
+        if values.iter().any(|v| ecs::is_indexed(path, v)) {
+            doc.add_text(f.exists, path);
+        }
         match field_type(path) {
             FieldType::Text => {
                 if path == ecs::names::SCRIPT_BLOCK_TEXT {
@@ -102,7 +104,7 @@ fn to_document(ev: &Event, f: &SchemaFields, ord: u64) -> TantivyDocument {
             // Dates are decided by the evaluator (their queries compile to "all documents"), so
             // they stay out of the term index, where each timestamp would be a unique term.
             FieldType::Date => {}
-            FieldType::Keyword | FieldType::Long => {
+            FieldType::Keyword | FieldType::Long | FieldType::Float => {
                 for v in values {
                     let s = leaf_as_keyword(v);
                     if s.chars().count() <= KEYWORD_IGNORE_ABOVE {

@@ -8,7 +8,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever the schema or the indexing of a field changes: old indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Name under which the script tokenizer is registered.
 pub(super) const SCRIPT_TOKENIZER: &str = "pstriage_script";

@@ -72,9 +72,35 @@ fn unwrap_source(
     };
     // Raw Windows events become the ECS document Elastic would have stored.
     let doc = crate::ecs::winlog::to_ecs(&doc).unwrap_or(doc);
-    if let Err(reason) = validate(&doc) {
-        report.skip(loc.to_string(), reason);
-        return;
+    match validate(&doc) {
+        Err(reason) => {
+            report.skip(loc.to_string(), reason);
+            return;
+        }
+        Ok(Some(malformed)) if rejects_malformed(es_index.as_deref()) => {
+            report.skip(
+                loc.to_string(),
+                format!("{malformed}: the winlogbeat-* template rejects the document"),
+            );
+            return;
+        }
+        Ok(Some(malformed)) => report.note(
+            loc.to_string(),
+            format!(
+                "{malformed}: left unindexed, as the logs-* templates do (ignore_malformed); the rest of the event is kept"
+            ),
+        ),
+        Ok(None) => {}
+    }
+    if let Some(bytes) = immense_script_token(&doc) {
+        report.note(
+            loc.to_string(),
+            format!(
+                "a token of {bytes} bytes in {} is over Lucene's {}-byte term limit: Elasticsearch rejects the document (under the integration's pattern analyzer), so no rule alerts on it; it is kept for hunting",
+                crate::ecs::names::SCRIPT_BLOCK_TEXT,
+                crate::analysis::MAX_TERM_BYTES
+            ),
+        );
     }
     report.loaded += 1;
     on_event(Event {
@@ -83,6 +109,19 @@ fn unwrap_source(
         es_index,
         source: loc,
     });
+}
+
+/// Whether the index the export came from rejects a document with a malformed value: Winlogbeat's
+/// own templates do; the `logs-*` templates (and an export that does not say) ignore the value.
+fn rejects_malformed(es_index: Option<&str>) -> bool {
+    es_index.is_some_and(|i| i.trim_start_matches(".ds-").starts_with("winlogbeat-"))
+}
+
+/// The length of a script-text token Lucene cannot index, under the integration's analyzer.
+fn immense_script_token(doc: &Map<String, Value>) -> Option<usize> {
+    crate::ecs::values_at(doc, crate::ecs::names::SCRIPT_BLOCK_TEXT)
+        .iter()
+        .find_map(|v| crate::analysis::Analyzer::Pattern.immense_token(v.as_str()?))
 }
 
 fn id_text(v: &Value) -> String {

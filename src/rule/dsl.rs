@@ -78,7 +78,7 @@ pub fn wildcard_holds(
             s.chars().count() <= ecs::KEYWORD_IGNORE_ABOVE && pattern.matches(&s)
         }),
         // See `wildcard_applies`: such a query never runs.
-        FieldType::Date | FieldType::Long => false,
+        FieldType::Date | FieldType::Long | FieldType::Float => false,
     }
 }
 

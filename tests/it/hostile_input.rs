@@ -59,11 +59,6 @@ fn each_bad_record_is_named_and_its_neighbours_load() {
             br#"{"host":{"name":{"first":"a"}}}"#.to_vec(),
             "field host.name: expected a value, found an object",
         ),
-        (
-            "seq.ndjson",
-            br#"{"powershell":{"sequence":[1,"x"]}}"#.to_vec(),
-            "field powershell.sequence",
-        ),
         ("scalar.ndjson", b"42".to_vec(), "not a JSON object"),
     ];
     for (name, bad, reason) in cases {
@@ -80,6 +75,25 @@ fn each_bad_record_is_named_and_its_neighbours_load() {
             "{name}: expected '{reason}' at line 2, got {diags:?}"
         );
     }
+}
+
+#[test]
+fn a_malformed_number_is_named_and_its_record_loads_without_it() {
+    // The logs-* templates set ignore_malformed: the value is left unindexed, the event kept.
+    let tmp = tempfile::tempdir().unwrap();
+    let (events, diags) = between_good_lines(
+        tmp.path(),
+        "seq.ndjson",
+        br#"{"@timestamp":"2024-05-21T10:00:00Z","powershell":{"sequence":[1,"x"]}}"#,
+    );
+    assert_eq!(events.len(), 3);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.contains("seq.ndjson:2: field powershell.sequence")
+                && d.contains("ignore_malformed")),
+        "{diags:?}"
+    );
 }
 
 #[test]

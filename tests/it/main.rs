@@ -14,6 +14,7 @@ mod fragments;
 mod fuzz_seeds;
 mod hostile_input;
 mod ingest_forms;
+mod numeric_fields;
 mod properties;
 mod real_evtx;
 mod rule_filters;

@@ -18,7 +18,7 @@
 
 use super::ast::*;
 use crate::analysis::Analyzer;
-use crate::ecs::{self, FieldType, Fields};
+use crate::ecs::{self, numeric, FieldType, Fields};
 use crate::rule::dsl;
 use crate::rule::kql::{self, Explanation, Hit};
 use serde_json::Value as Json;
@@ -815,13 +815,10 @@ fn leaf(field: &str, v: &Json) -> Option<V> {
         (FieldType::Keyword | FieldType::Text, v) => {
             Some(V::Str(ecs::leaf_as_keyword(v).into_owned()))
         }
-        (FieldType::Long, Json::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-            .map(V::Long),
         // A malformed value is not indexed (`ignore_malformed`): the column is null.
-        (FieldType::Long, Json::String(s)) => s.trim().parse().ok().map(V::Long),
+        (FieldType::Long, v) => numeric::stored_long(v).map(V::Long),
+        // A float column is read back as a double, from the 32-bit float stored.
+        (FieldType::Float, v) => numeric::stored_float(v).map(|f| V::Double(f64::from(f))),
         (FieldType::Date, v) => Some(V::Str(ecs::leaf_as_keyword(v).into_owned())),
-        (FieldType::Long, _) => None,
     }
 }

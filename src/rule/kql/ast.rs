@@ -127,6 +127,18 @@ fn glob(pieces: &[Piece], s: &str) -> bool {
     true
 }
 
+impl From<RangeOp> for crate::ecs::numeric::Cmp {
+    fn from(op: RangeOp) -> Self {
+        use crate::ecs::numeric::Cmp;
+        match op {
+            RangeOp::Lt => Cmp::Lt,
+            RangeOp::Lte => Cmp::Lte,
+            RangeOp::Gt => Cmp::Gt,
+            RangeOp::Gte => Cmp::Gte,
+        }
+    }
+}
+
 impl RangeOp {
     pub fn symbol(self) -> &'static str {
         match self {

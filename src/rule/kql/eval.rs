@@ -12,7 +12,8 @@ use super::ast::{Expr, Literal, RangeOp};
 use super::vocabulary::{occurrences, phrase_starts, Occurrence, Vocabulary};
 use crate::analysis::{Analyzer, Token};
 use crate::ecs::{
-    self, field_type, leaf_as_keyword, source_field, FieldType, Fields, KEYWORD_IGNORE_ABOVE,
+    self, field_type, leaf_as_keyword, numeric, source_field, FieldType, Fields,
+    KEYWORD_IGNORE_ABOVE,
 };
 use serde_json::Value;
 use std::borrow::Cow;
@@ -346,7 +347,8 @@ impl Ctx<'_, '_, '_> {
 
     fn match_field(&mut self, field: &str, value: &Literal) -> (bool, Vec<Hit>) {
         if value.is_match_all() {
-            return (!self.values(field).is_empty(), Vec::new());
+            let indexed = self.values(field).iter().any(|v| ecs::is_indexed(field, v));
+            return (indexed, Vec::new());
         }
         match field_type(field) {
             FieldType::Text => self.match_text(field, value),
@@ -363,14 +365,19 @@ impl Ctx<'_, '_, '_> {
                 (held, Vec::new())
             }
             FieldType::Long => {
-                let Ok(want) = value.text.trim().parse::<f64>() else {
-                    return (false, Vec::new());
-                };
-                let held = self
-                    .values(field)
-                    .iter()
-                    .filter_map(|v| number(v))
-                    .any(|n| n == want);
+                let held = numeric::long_term(&value.text).is_some_and(|want| {
+                    self.values(field)
+                        .iter()
+                        .any(|v| numeric::stored_long(v) == Some(want))
+                });
+                (held, Vec::new())
+            }
+            FieldType::Float => {
+                let held = numeric::float_term(&value.text).is_some_and(|want| {
+                    self.values(field)
+                        .iter()
+                        .any(|v| numeric::stored_float(v) == Some(want))
+                });
                 (held, Vec::new())
             }
         }
@@ -449,13 +456,20 @@ impl Ctx<'_, '_, '_> {
                     })
             }
             FieldType::Long => {
-                let Ok(want) = value.text.trim().parse::<f64>() else {
-                    return false;
-                };
-                self.values(field)
-                    .iter()
-                    .filter_map(|v| number(v))
-                    .any(|n| compare(op, n.partial_cmp(&want)))
+                numeric::long_range(op.into(), &value.text).is_some_and(|(lo, hi)| {
+                    self.values(field)
+                        .iter()
+                        .filter_map(|v| numeric::stored_long(v))
+                        .any(|n| (lo..=hi).contains(&n))
+                })
+            }
+            FieldType::Float => {
+                numeric::float_range(op.into(), &value.text).is_some_and(|(lo, hi)| {
+                    self.values(field)
+                        .iter()
+                        .filter_map(|v| numeric::stored_float(v))
+                        .any(|n| lo <= n && n <= hi)
+                })
             }
             FieldType::Keyword => self
                 .values(field)
@@ -495,10 +509,6 @@ fn compare(op: RangeOp, ord: Option<std::cmp::Ordering>) -> bool {
             | (RangeOp::Gt, Some(Greater))
             | (RangeOp::Gte, Some(Greater | Equal))
     )
-}
-
-fn number(v: &Value) -> Option<f64> {
-    crate::ecs::as_number(v)
 }
 
 fn hit(field: &str, value_index: usize, start: usize, end: usize, term: &str) -> Hit {
