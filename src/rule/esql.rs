@@ -1,8 +1,10 @@
 //! ES|QL, the subset Elastic's PowerShell rules are written in, run offline with
 //! Elasticsearch's semantics: `from … metadata _id`, `where`, `eval`, `keep`, `drop`, `limit`,
-//! `sort`; `replace` (Java regex), `length`, `like`, `:`, `is null`, `in`, casts, arithmetic,
-//! `to_lower`/`to_upper`, `mv_min`/`mv_max`, `coalesce`. A per-event rule (one that asks for
-//! `_id`) alerts on each document its pipeline keeps.
+//! `sort`, `grok`, `stats … by`; `replace` (Java regex), `length`, `like`, `rlike` (Lucene
+//! regexp), `:`, `is null`, `in`, casts, arithmetic, `to_lower`/`to_upper`, `mv_min`/`mv_max`,
+//! `coalesce`; `count`, `count_distinct`, `values`, `min`, `max`. A per-event rule (one that asks
+//! for `_id`, without `stats`) alerts on each document its pipeline keeps; a rule over alerts
+//! (`from .alerts-security.*` with `stats`) alerts on each group it keeps.
 //!
 //! Knows nothing of files, the index or the terminal; `rule` loads queries through `parse`.
 
@@ -11,6 +13,7 @@ mod eval;
 mod grok;
 pub mod java_regex;
 mod lexer;
+mod lucene_regexp;
 mod parser;
 
 pub use ast::Query;

@@ -8,6 +8,7 @@ mod durability;
 mod engine_paths;
 mod esql_correlation;
 mod esql_regex;
+mod esql_rlike;
 mod esql_rules;
 mod exceptions;
 mod fragments;

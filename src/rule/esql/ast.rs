@@ -91,6 +91,12 @@ pub enum Expr {
         patterns: Vec<crate::rule::dsl::Wildcard>,
         negated: bool,
     },
+    /// `x rlike "p"`, `x rlike ("p", "q")` (Lucene regexps); `negated` for `not rlike`.
+    RLike {
+        value: Box<Expr>,
+        patterns: Vec<super::lucene_regexp::LuceneRegexp>,
+        negated: bool,
+    },
     /// `x in (a, b)`; `negated` for `not in`.
     In {
         value: Box<Expr>,

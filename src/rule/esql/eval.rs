@@ -7,7 +7,7 @@
 //!   null` is null. `where` keeps a row only when its condition is true — which is why
 //!   Elastic's rules add `or x is null` to their exclusions.
 //! - `length` counts code points; `like` is a case-sensitive wildcard (`*` `?`, `\` escapes)
-//!   over the whole value; `:` is a full-text match with the field's analyzer, run as the KQL
+//!   over the whole value, `rlike` a Lucene regexp over the whole value; `:` is a full-text match with the field's analyzer, run as the KQL
 //!   evaluator runs an unquoted value; `replace` is `java_regex`'s.
 //! - Integer arithmetic that overflows, and division or remainder by zero, give null with a
 //!   warning; an integer divided by an integer is truncated.
@@ -534,6 +534,15 @@ impl<'f, 'a> Ctx<'f, 'a> {
             } => match self.eval(value) {
                 V::Str(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
                 V::Multi(_) => self.warn("like: single-value function encountered multi-value"),
+                _ => V::Null,
+            },
+            Expr::RLike {
+                value,
+                patterns,
+                negated,
+            } => match self.eval(value) {
+                V::Str(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
+                V::Multi(_) => self.warn("rlike: single-value function encountered multi-value"),
                 _ => V::Null,
             },
             Expr::In {

@@ -381,8 +381,19 @@ impl<'a> Parser<'a> {
                 negated,
             });
         }
-        if self.is_kw("rlike") {
-            return Err("esql: 'rlike' not supported".into());
+        if self.eat_kw("rlike") {
+            let patterns = self
+                .strings()?
+                .iter()
+                .map(|p| {
+                    super::lucene_regexp::LuceneRegexp::new(p).map_err(|e| format!("esql: {e}"))
+                })
+                .collect::<Result<_, _>>()?;
+            return Ok(Expr::RLike {
+                value: Box::new(left),
+                patterns,
+                negated,
+            });
         }
         if self.eat_kw("in") {
             self.expect(&Tok::LParen, "'(' after in")?;
@@ -649,7 +660,10 @@ mod tests {
                 "from a | stats c = count(*) by x | stats d = count(*)",
                 "a second 'stats'",
             ),
-            ("from a | where x rlike \"a.*\"", "'rlike' not supported"),
+            (
+                "from a | where x rlike \"a&b\"",
+                "esql: rlike: the intersection operator '&' not supported",
+            ),
             (
                 "from a | eval y = date_parse(x)",
                 "'date_parse' not supported",
