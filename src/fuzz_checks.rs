@@ -196,12 +196,25 @@ pub fn esql(data: &[u8]) {
         "powershell": {"file": {"script_block_text": text, "script_block_unique_symbols": 7}}
     });
     let fields = Fields::of_lenient(doc.as_object().expect("an object"));
+    // A second row for the grouping path: an alert-shaped document.
+    let alert = serde_json::json!({
+        "_id": "a1", "kibana.alert.rule.name": "PowerShell X", "process": {"pid": [3, 1]},
+        "message": format!("ScriptBlock ID: {text}\r\nPath: ")
+    });
+    let table = [
+        Fields::of_lenient(doc.as_object().expect("an object")),
+        Fields::of_lenient(alert.as_object().expect("an object")),
+    ];
     if let Ok(q) = esql::parse(text) {
         for analyzer in [Analyzer::Pattern, Analyzer::Standard] {
             let quick = esql::run(&q, &fields, analyzer, false);
             let full = esql::run(&q, &fields, analyzer, true);
             assert_eq!(quick.held, full.held, "{text:?}");
             assert_eq!(quick.columns, full.columns, "{text:?}");
+            for group in esql::run_table(&q, &table, analyzer) {
+                assert!(group.members.iter().all(|&m| m < table.len()), "{text:?}");
+                assert!(q.aggregates() || group.members.len() == 1, "{text:?}");
+            }
         }
     }
     let (pattern, subject) = text.split_once('\n').unwrap_or((text, text));
