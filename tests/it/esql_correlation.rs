@@ -228,3 +228,45 @@ fn five_distinct_powershell_rules_on_one_block_correlate_and_four_do_not() {
     assert_eq!(with.len(), indexed.len() + 1);
     check(&with);
 }
+
+#[test]
+fn the_tui_shows_a_correlation_alert_with_its_grouped_alerts_and_their_script() {
+    use pstriage::tui::app::{App, Msg};
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = pstriage::session::LoadOptions {
+        paths: vec![events(tmp.path())],
+        rule_paths: vec![rules_dir(tmp.path())],
+        no_default_rules: true,
+        index_dir: Some(tmp.path().join("idx")),
+        ..Default::default()
+    };
+    let ws = pstriage::session::load_workspace(
+        &opts,
+        &mut |_| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    let mut app = App::new(pstriage::triage::Book::default(), None, false);
+    app.update(Msg::Resize(120, 40));
+    app.update(Msg::Loaded(Box::new(ws)));
+    // The first row: the correlation alert of block A5 (its rule file sorts first).
+    let s = crate::support::screen(&app, 120, 40);
+    assert!(s.contains("Potential Malicious Power"), "{s}");
+    assert!(
+        s.contains("the script block of the latest grouped alerts, marked for 5 rules"),
+        "{s}"
+    );
+    assert!(
+        s.contains("alphaword bravoword charlieword deltaword echoword"),
+        "{s}"
+    );
+    app.update(Msg::Key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('5'),
+            crossterm::event::KeyModifiers::NONE,
+        ),
+        0,
+    ));
+    let s = crate::support::screen(&app, 120, 40);
+    assert!(s.contains("the 5 alerts grouped here"), "{s}");
+}
