@@ -268,5 +268,9 @@ fn the_tui_shows_a_correlation_alert_with_its_grouped_alerts_and_their_script() 
         0,
     ));
     let s = crate::support::screen(&app, 120, 40);
-    assert!(s.contains("the 5 alerts grouped here"), "{s}");
+    assert!(s.contains("→ 5 groups; this one, of 5 rows:"), "{s}");
+    assert!(
+        s.contains("Esql.kibana_alert_rule_name_count_distinct = 5"),
+        "{s}"
+    );
 }

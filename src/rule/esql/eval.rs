@@ -209,15 +209,17 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
             row.insert(name.clone(), v.clone());
         }
         let mut children = head.clone();
-        children.push(node(
-            true,
-            format!(
-                "{stats_text}  → {}; this one, of {}: {}",
-                plural(total, "group"),
-                rows(members.len()),
-                shown.join(", ")
-            ),
-        ));
+        children.push(Explanation {
+            children: shown.into_iter().map(|v| node(true, v)).collect(),
+            ..node(
+                true,
+                format!(
+                    "{stats_text}  → {}; this one, of {}:",
+                    plural(total, "group"),
+                    rows(members.len()),
+                ),
+            )
+        });
         let mut ctx = Ctx::new(&no_document, analyzer, row, true);
         let ran = run_steps(&mut ctx, after);
         if !ran.held {
