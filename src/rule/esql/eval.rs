@@ -17,6 +17,7 @@
 //! Pure: reads a `Fields` view, returns the outcome and, when asked, the why.
 
 use super::ast::*;
+use super::java_regex;
 use crate::analysis::Analyzer;
 use crate::ecs::{self, numeric, FieldType, Fields};
 use crate::rule::dsl;
@@ -80,6 +81,9 @@ pub struct Outcome {
 pub fn run(query: &Query, fields: &Fields, analyzer: Analyzer, detail: bool) -> Outcome {
     let mut ctx = Ctx::new(fields, analyzer, BTreeMap::new(), detail);
     let ran = run_steps(&mut ctx, &query.steps);
+    if ran.held {
+        ctx.materialize();
+    }
     Outcome {
         held: ran.held,
         columns: if ran.held {
@@ -127,6 +131,7 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
         let ran = run_steps(&mut ctx, before);
         passed.iter_mut().take(ran.passed).for_each(|n| *n += 1);
         if ran.held {
+            ctx.materialize();
             survivors.push((i, ctx.row));
         }
     }
@@ -385,6 +390,12 @@ fn run_steps(ctx: &mut Ctx, steps: &[Step]) -> Ran {
             StepKind::Eval(assignments) => {
                 let mut shown = Vec::new();
                 for (name, e) in assignments {
+                    if let Some(m) = ctx.mask(e) {
+                        ctx.row.remove(name);
+                        ctx.masked.insert(name.clone(), m);
+                        continue;
+                    }
+                    ctx.masked.remove(name);
                     let v = ctx.eval(e);
                     if ctx.detail {
                         shown.push(format!("{name} = {}", v.show()));
@@ -452,11 +463,30 @@ fn run_steps(ctx: &mut Ctx, steps: &[Step]) -> Ran {
     ran
 }
 
+/// A column `replace(field, one-character class, one character)` over a document field, left
+/// unbuilt by a quick run: what the counting idiom reads of it is counted in one pass
+/// (`java_regex::mask_counts`); anything else builds it.
+struct Masked<'a> {
+    source: &'a str,
+    set: Vec<(char, char)>,
+    with: char,
+    counts: java_regex::MaskCounts,
+}
+
+impl Masked<'_> {
+    fn build(&self) -> V {
+        let with = self.with.to_string();
+        java_regex::replace_chars(&self.set, self.source, &with).map_or(V::Null, V::Str)
+    }
+}
+
 struct Ctx<'f, 'a> {
     fields: &'f Fields<'a>,
     analyzer: Analyzer,
     /// Columns computed by `eval`, which shadow the document's fields.
     row: BTreeMap<String, V>,
+    /// Columns computed by `eval` and not built (quick runs only).
+    masked: BTreeMap<String, Masked<'a>>,
     warnings: Vec<String>,
     hits: Vec<Hit>,
     detail: bool,
@@ -473,6 +503,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
             fields,
             analyzer,
             row,
+            masked: BTreeMap::new(),
             warnings: Vec::new(),
             hits: Vec::new(),
             detail,
@@ -491,6 +522,9 @@ impl<'f, 'a> Ctx<'f, 'a> {
         if let Some(v) = self.row.get(name) {
             return v.clone();
         }
+        if let Some(m) = self.masked.get(name) {
+            return m.build();
+        }
         let values: Vec<V> = self
             .fields
             .get(name)
@@ -502,6 +536,62 @@ impl<'f, 'a> Ctx<'f, 'a> {
             1 => values.into_iter().next().unwrap_or(V::Null),
             _ => V::Multi(values),
         }
+    }
+
+    /// Builds the columns a quick run left unbuilt (the row is kept or shown).
+    fn materialize(&mut self) {
+        for (name, m) in std::mem::take(&mut self.masked) {
+            self.row.insert(name, m.build());
+        }
+    }
+
+    /// `e` as a column left unbuilt, when it is `replace(field, one-character class, one
+    /// character)` over a document field holding one string, in a quick run.
+    fn mask(&self, e: &Expr) -> Option<Masked<'a>> {
+        let Expr::Call(Func::Replace(re), args) = e else {
+            return None;
+        };
+        let (Expr::Field(f), Expr::Str(with)) = (&args[0], &args[2]) else {
+            return None;
+        };
+        if self.detail || self.row.contains_key(f) || self.masked.contains_key(f) {
+            return None;
+        }
+        if !matches!(ecs::field_type(f), FieldType::Text | FieldType::Keyword) {
+            return None;
+        }
+        let source = match self.fields.get(f) {
+            [one] => one.as_str()?,
+            _ => return None,
+        };
+        let (set, with) = re.one_char_mask(with)?;
+        // Over the size cap the column is null with a warning: the ordinary path says so.
+        let counts = java_regex::mask_counts(set, source, with).ok()?;
+        Some(Masked {
+            source,
+            set: set.to_vec(),
+            with,
+            counts,
+        })
+    }
+
+    /// `length(x)` or `length(replace(x, "<mask character>", ""))` of an unbuilt column `x`.
+    fn masked_length(&self, arg: &Expr) -> Option<i64> {
+        let n = match arg {
+            Expr::Field(f) => self.masked.get(f)?.counts.chars,
+            Expr::Call(Func::Replace(re), args) => {
+                let (Expr::Field(f), Expr::Str(empty)) = (&args[0], &args[2]) else {
+                    return None;
+                };
+                let m = self.masked.get(f)?;
+                if !empty.is_empty() || re.one_char_set()? != [(m.with, m.with)] {
+                    return None;
+                }
+                m.counts.unmasked
+            }
+            _ => return None,
+        };
+        i64::try_from(n).ok()
     }
 
     fn eval(&mut self, e: &Expr) -> V {
@@ -742,6 +832,9 @@ impl<'f, 'a> Ctx<'f, 'a> {
                     }
                 }
                 best.unwrap_or(V::Null)
+            }
+            Func::Length if self.masked_length(&args[0]).is_some() => {
+                V::Long(self.masked_length(&args[0]).unwrap_or_default())
             }
             Func::Length | Func::ToLower | Func::ToUpper => match self.eval(&args[0]) {
                 V::Str(s) => match f {

@@ -150,6 +150,22 @@ impl JavaRegex {
         Ok(out)
     }
 
+    /// When the pattern is one character out of a set and `replacement` one plain character:
+    /// the set, and that character (what `mask_counts` needs).
+    pub fn one_char_mask(&self, replacement: &str) -> Option<(&[(char, char)], char)> {
+        let set = self.one_char_set()?;
+        let mut chars = replacement.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c != '$' && c != '\\' => Some((set, c)),
+            _ => None,
+        }
+    }
+
+    /// The character ranges of a pattern that is one character out of a set.
+    pub fn one_char_set(&self) -> Option<&[(char, char)]> {
+        self.single.as_deref()
+    }
+
     /// `Matcher.replaceAll(replacement)` under ES|QL's size cap.
     pub fn replace_all(&self, text: &str, replacement: &str) -> Result<String, ReplaceError> {
         if !self.may_match(text) {
@@ -233,8 +249,103 @@ fn utf16_len(s: &str) -> usize {
 
 /// `replace_all` for a one-character pattern and a replacement without groups: one pass, the
 /// same size check per match as `Replace.process`.
-fn replace_chars(set: &[(char, char)], text: &str, with: &str) -> Result<String, ReplaceError> {
-    let with_units = utf16_len(with) as i64;
+pub(super) fn replace_chars(
+    set: &[(char, char)],
+    text: &str,
+    with: &str,
+) -> Result<String, ReplaceError> {
+    let mut out = String::with_capacity(text.len());
+    // Where the unmatched text since the last match starts (copied in one piece).
+    let mut run = 0;
+    walk_set(set, text, utf16_len(with) as i64, |start, len, matched| {
+        if matched {
+            out.push_str(&text[run..start]);
+            out.push_str(with);
+            run = start + len;
+        }
+    })?;
+    if run == 0 {
+        return Ok(text.to_owned());
+    }
+    out.push_str(&text[run..]);
+    Ok(out)
+}
+
+/// What `replace(text, pattern, with)` would hold when the pattern is one character out of a
+/// set and `with` is one character, counted without building it: the counting idiom of
+/// Elastic's proportion rules (`length(x) - length(replace(x, "🔥", ""))`) needs no more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaskCounts {
+    /// Characters of the result (one stands for each character of the text).
+    pub chars: usize,
+    /// Characters of the result other than `with`.
+    pub unmasked: usize,
+}
+
+/// `MaskCounts` of `text` under `set` and `with` (one character), with `replace_chars`'s size
+/// check: `Err` when the result would be over the cap (the column is null).
+pub(super) fn mask_counts(
+    set: &[(char, char)],
+    text: &str,
+    with: char,
+) -> Result<MaskCounts, ReplaceError> {
+    // No result can reach the cap when every character turned into `with` would not: count
+    // in a tight loop, without the running size.
+    let bound = utf16_len(text) as i64 * with.len_utf16().max(1) as i64;
+    if bound <= MAX_RESULT as i64 {
+        return Ok(count_masked(set, text, with));
+    }
+    let mut counts = MaskCounts {
+        chars: 0,
+        unmasked: 0,
+    };
+    let mut buf = [0u8; 4];
+    let with_bytes = with.encode_utf8(&mut buf).as_bytes();
+    walk_set(set, text, with.len_utf16() as i64, |start, len, matched| {
+        counts.chars += 1;
+        if !matched && &text.as_bytes()[start..start + len] != with_bytes {
+            counts.unmasked += 1;
+        }
+    })?;
+    Ok(counts)
+}
+
+/// `MaskCounts` without the size check: ASCII by a table, the rest decoded.
+fn count_masked(set: &[(char, char)], text: &str, with: char) -> MaskCounts {
+    let in_set = |c: char| set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+    // Per ASCII byte: 1 when it stays and is not `with`, else 0.
+    let mut stays = [0usize; 128];
+    for (b, slot) in stays.iter_mut().enumerate() {
+        let c = char::from(b as u8);
+        *slot = usize::from(!in_set(c) && c != with);
+    }
+    let (mut chars, mut unmasked) = (0, 0);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            unmasked += stays[usize::from(b)];
+            i += 1;
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            unmasked += usize::from(!in_set(c) && c != with);
+            i += c.len_utf8();
+        }
+        chars += 1;
+    }
+    MaskCounts { chars, unmasked }
+}
+
+/// Calls `visit(start, len, matched)` for each character of `text`, in order, `matched` when
+/// it is in `set`; stops with `TooLong` where `Replace.process` would (each match replaced by
+/// `with_units` UTF-16 units).
+fn walk_set(
+    set: &[(char, char)],
+    text: &str,
+    with_units: i64,
+    mut visit: impl FnMut(usize, usize, bool),
+) -> Result<(), ReplaceError> {
     let total = utf16_len(text) as i64;
     let mut ascii = [false; 128];
     for (b, member) in ascii.iter_mut().enumerate() {
@@ -242,10 +353,9 @@ fn replace_chars(set: &[(char, char)], text: &str, with: &str) -> Result<String,
         *member = set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
     }
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
     // UTF-16 units: built up to the end of the last replacement, and read of `text`; `run`
-    // is where the unmatched text since the last match starts (copied in one piece).
-    let (mut built, mut consumed, mut run, mut any) = (0i64, 0i64, 0usize, false);
+    // is where the unmatched text since the last match starts.
+    let (mut built, mut consumed, mut run) = (0i64, 0i64, 0usize);
     let mut i = 0;
     while i < bytes.len() {
         let (matched, len, units) = if bytes[i] < 0x80 {
@@ -261,18 +371,12 @@ fn replace_chars(set: &[(char, char)], text: &str, with: &str) -> Result<String,
                 return Err(ReplaceError::TooLong);
             }
             built += utf16_len(&text[run..i]) as i64 + with_units;
-            out.push_str(&text[run..i]);
-            out.push_str(with);
             run = i + len;
-            any = true;
         }
+        visit(i, len, matched);
         i += len;
     }
-    if !any {
-        return Ok(text.to_owned());
-    }
-    out.push_str(&text[run..]);
-    Ok(out)
+    Ok(())
 }
 
 /// The character ranges of a pattern that is one character out of a set, else `None`.
@@ -826,6 +930,26 @@ mod tests {
 
     #[test]
     fn one_character_patterns_take_the_short_way() {
+        // The tight count and the size-checked walk agree, and match a built replacement.
+        let text = "a1\u{1F525}é2".repeat(50);
+        let set = [('0', '9')];
+        let tight = count_masked(&set, &text, '\u{1F525}');
+        let mut walked = MaskCounts {
+            chars: 0,
+            unmasked: 0,
+        };
+        walk_set(&set, &text, 2, |start, len, matched| {
+            walked.chars += 1;
+            walked.unmasked += usize::from(!matched && &text[start..start + len] != "\u{1F525}");
+        })
+        .unwrap();
+        assert_eq!(tight, walked);
+        let built = replace_chars(&set, &text, "\u{1F525}").unwrap();
+        assert_eq!(tight.chars, built.chars().count());
+        assert_eq!(
+            tight.unmasked,
+            built.chars().filter(|&c| c != '\u{1F525}').count()
+        );
         assert!(JavaRegex::new("[0-9]").unwrap().single.is_some());
         assert!(JavaRegex::new("\u{1F525}").unwrap().single.is_some());
         assert!(JavaRegex::new("(?i)k").unwrap().single.is_some());
