@@ -538,6 +538,35 @@ impl<'f, 'a> Ctx<'f, 'a> {
         }
     }
 
+    /// `e` when it is a string: borrowed from the document when `e` names a text or keyword
+    /// field holding one string (a script text is not copied to be measured or searched);
+    /// else its value, which is not a string, as the error.
+    fn text_arg(&mut self, e: &Expr) -> Result<std::borrow::Cow<'a, str>, V> {
+        if let Expr::Field(f) = e {
+            if let Some(s) = self.doc_str(f) {
+                return Ok(std::borrow::Cow::Borrowed(s));
+            }
+        }
+        match self.eval(e) {
+            V::Str(s) => Ok(std::borrow::Cow::Owned(s)),
+            other => Err(other),
+        }
+    }
+
+    /// The one string a text or keyword document field holds, unless a column shadows it.
+    fn doc_str(&self, f: &str) -> Option<&'a str> {
+        if self.row.contains_key(f) || self.masked.contains_key(f) {
+            return None;
+        }
+        if !matches!(ecs::field_type(f), FieldType::Text | FieldType::Keyword) {
+            return None;
+        }
+        match self.fields.get(f) {
+            [one] => one.as_str(),
+            _ => None,
+        }
+    }
+
     /// Builds the columns a quick run left unbuilt (the row is kept or shown).
     fn materialize(&mut self) {
         for (name, m) in std::mem::take(&mut self.masked) {
@@ -554,16 +583,10 @@ impl<'f, 'a> Ctx<'f, 'a> {
         let (Expr::Field(f), Expr::Str(with)) = (&args[0], &args[2]) else {
             return None;
         };
-        if self.detail || self.row.contains_key(f) || self.masked.contains_key(f) {
+        if self.detail {
             return None;
         }
-        if !matches!(ecs::field_type(f), FieldType::Text | FieldType::Keyword) {
-            return None;
-        }
-        let source = match self.fields.get(f) {
-            [one] => one.as_str()?,
-            _ => return None,
-        };
+        let source = self.doc_str(f)?;
         let (set, with) = re.one_char_mask(with)?;
         // Over the size cap the column is null with a warning: the ordinary path says so.
         let counts = java_regex::mask_counts(set, source, with).ok()?;
@@ -623,19 +646,23 @@ impl<'f, 'a> Ctx<'f, 'a> {
                 value,
                 patterns,
                 negated,
-            } => match self.eval(value) {
-                V::Str(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
-                V::Multi(_) => self.warn("like: single-value function encountered multi-value"),
-                _ => V::Null,
+            } => match self.text_arg(value) {
+                Ok(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
+                Err(V::Multi(_)) => {
+                    self.warn("like: single-value function encountered multi-value")
+                }
+                Err(_) => V::Null,
             },
             Expr::RLike {
                 value,
                 patterns,
                 negated,
-            } => match self.eval(value) {
-                V::Str(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
-                V::Multi(_) => self.warn("rlike: single-value function encountered multi-value"),
-                _ => V::Null,
+            } => match self.text_arg(value) {
+                Ok(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
+                Err(V::Multi(_)) => {
+                    self.warn("rlike: single-value function encountered multi-value")
+                }
+                Err(_) => V::Null,
             },
             Expr::In {
                 value,
@@ -836,19 +863,19 @@ impl<'f, 'a> Ctx<'f, 'a> {
             Func::Length if self.masked_length(&args[0]).is_some() => {
                 V::Long(self.masked_length(&args[0]).unwrap_or_default())
             }
-            Func::Length | Func::ToLower | Func::ToUpper => match self.eval(&args[0]) {
-                V::Str(s) => match f {
+            Func::Length | Func::ToLower | Func::ToUpper => match self.text_arg(&args[0]) {
+                Ok(s) => match f {
                     Func::Length => V::Long(s.chars().count() as i64),
                     Func::ToLower => V::Str(s.to_lowercase()),
                     _ => V::Str(s.to_uppercase()),
                 },
-                V::Multi(_) => self.warn("single-value function encountered multi-value"),
-                _ => V::Null,
+                Err(V::Multi(_)) => self.warn("single-value function encountered multi-value"),
+                Err(_) => V::Null,
             },
             Func::Replace(regex) => {
-                let text = self.eval(&args[0]);
+                let text = self.text_arg(&args[0]);
                 let with = self.eval(&args[2]);
-                let (V::Str(text), V::Str(with)) = (text, with) else {
+                let (Ok(text), V::Str(with)) = (text, with) else {
                     return V::Null;
                 };
                 if self.detail {
