@@ -319,7 +319,7 @@ fn total_order(a: &V, b: &V) -> std::cmp::Ordering {
 }
 
 /// What running steps on one row gave.
-struct Ran {
+struct Ran<'q> {
     /// The row survived every step.
     held: bool,
     /// How many steps it survived.
@@ -327,11 +327,11 @@ struct Ran {
     /// One node per step run (empty without detail).
     children: Vec<Explanation>,
     /// Column patterns of the last `keep`, and of every `drop`.
-    kept: Option<Vec<String>>,
-    dropped: Vec<String>,
+    kept: Option<&'q [String]>,
+    dropped: Vec<&'q [String]>,
 }
 
-impl Ran {
+impl Ran<'_> {
     /// The columns of `row` that `keep` and `drop` leave, in name order.
     fn visible(&self, row: &BTreeMap<String, V>) -> Vec<(String, Json)> {
         row.iter()
@@ -339,7 +339,10 @@ impl Ran {
                 self.kept
                     .as_ref()
                     .is_none_or(|k| k.iter().any(|p| dsl::wildcard_matches(p, name)))
-                    && !self.dropped.iter().any(|p| dsl::wildcard_matches(p, name))
+                    && !self
+                        .dropped
+                        .iter()
+                        .any(|d| d.iter().any(|p| dsl::wildcard_matches(p, name)))
             })
             .map(|(name, v)| (name.clone(), v.to_json()))
             .collect()
@@ -365,7 +368,7 @@ fn pipeline(held: bool, children: Vec<Explanation>) -> Explanation {
 }
 
 /// Runs `steps` on the row in `ctx` until one drops it.
-fn run_steps(ctx: &mut Ctx, steps: &[Step]) -> Ran {
+fn run_steps<'q>(ctx: &mut Ctx, steps: &'q [Step]) -> Ran<'q> {
     let mut ran = Ran {
         held: true,
         passed: 0,
@@ -430,11 +433,11 @@ fn run_steps(ctx: &mut Ctx, steps: &[Step]) -> Ran {
                 (true, shown.join(", "))
             }
             StepKind::Keep(patterns) => {
-                ran.kept = Some(patterns.clone());
+                ran.kept = Some(patterns);
                 (true, String::new())
             }
             StepKind::Drop(patterns) => {
-                ran.dropped.extend(patterns.iter().cloned());
+                ran.dropped.push(patterns);
                 (true, String::new())
             }
             StepKind::Limit(_) | StepKind::Sort => (true, String::new()),
@@ -639,6 +642,12 @@ impl<'f, 'a> Ctx<'f, 'a> {
             }
             Expr::IsNull(inner, want_null) => V::Bool((self.eval(inner) == V::Null) == *want_null),
             Expr::Cmp(op, l, r) => {
+                // A document string against a literal (`event.code == "4104"`): no copies.
+                if let (Expr::Field(f), Expr::Str(lit)) = (&**l, &**r) {
+                    if let Some(s) = self.doc_str(f) {
+                        return V::Bool(op.holds(s.as_bytes().cmp(lit.as_bytes())));
+                    }
+                }
                 let (l, r) = (self.eval(l), self.eval(r));
                 self.compare(*op, &l, &r)
             }
@@ -744,14 +753,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
             _ => None,
         };
         let Some(ord) = ord else { return V::Null };
-        V::Bool(match op {
-            CmpOp::Eq => ord == Ordering::Equal,
-            CmpOp::Ne => ord != Ordering::Equal,
-            CmpOp::Lt => ord == Ordering::Less,
-            CmpOp::Le => ord != Ordering::Greater,
-            CmpOp::Gt => ord == Ordering::Greater,
-            CmpOp::Ge => ord != Ordering::Less,
-        })
+        V::Bool(op.holds(ord))
     }
 
     fn arith(&mut self, op: ArithOp, l: V, r: V) -> V {

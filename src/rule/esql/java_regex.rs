@@ -708,7 +708,9 @@ fn group_opening(rest: &[char], flags: Flags) -> Result<(Option<String>, usize, 
 /// `\uhhhh`, `\cX`, or an escaped non-letter. `at` starts at the character after `\`; the
 /// count is of `at`'s characters used.
 fn escaped_char(at: &[char]) -> Result<(char, usize), String> {
-    let e = at[0];
+    let Some(&e) = at.first() else {
+        return Err("a trailing backslash".into());
+    };
     let hex = |digits: &[char]| -> Result<char, String> {
         let s: String = digits.iter().collect();
         u32::from_str_radix(&s, 16)
@@ -950,6 +952,8 @@ mod tests {
             tight.unmasked,
             built.chars().filter(|&c| c != '\u{1F525}').count()
         );
+        // Found by fuzzing: a range whose high end is a backslash at the very end.
+        assert!(JavaRegex::new("[a-\\").is_err());
         assert!(JavaRegex::new("[0-9]").unwrap().single.is_some());
         assert!(JavaRegex::new("\u{1F525}").unwrap().single.is_some());
         assert!(JavaRegex::new("(?i)k").unwrap().single.is_some());
