@@ -9,6 +9,7 @@ pub mod ecs;
 pub mod event;
 pub mod exceptions;
 pub mod fuzz_checks;
+pub mod glossary;
 pub mod highlight;
 pub mod hunt;
 pub mod index;

@@ -91,8 +91,8 @@ Examples:
 The case's list lives in exceptions.ndjson beside triage.json, in Kibana's export format:
 Kibana imports the file (or the export) unchanged. Apply a list to a scan with --exceptions.")]
     Exceptions(ExceptionsArgs),
-    /// List the loaded rules.
-    Rules,
+    /// List the loaded rules (with --glossary: what each API name they look for does).
+    Rules(commands::rules::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -116,7 +116,7 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => commands::report::run(&cli.load, args),
         Some(Command::Triage(args)) => commands::triage::run(&cli.load, args),
         Some(Command::Exceptions(args)) => commands::exceptions::run(args),
-        Some(Command::Rules) => commands::rules::run(&cli.load),
+        Some(Command::Rules(args)) => commands::rules::run(&cli.load, args),
         None => open_tui(cli.load, cli.paths, cli.case),
     };
     match result {

@@ -361,6 +361,29 @@ fn load_notes(text: &str, filters: &[filter::Filter]) -> Vec<String> {
     out
 }
 
+/// The values a KQL query looks for in the script text (plain values, not wildcards), in the
+/// order written, each once.
+pub fn script_terms(e: &Expr) -> Vec<String> {
+    fn walk(e: &Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::Or(v) | Expr::And(v) => v.iter().for_each(|x| walk(x, out)),
+            Expr::Not(x) => walk(x, out),
+            Expr::Match { field, value } => {
+                let script = field
+                    .as_deref()
+                    .is_none_or(|f| f == crate::ecs::names::SCRIPT_BLOCK_TEXT);
+                if script && value.wildcard.is_none() && !out.contains(&value.text) {
+                    out.push(value.text.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(e, &mut out);
+    out
+}
+
 /// The bundled rules (they always parse: a test checks it).
 pub fn bundled() -> Vec<Rule> {
     BUNDLED

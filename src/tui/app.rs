@@ -128,6 +128,8 @@ pub struct Pane {
     pub wrap: bool,
     /// The mark `n` / `N` jumped to last.
     pub mark: usize,
+    /// Whether the glossary entry of that mark's term is shown (`K`).
+    pub glossary: bool,
 }
 
 impl Default for Pane {
@@ -137,6 +139,7 @@ impl Default for Pane {
             hscroll: 0,
             wrap: true,
             mark: 0,
+            glossary: false,
         }
     }
 }
@@ -651,6 +654,7 @@ impl App {
                 })
             }
             Act::Wrap => self.pane.wrap = !self.pane.wrap,
+            Act::Glossary => self.pane.glossary = !self.pane.glossary,
             Act::Left => self.pane.hscroll = self.pane.hscroll.saturating_sub(8),
             Act::Right => {
                 if !self.pane.wrap {

@@ -86,23 +86,6 @@ pub fn script_text(event: &Event, index: usize) -> String {
         .unwrap_or_default()
 }
 
-/// The values a query looks for in script text (field-less values search it too).
-fn script_terms(e: &Expr, out: &mut Vec<String>) {
-    match e {
-        Expr::Or(v) | Expr::And(v) => v.iter().for_each(|x| script_terms(x, out)),
-        Expr::Not(x) => script_terms(x, out),
-        Expr::Match { field, value } => {
-            let script = field
-                .as_deref()
-                .is_none_or(|f| f == ecs::names::SCRIPT_BLOCK_TEXT);
-            if script && value.wildcard.is_none() && !out.contains(&value.text) {
-                out.push(value.text.clone());
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Alerts of `who` (a host, or a user with `by_user`) in the 48 hours up to `end`, oldest first.
 fn window(ws: &Workspace, end: i64, who: &str, by_user: bool) -> Vec<usize> {
     // Alerts are kept in time order: find the window by binary search, then filter it.
@@ -277,8 +260,7 @@ fn script_view(
             }
         }
     };
-    let mut terms = Vec::new();
-    script_terms(req.expr, &mut terms);
+    let terms = crate::rule::script_terms(req.expr);
     let ranges: Vec<(usize, usize)> = view.marks.iter().map(|(s, e, _)| (*s, *e)).collect();
     view.near = nearmiss::find(&view.text, &terms, &ranges, req.analyzer);
     view.spans = highlight::highlight(&view.text);
@@ -391,8 +373,7 @@ pub fn compute_found(ws: &Workspace, found: &Found, expr: &Expr, whole: bool) ->
         .iter()
         .zip(&verdicts)
         .map(|(rule, verdict)| {
-            let mut terms = Vec::new();
-            script_terms(&rule.expr, &mut terms);
+            let terms = crate::rule::script_terms(&rule.expr);
             let held: Vec<(usize, usize)> = verdict
                 .positive_hits()
                 .into_iter()

@@ -25,6 +25,8 @@ pub enum Act {
     EditNote,
     NextMark,
     PrevMark,
+    /// The glossary entry of the mark `n`/`N` is on.
+    Glossary,
     Wrap,
     WholeScript,
     Group,
@@ -215,6 +217,13 @@ pub const KEYMAP: &[Binding] = &[
         "previous matched term",
         false,
     ),
+    b(
+        "K",
+        Act::Glossary,
+        Scope::Script,
+        "glossary: what the marked API does, on/off",
+        true,
+    ),
     b("w", Act::Wrap, Scope::Script, "wrap lines on/off", false),
     b(
         "a",
@@ -322,6 +331,7 @@ pub fn lookup(key: KeyEvent, scopes: &[Scope]) -> Option<Act> {
         KeyCode::Char(' ') => Act::Tick,
         KeyCode::Char('n') => Act::NextMark,
         KeyCode::Char('N') => Act::PrevMark,
+        KeyCode::Char('K') => Act::Glossary,
         KeyCode::Char('w') => Act::Wrap,
         KeyCode::Char('a') => Act::WholeScript,
         KeyCode::Char('h') | KeyCode::Left => Act::Left,

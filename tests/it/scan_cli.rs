@@ -287,3 +287,16 @@ fn a_burst_over_max_signals_is_flagged_but_fully_listed() {
         "{err}"
     );
 }
+
+#[test]
+fn rules_glossary_prints_every_bundled_name_with_its_technique() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+        .args(["rules", "--glossary"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("\n### ").count(), 28, "19 + 9 names:\n{text}");
+    assert!(text.contains("### GetDelegateForFunctionPointer"), "{text}");
+    assert!(text.contains("group: PSReflect"), "{text}");
+}

@@ -413,3 +413,28 @@ fn m_merges_the_alerts_of_one_script_into_one_row() {
     app.update(key('m'));
     assert_eq!(app.list.rows.len(), 2);
 }
+
+#[test]
+fn k_shows_what_the_marked_api_does_and_follows_n() {
+    let (mut app, _tmp) = ready_app();
+    // The first alert's script marks OpenProcess, then CreateRemoteThread.
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE), 0));
+    app.update(key('K'));
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("OpenProcess Windows API (kernel32) · group access/allocate"),
+        "{s}"
+    );
+    assert!(s.contains("ATT&CK T1055 Process Injection"), "{s}");
+    app.update(key('n'));
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("CreateRemoteThread Windows API (kernel32) · group write/execute"),
+        "{s}"
+    );
+    // At 80 columns the entry wraps instead of running off the pane.
+    let narrow = screen(&app, 80, 24);
+    assert!(narrow.contains("T1055.001 DLL Injection"), "{narrow}");
+    app.update(key('K'));
+    assert!(!screen(&app, 120, 40).contains("group write/execute"));
+}

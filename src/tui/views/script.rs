@@ -165,9 +165,13 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
     let boundary_style = boundary_style(theme);
     let has_boundaries = d.boundaries.iter().any(|(o, _)| *o > 0);
     let shown_near = d.near.len().min(if area.height > 16 { 3 } else { 1 });
+    let glossary = pane
+        .glossary
+        .then(|| glossary_lines(d, pane, theme, area.width));
+    let glossary_height = glossary.as_ref().map_or(0, |g| g.len() as u16);
     let [body, legend] = Layout::vertical([
         Constraint::Min(1),
-        Constraint::Length(1 + shown_near as u16),
+        Constraint::Length(1 + shown_near as u16 + glossary_height),
     ])
     .areas(area);
     let mut p =
@@ -213,5 +217,38 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
             theme.dim(),
         ));
     }
+    legend_lines.extend(glossary.unwrap_or_default());
     f.render_widget(Paragraph::new(legend_lines), legend);
+}
+
+/// The glossary entry of the term of the mark `n`/`N` is on, wrapped to `width`: its name,
+/// kind, group and ATT&CK techniques, then what it does.
+fn glossary_lines(d: &ScriptView, pane: &Pane, theme: &Theme, width: u16) -> Vec<Line<'static>> {
+    let Some((_, _, term)) = d.marks.get(pane.mark.min(d.marks.len().saturating_sub(1))) else {
+        return vec![Line::styled(
+            " glossary: no marked term here (K hides this)",
+            theme.dim(),
+        )];
+    };
+    let term = safe_text::line(term).into_owned();
+    let Some(e) = crate::glossary::lookup(&term) else {
+        return vec![Line::styled(
+            format!(" glossary: no entry for {term} (K hides this)"),
+            theme.dim(),
+        )];
+    };
+    let width = usize::from(width.saturating_sub(1));
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {} ", e.term), theme.title()),
+        Span::styled(format!("{} · group {}", e.kind, e.group), theme.dim()),
+    ])];
+    let attack = format!("ATT&CK {}", e.attack_line());
+    for text in [attack.as_str(), e.summary.as_str()] {
+        lines.extend(
+            super::wrap::wrap_step(" ", text, width)
+                .into_iter()
+                .map(Line::raw),
+        );
+    }
+    lines
 }
