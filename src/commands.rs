@@ -11,6 +11,7 @@ pub mod rules;
 pub mod sample;
 pub mod scan;
 pub mod search;
+pub mod train;
 pub mod triage;
 
 use crate::analysis::Analyzer;

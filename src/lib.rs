@@ -24,6 +24,7 @@ pub mod saved_searches;
 pub mod schedule;
 pub mod session;
 pub mod timeline;
+pub mod training;
 pub mod triage;
 pub mod tui;
 pub mod workspace;

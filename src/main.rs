@@ -93,6 +93,39 @@ Kibana imports the file (or the export) unchanged. Apply a list to a scan with -
     Exceptions(ExceptionsArgs),
     /// List the loaded rules (with --glossary: what each API name they look for does).
     Rules(commands::rules::RulesArgs),
+    /// Training for new SOC staff: say whether the rule fires on each script block and which
+    /// API names make it, then see the truth, the rule's clause tree and the glossary.
+    #[command(after_help = "Examples:
+  pstriage train --trainee ana                       # 10 cards from the bundled sample
+  pstriage train --trainee ana --cards 20 --seed 7 incident-117/
+  pstriage train --report                            # every trainee's sessions, Markdown
+
+Keys: y / n the verdict, then j/k and space to pick the names, Enter to reveal, Enter for the
+next card, q to stop (the cards answered so far are saved).")]
+    Train(commands::train::TrainArgs),
+}
+
+/// `pstriage train`: the report, or a session on the terminal.
+fn train(load: &LoadArgs, args: commands::train::TrainArgs) -> anyhow::Result<()> {
+    use commands::train::{self as t, Plan};
+    let plan = match t::plan(load, args)? {
+        Plan::Report(markdown) => {
+            print!("{markdown}");
+            return Ok(());
+        }
+        Plan::Session(plan) => plan,
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut app =
+        pstriage::tui::train::TrainApp::new(plan.deck, &plan.trainee, plan.session, no_color);
+    let (path, trainee) = (plan.path, plan.trainee);
+    let saved = pstriage::tui::train::run(&mut app, &mut |session| {
+        t::save(&path, &trainee, session)
+            .map(|()| path.clone())
+            .map_err(|e| format!("{e:#}"))
+    })?;
+    t::finish(&trainee, &app.scores, app.session.seed, saved.as_deref());
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -117,6 +150,7 @@ fn main() -> ExitCode {
         Some(Command::Triage(args)) => commands::triage::run(&cli.load, args),
         Some(Command::Exceptions(args)) => commands::exceptions::run(args),
         Some(Command::Rules(args)) => commands::rules::run(&cli.load, args),
+        Some(Command::Train(args)) => train(&cli.load, args),
         None => open_tui(cli.load, cli.paths, cli.case),
     };
     match result {

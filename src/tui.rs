@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod layers;
 pub mod list;
 pub mod prompt;
+pub mod train;
 pub mod views;
 
 use crate::index::Dataset;
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 /// The open dataset, handed from the loader to the hunts once the first phase is done.
 type DatasetCell = Arc<OnceLock<Arc<Dataset>>>;
 
-fn restore_terminal() {
+pub(crate) fn restore_terminal() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),

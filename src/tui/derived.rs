@@ -19,7 +19,7 @@ use crate::workspace::Workspace;
 pub const WINDOW_HOURS: usize = 48;
 
 /// A script block ready to draw: text, syntax classes, marks, near misses.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ScriptView {
     /// Which array element of the script text is shown.
     pub value: usize,
@@ -35,6 +35,8 @@ pub struct ScriptView {
     pub about: String,
     pub spans: Vec<Span>,
     pub near: Vec<NearMiss>,
+    /// Drawn without the marks' legend (a training card before its reveal).
+    pub bare: bool,
 }
 
 impl ScriptView {

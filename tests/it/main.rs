@@ -23,6 +23,7 @@ mod scan_cli;
 mod search;
 mod support;
 mod terminal_safety;
+mod training;
 mod triage_cli;
 mod tui;
 mod tui_exceptions;

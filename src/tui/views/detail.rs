@@ -80,7 +80,7 @@ pub fn render_verdicts(
     );
 }
 
-fn tree(e: &Explanation, depth: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
+pub(crate) fn tree(e: &Explanation, depth: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
     let (mark, style) = if e.held {
         ("✓ held  ", theme.fg(Color::Green))
     } else {

@@ -169,11 +169,13 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
         .glossary
         .then(|| glossary_lines(d, pane, theme, area.width));
     let glossary_height = glossary.as_ref().map_or(0, |g| g.len() as u16);
-    let [body, legend] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(1 + shown_near as u16 + glossary_height),
-    ])
-    .areas(area);
+    let legend_height = if d.bare {
+        0
+    } else {
+        1 + shown_near as u16 + glossary_height
+    };
+    let [body, legend] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(legend_height)]).areas(area);
     let mut p =
         Paragraph::new(lines).scroll((pane.scroll, if pane.wrap { 0 } else { pane.hscroll }));
     if pane.wrap {
