@@ -89,7 +89,4 @@ pub fn case_dir(case: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// `n` and the noun, plural when `n` is not 1.
-pub fn count_of(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
+pub use crate::plural::count_of;

@@ -16,6 +16,7 @@ pub mod index;
 pub mod ingest;
 pub mod nearmiss;
 pub mod output;
+pub mod plural;
 pub mod reassembly;
 pub mod report;
 pub mod rule;

@@ -123,7 +123,10 @@ fn group_alert(
     let mut explanation = group.explanation;
     explanation.children.push(Explanation {
         held: true,
-        label: format!("the {} grouped here", plural(members.len(), "alert")),
+        label: format!(
+            "the {} grouped here",
+            crate::plural::count_of(members.len(), "alert")
+        ),
         children: members
             .iter()
             .map(|m| Explanation {
@@ -160,8 +163,8 @@ fn group_alert(
         user: latest.user.clone(),
         reason: format!(
             "{} from {} created {} alert {}.",
-            plural(members.len(), "alert"),
-            plural(rule_names.len(), "rule"),
+            crate::plural::count_of(members.len(), "alert"),
+            crate::plural::count_of(rule_names.len(), "rule"),
             rule.meta.severity,
             rule.meta.name
         ),
@@ -173,12 +176,4 @@ fn group_alert(
         columns: group.columns,
         event,
     })
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }

@@ -307,7 +307,7 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
     if !members.is_empty() {
         script.about = format!(
             "the script block of the latest grouped alerts, marked for {} · {}",
-            plural(members.len(), "rule"),
+            crate::plural::count_of(members.len(), "rule"),
             script.about
         );
     }
@@ -400,13 +400,5 @@ pub fn compute_found(ws: &Workspace, found: &Found, expr: &Expr, whole: bool) ->
         script,
         verdicts,
         near,
-    }
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
     }
 }

@@ -8,7 +8,7 @@
 //! `coerce` (decimals truncated) and its long range query, which rounds a decimal bound inward
 //! (`NumberFieldMapper.NumberType.LONG.rangeQuery`).
 
-use crate::support::{data_lines, json_lines};
+use crate::support::{data_lines, run_ndjson_said};
 use pstriage::analysis::Analyzer;
 use pstriage::ecs::Fields;
 use pstriage::rule::{esql, kql};
@@ -90,22 +90,11 @@ fn long_fields_truncate_values_and_round_decimal_bounds_inward() {
 }
 
 fn scan(args: &[&str], input: &std::path::Path) -> (Vec<Value>, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
-        .arg("scan")
-        .args(args)
-        .args(["--format", "ndjson", "--stream"])
-        .arg(input)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        json_lines(&String::from_utf8_lossy(&out.stdout)),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all: Vec<&std::ffi::OsStr> = vec!["scan".as_ref()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    all.extend(["--format", "ndjson", "--stream"].map(std::ffi::OsStr::new));
+    all.push(input.as_os_str());
+    run_ndjson_said(&all)
 }
 
 /// A 4104 event the bundled seed rule fires on, with `extra` merged in.

@@ -123,14 +123,16 @@ pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
 
 /// Runs the binary with `args`; asserts it succeeds and returns its ndjson output parsed.
 pub fn run_ndjson(args: &[&std::ffi::OsStr]) -> Vec<serde_json::Value> {
+    run_ndjson_said(args).0
+}
+
+/// `run_ndjson`, with what the run said on stderr.
+pub fn run_ndjson_said(args: &[&std::ffi::OsStr]) -> (Vec<serde_json::Value>, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
         .args(args)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_lines(&String::from_utf8_lossy(&out.stdout))
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    (json_lines(&String::from_utf8_lossy(&out.stdout)), said)
 }

@@ -220,7 +220,7 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
                 true,
                 format!(
                     "{stats_text}  → {}; this one, of {}:",
-                    plural(total, "group"),
+                    crate::plural::count_of(total, "group"),
                     rows(members.len()),
                 ),
             )
@@ -242,14 +242,7 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
 }
 
 fn rows(n: usize) -> String {
-    plural(n, "row")
-}
-
-fn plural(n: usize, what: &str) -> String {
-    match n {
-        1 => format!("1 {what}"),
-        n => format!("{n} {what}s"),
-    }
+    crate::plural::count_of(n, "row")
 }
 
 /// One aggregate over the rows `members` (indexes into `survivors`).
@@ -556,6 +549,24 @@ impl<'f, 'a> Ctx<'f, 'a> {
         }
     }
 
+    /// `like` / `rlike`: whether `any` holds for the string `value` (negated for `not`); null
+    /// for a missing value, null with a warning for several.
+    fn pattern_test(
+        &mut self,
+        op: &str,
+        value: &Expr,
+        negated: bool,
+        any: impl Fn(&str) -> bool,
+    ) -> V {
+        match self.text_arg(value) {
+            Ok(s) => V::Bool(any(&s) != negated),
+            Err(V::Multi(_)) => self.warn(format!(
+                "{op}: single-value function encountered multi-value"
+            )),
+            Err(_) => V::Null,
+        }
+    }
+
     /// The one string a text or keyword document field holds, unless a column shadows it.
     fn doc_str(&self, f: &str) -> Option<&'a str> {
         if self.row.contains_key(f) || self.masked.contains_key(f) {
@@ -655,24 +666,16 @@ impl<'f, 'a> Ctx<'f, 'a> {
                 value,
                 patterns,
                 negated,
-            } => match self.text_arg(value) {
-                Ok(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
-                Err(V::Multi(_)) => {
-                    self.warn("like: single-value function encountered multi-value")
-                }
-                Err(_) => V::Null,
-            },
+            } => self.pattern_test("like", value, *negated, |s| {
+                patterns.iter().any(|p| p.matches(s))
+            }),
             Expr::RLike {
                 value,
                 patterns,
                 negated,
-            } => match self.text_arg(value) {
-                Ok(s) => V::Bool(patterns.iter().any(|p| p.matches(&s)) != *negated),
-                Err(V::Multi(_)) => {
-                    self.warn("rlike: single-value function encountered multi-value")
-                }
-                Err(_) => V::Null,
-            },
+            } => self.pattern_test("rlike", value, *negated, |s| {
+                patterns.iter().any(|p| p.matches(s))
+            }),
             Expr::In {
                 value,
                 list,
