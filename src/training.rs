@@ -53,6 +53,7 @@ const MAX_CHOICES: usize = 24;
 
 /// A deck of `cards` cards from `events` for `rule`, in an order fixed by `seed`: about 40 %
 /// alerts, 40 % near misses and 20 % benign blocks, a short category filled from the others.
+/// Every event is judged, only the dealt ones become cards (an export can be large).
 pub fn build_deck(
     events: &[Event],
     rule: &Rule,
@@ -61,17 +62,19 @@ pub fn build_deck(
     cards: usize,
 ) -> Vec<Card> {
     let terms = crate::rule::script_terms(&rule.expr);
-    let mut pools: [Vec<Card>; 3] = Default::default();
-    for ev in events {
-        let Some(card) = card_of(ev, rule, &terms, analyzer) else {
+    // Event indexes by kind: alerts, near misses, benign blocks.
+    let mut pools: [Vec<usize>; 3] = Default::default();
+    for (i, ev) in events.iter().enumerate() {
+        let fields = Fields::of_lenient(&ev.doc);
+        let Some(text) = script_text(&fields) else {
             continue;
         };
-        let pool = match card.kind {
+        let pool = match kind_of(&text, &rule.explain(&fields, analyzer), &terms, analyzer) {
             CardKind::Alert => 0,
             CardKind::NearMiss => 1,
             CardKind::Benign => 2,
         };
-        pools[pool].push(card);
+        pools[pool].push(i);
     }
     let mut rng = SplitMix(seed);
     for pool in &mut pools {
@@ -79,45 +82,66 @@ pub fn build_deck(
     }
     let want_alerts = (cards * 2).div_ceil(5);
     let want_near = (cards * 2).div_ceil(5);
-    let mut deck: Vec<Card> = Vec::with_capacity(cards);
+    let mut dealt: Vec<usize> = Vec::with_capacity(cards);
     for (pool, want) in pools.iter_mut().zip([want_alerts, want_near, cards]) {
-        let take = want.min(pool.len()).min(cards - deck.len());
-        deck.extend(pool.drain(..take));
+        let take = want.min(pool.len()).min(cards - dealt.len());
+        dealt.extend(pool.drain(..take));
     }
     // Short categories are made up from what is left, alerts first.
     for pool in &mut pools {
-        let take = pool.len().min(cards - deck.len());
-        deck.extend(pool.drain(..take));
+        let take = pool.len().min(cards - dealt.len());
+        dealt.extend(pool.drain(..take));
     }
-    shuffle(&mut deck, &mut rng);
-    deck
+    shuffle(&mut dealt, &mut rng);
+    dealt
+        .into_iter()
+        .filter_map(|i| card_of(&events[i], rule, &terms, analyzer))
+        .collect()
+}
+
+/// The first script text of an event, unless it is blank.
+fn script_text(fields: &Fields) -> Option<String> {
+    fields
+        .first(ecs::names::SCRIPT_BLOCK_TEXT)
+        .filter(|t| !t.trim().is_empty())
+}
+
+/// Alert when the rule holds; near miss when its names (or near spellings) are in the text;
+/// benign otherwise.
+fn kind_of(
+    text: &str,
+    explanation: &Explanation,
+    terms: &[String],
+    analyzer: Analyzer,
+) -> CardKind {
+    if explanation.held {
+        return CardKind::Alert;
+    }
+    let hits = script_hits(explanation);
+    let ranges: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
+    if hits.is_empty() && crate::nearmiss::find(text, terms, &ranges, analyzer).is_empty() {
+        CardKind::Benign
+    } else {
+        CardKind::NearMiss
+    }
+}
+
+/// The rule's matches in the first script text value.
+fn script_hits(explanation: &Explanation) -> Vec<Hit> {
+    explanation
+        .positive_hits()
+        .into_iter()
+        .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT && h.value_index == 0)
+        .cloned()
+        .collect()
 }
 
 /// The card of `ev`, if it has script text.
 fn card_of(ev: &Event, rule: &Rule, terms: &[String], analyzer: Analyzer) -> Option<Card> {
     let fields = Fields::of_lenient(&ev.doc);
-    let text = fields.first(ecs::names::SCRIPT_BLOCK_TEXT)?;
-    if text.trim().is_empty() {
-        return None;
-    }
+    let text = script_text(&fields)?;
     let explanation = rule.explain(&fields, analyzer);
-    let hits: Vec<Hit> = explanation
-        .positive_hits()
-        .into_iter()
-        .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT && h.value_index == 0)
-        .cloned()
-        .collect();
-    let kind = if explanation.held {
-        CardKind::Alert
-    } else {
-        let ranges: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
-        let near = crate::nearmiss::find(&text, terms, &ranges, analyzer);
-        if hits.is_empty() && near.is_empty() {
-            CardKind::Benign
-        } else {
-            CardKind::NearMiss
-        }
-    };
+    let kind = kind_of(&text, &explanation, terms, analyzer);
     let mut fired_by: Vec<String> = Vec::new();
     if kind == CardKind::Alert {
         for t in explanation.positive_terms(ecs::names::SCRIPT_BLOCK_TEXT) {
@@ -126,15 +150,14 @@ fn card_of(ev: &Event, rule: &Rule, terms: &[String], analyzer: Analyzer) -> Opt
             }
         }
     }
-    let choices = choices_of(&text, terms);
     Some(Card {
         event: ev.clone(),
         kind,
+        choices: choices_of(&text, terms),
+        hits: script_hits(&explanation),
         text,
         explanation,
-        hits,
         fired_by,
-        choices,
     })
 }
 
