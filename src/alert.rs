@@ -164,8 +164,13 @@ fn find<'r>(
         if rule.over_alerts() || !exact && !matches(&rule.plan, &mut tokens) {
             continue;
         }
+        // The identity hashes the whole document: only for a rule that fires (an ES|QL rule
+        // is a candidate of every event and most leave its pipeline early).
+        let Some(fired) = rule.fires(&fields, analyzer) else {
+            continue;
+        };
         let identity = identity.get_or_insert_with(|| event.identity());
-        found.extend(explain(rule, i, &fields, identity, analyzer));
+        found.push(explain(rule, i, fired, &fields, identity));
     }
     found
 }
@@ -250,16 +255,15 @@ impl Found {
     }
 }
 
-/// The full alert of a rule known to match (`identity` is the event's): explanation, hits,
-/// terms, reason. `None` when it does not hold after all.
+/// The full alert of a rule that fired (`fired`: its explanation and ES|QL columns;
+/// `identity` is the event's): hits, terms, reason.
 fn explain(
     rule: &Rule,
     rule_index: usize,
+    (explanation, columns): (Explanation, Vec<(String, serde_json::Value)>),
     fields: &Fields<'_>,
     identity: &str,
-    analyzer: Analyzer,
-) -> Option<Found> {
-    let (explanation, columns) = rule.fires(fields, analyzer)?;
+) -> Found {
     let mut matched_terms: Vec<String> = Vec::new();
     for t in explanation.positive_terms(ecs::names::SCRIPT_BLOCK_TEXT) {
         if !matched_terms.iter().any(|m| m == t) {
@@ -281,7 +285,7 @@ fn explain(
         .cloned()
         .collect();
     let facts = Facts::of(fields);
-    Some(Found {
+    Found {
         id: id_of(&rule.meta.rule_id, identity),
         rule: rule_index,
         time_ms: facts.time_ms,
@@ -292,7 +296,7 @@ fn explain(
         hits,
         explanation,
         columns,
-    })
+    }
 }
 
 /// Kibana's alert reason: `process event with file X, by U on H created medium alert NAME.`
