@@ -88,8 +88,14 @@ pub fn run(load: &LoadArgs, args: TriageArgs) -> anyhow::Result<()> {
     );
 
     let opts = load.options(paths_or_sample(args.paths.clone())?);
-    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))?;
-    let (store, mut book) = Store::open(&case_dir(args.case.clone())?);
+    let mut ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false))?;
+    let case = case_dir(args.case.clone())?;
+    // The alerts the TUI lists: exceptions marked, and the rules over alerts run on the rest.
+    let (exceptions, _) = session::load_exceptions(&opts, Some(&case))?;
+    let (rules, analyzer) = (&ws.rules, ws.analyzer);
+    let now = crate::exceptions::now_ms();
+    crate::detect::mark_and_correlate(&mut ws.alerts, rules, analyzer, &exceptions, now);
+    let (store, mut book) = Store::open(&case);
     if let Some(why) = &store.read_only {
         anyhow::bail!("{why}");
     }

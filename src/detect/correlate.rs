@@ -110,9 +110,10 @@ fn group_alert(
         .iter()
         .max_by_key(|a| (a.time_ms, a.event.source.ord))?;
     let doc: Map<String, Value> = group.columns.iter().cloned().collect();
-    // The group's identity: its grouping values (what stays the same when the alerts are
-    // raised again), not the run.
-    let identity = format!("esql-group:{}", Value::Object(doc.clone()));
+    // The group's identity: its grouping values, which stay the same when the alerts are raised
+    // again or an exception changes which of them take part (its triage is kept).
+    let key: Map<String, Value> = group.key.iter().cloned().collect();
+    let identity = format!("esql-group:{}", Value::Object(key));
     let mut rule_names: Vec<String> = Vec::new();
     for m in members {
         let name = &rules[m.rule].meta.name;
@@ -176,4 +177,79 @@ fn group_alert(
         columns: group.columns,
         event,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::SourceRef;
+    use crate::rule::{load, Loaded};
+
+    fn rule(text: &str) -> Rule {
+        match load(text, "t.toml").unwrap() {
+            Loaded::Rule(r) => *r,
+            Loaded::Skipped { reason, .. } => panic!("{reason}"),
+        }
+    }
+
+    /// Six probe rules with "PowerShell" in their names, then the correlation rule.
+    fn rules() -> Vec<Rule> {
+        let mut out: Vec<Rule> = (0..6)
+            .map(|n| {
+                rule(&format!(
+                    "[rule]\nname='PowerShell Probe {n}'\nrule_id='p{n}'\nseverity='low'\nrisk_score=1\ntype='query'\nlanguage='kuery'\nquery='powershell.file.script_block_text : w{n}'\n"
+                ))
+            })
+            .collect();
+        out.push(rule(include_str!(
+            "../../tests/data/esql/correlation/alert_correlation.toml"
+        )));
+        out
+    }
+
+    #[test]
+    fn a_group_keeps_its_id_when_an_exception_takes_a_member_out() {
+        let rules = rules();
+        let ev = Event {
+            doc: serde_json::from_value(json!({
+                "message": "Creating Scriptblock text (1 of 1):\r\nw0 w1 w2 w3 w4 w5\r\n\r\nScriptBlock ID: b-1\r\nPath: ",
+                "powershell": {"file": {"script_block_text": "w0 w1 w2 w3 w4 w5", "script_block_id": "b-1"}}
+            }))
+            .unwrap(),
+            es_id: None,
+            es_index: None,
+            source: SourceRef::line("t", 1),
+        };
+        let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
+        let mut alerts = alert::check_all(&rules, &vocabulary, &ev, Analyzer::Pattern);
+        assert_eq!(alerts.len(), 6);
+        correlate(&rules, &mut alerts, Analyzer::Pattern);
+        let group = |alerts: &[Alert]| {
+            alerts
+                .iter()
+                .filter(|a| rules[a.rule].over_alerts())
+                .map(|a| (a.id.clone(), a.columns.clone()))
+                .collect::<Vec<_>>()
+        };
+        let before = group(&alerts);
+        assert_eq!(before.len(), 1);
+        // An exception takes one member out: five rules still, the same alert.
+        alerts[0].suppressed_by = Some(crate::exceptions::Suppression {
+            list_id: "l".into(),
+            item_id: "i".into(),
+            item_name: "n".into(),
+        });
+        correlate(&rules, &mut alerts, Analyzer::Pattern);
+        let after = group(&alerts);
+        assert_eq!(after.len(), 1);
+        assert_eq!(
+            after[0].0, before[0].0,
+            "the id follows the script block, not the members"
+        );
+        assert_ne!(after[0].1, before[0].1, "its values say five now");
+        // Two out: four rules, no alert.
+        alerts[1].suppressed_by = alerts[0].suppressed_by.clone();
+        correlate(&rules, &mut alerts, Analyzer::Pattern);
+        assert!(group(&alerts).is_empty());
+    }
 }

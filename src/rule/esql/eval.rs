@@ -99,6 +99,9 @@ pub fn run(query: &Query, fields: &Fields, analyzer: Analyzer, detail: bool) -> 
 pub struct Group {
     /// The columns kept at the end, in name order.
     pub columns: Vec<(String, Json)>,
+    /// The grouping values (`by` columns, as written): what names the group whichever rows
+    /// fall in it.
+    pub key: Vec<(String, Json)>,
     /// Indexes (into the `docs` given to `run_table`) of the rows grouped here.
     pub members: Vec<usize>,
     /// The pipeline step by step: how many rows each step before `stats` kept, this group's
@@ -161,6 +164,7 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
             .into_iter()
             .map(|(i, row)| Group {
                 columns: row.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+                key: Vec::new(),
                 members: vec![i],
                 explanation: pipeline(true, head.clone()),
             })
@@ -234,6 +238,7 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
         children.extend(ran.children);
         out.push(Group {
             columns,
+            key: by.iter().cloned().zip(key.iter().map(V::to_json)).collect(),
             members: members.iter().map(|&n| survivors[n].0).collect(),
             explanation: pipeline(true, children),
         });
