@@ -325,7 +325,7 @@ impl TrainApp {
         )];
         lines.push(Line::raw(format!(
             " {}: {}",
-            self.session.rule,
+            crate::safe_text::line(&self.session.rule),
             match card.kind {
                 training::CardKind::Alert => "an alert",
                 training::CardKind::NearMiss => "a near miss",
@@ -333,12 +333,15 @@ impl TrainApp {
             }
         )));
         if !score.missed.is_empty() {
-            lines.push(Line::raw(format!(" missed: {}", score.missed.join(", "))));
+            lines.push(Line::raw(format!(
+                " missed: {}",
+                crate::safe_text::line(&score.missed.join(", "))
+            )));
         }
         if !score.wrong.is_empty() {
             lines.push(Line::raw(format!(
                 " picked, but not why it fires: {}",
-                score.wrong.join(", ")
+                crate::safe_text::line(&score.wrong.join(", "))
             )));
         }
         let in_script: Vec<&crate::glossary::Entry> = card
@@ -412,11 +415,15 @@ impl TrainApp {
             if !s.wrong.is_empty() {
                 text.push_str(&format!("  wrongly picked {}", s.wrong.join(", ")));
             }
-            lines.push(Line::raw(text));
+            // Rule names come from rule files: made safe like log text.
+            lines.push(Line::raw(crate::safe_text::line(&text).into_owned()));
         }
         if let Some(m) = &self.message {
             lines.push(Line::raw(""));
-            lines.push(Line::styled(format!(" {m}"), self.theme.dim()));
+            lines.push(Line::styled(
+                format!(" {}", crate::safe_text::line(m)),
+                self.theme.dim(),
+            ));
         }
         f.render_widget(
             Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Score ")),

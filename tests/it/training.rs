@@ -170,3 +170,14 @@ fn sessions_append_atomically_and_the_report_sums_them() {
     assert!(md.contains("- NtCreateThreadEx: missed 2×"), "{md}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("cy.json: not a trainee file"));
 }
+
+#[test]
+fn a_hostile_rule_name_never_reaches_the_terminal_raw() {
+    let mut s = session();
+    s.rule = "Evil\u{1b}]0;owned\u{7}\u{1b}[2J rule".into();
+    let mut app = TrainApp::new(sample_deck(5, 2), "mal\u{1b}[31mory", s, true);
+    app.update(key('n'));
+    let screen = draw(&mut app);
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'), "{screen:?}");
+    assert!(screen.contains("Evil"), "{screen}");
+}
