@@ -178,6 +178,9 @@ fn a_hostile_rule_name_never_reaches_the_terminal_raw() {
     let mut app = TrainApp::new(sample_deck(5, 2), "mal\u{1b}[31mory", s, true);
     app.update(key('n'));
     let screen = draw(&mut app);
-    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'), "{screen:?}");
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+        "{screen:?}"
+    );
     assert!(screen.contains("Evil"), "{screen}");
 }
