@@ -101,6 +101,7 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
         rule.plan.vocabulary(),
         event,
         analyzer,
+        false,
     );
     attach_copies(found, event).pop()
 }
@@ -113,17 +114,15 @@ pub fn check_all(
     event: &Event,
     analyzer: Analyzer,
 ) -> Vec<Alert> {
-    if rejected_by_elasticsearch(event, analyzer) {
-        return Vec::new();
-    }
     let all = rules.iter().enumerate().map(|(i, rule)| (i, rule, false));
-    attach_copies(find(all, vocabulary, event, analyzer), event)
+    attach_copies(find(all, vocabulary, event, analyzer, true), event)
 }
 
-/// Whether Elasticsearch refuses to index `event` at all, so that no rule can alert on it: its
-/// script text holds a token over Lucene's term limit (see `Analyzer::immense_token`).
-pub fn rejected_by_elasticsearch(event: &Event, analyzer: Analyzer) -> bool {
-    ecs::values_at(&event.doc, ecs::names::SCRIPT_BLOCK_TEXT)
+/// Whether Elasticsearch refuses to index the document at all, so that no rule can alert on
+/// it: its script text holds a token over Lucene's term limit (see `Analyzer::immense_token`).
+fn rejected_by_elasticsearch(fields: &Fields<'_>, analyzer: Analyzer) -> bool {
+    fields
+        .get(ecs::names::SCRIPT_BLOCK_TEXT)
         .iter()
         .filter_map(|v| v.as_str())
         .any(|t| analyzer.immense_token(t).is_some())
@@ -139,24 +138,27 @@ pub fn check_candidate(
     event: Event,
     analyzer: Analyzer,
 ) -> Vec<Alert> {
-    if rejected_by_elasticsearch(&event, analyzer) {
-        return Vec::new();
-    }
     let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
-    let found = find(listed, vocabulary, &event, analyzer);
+    let found = find(listed, vocabulary, &event, analyzer, true);
     attach(found, event)
 }
 
 /// What the listed rules (index, rule, whether the index already decided the match) find in
 /// `event`: the document flattened and tokenized once (`vocabulary` must hold the terms of every
-/// listed rule) and its identity hashed once, when something matches.
+/// listed rule) and its identity hashed once, when something matches. `as_indexed`: the event
+/// as Elasticsearch would store it, so nothing when it would refuse it (a split script or a
+/// decoded layer is never indexed, so it is not refused either).
 fn find<'r>(
     listed: impl IntoIterator<Item = (usize, &'r Rule, bool)>,
     vocabulary: &Vocabulary,
     event: &Event,
     analyzer: Analyzer,
+    as_indexed: bool,
 ) -> Vec<Found> {
     let fields = Fields::of_lenient(&event.doc);
+    if as_indexed && rejected_by_elasticsearch(&fields, analyzer) {
+        return Vec::new();
+    }
     let mut tokens = DocTokens::new(&fields, analyzer, vocabulary);
     let mut identity = None;
     let mut found = Vec::new();

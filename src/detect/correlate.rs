@@ -23,20 +23,24 @@ use serde_json::{json, Map, Value};
 /// alerts as they stand (suppression marks included), keeping `alerts` in time order.
 pub fn correlate(rules: &[Rule], alerts: &mut Vec<Alert>, analyzer: Analyzer) {
     alerts.retain(|a| !rules.get(a.rule).is_some_and(Rule::over_alerts));
+    if !rules.iter().any(Rule::over_alerts) {
+        return;
+    }
+    // The alerts index as the rules over alerts read it, built once for all of them.
+    let held: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::Elastic && a.suppressed_by.is_none())
+        .collect();
+    let docs: Vec<Map<String, Value>> = held
+        .iter()
+        .map(|a| alert_document(a, &rules[a.rule]))
+        .collect();
+    let fields: Vec<Fields> = docs.iter().map(Fields::of_lenient).collect();
     let mut raised = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         let Some(query) = rule.esql.as_ref().filter(|_| rule.over_alerts()) else {
             continue;
         };
-        let held: Vec<&Alert> = alerts
-            .iter()
-            .filter(|a| a.kind == AlertKind::Elastic && a.suppressed_by.is_none())
-            .collect();
-        let docs: Vec<Map<String, Value>> = held
-            .iter()
-            .map(|a| alert_document(a, &rules[a.rule]))
-            .collect();
-        let fields: Vec<Fields> = docs.iter().map(Fields::of_lenient).collect();
         for group in esql::run_table(query, &fields, analyzer) {
             let members: Vec<&Alert> = group.members.iter().map(|&i| held[i]).collect();
             raised.extend(group_alert(rule, index, group, &members, rules));

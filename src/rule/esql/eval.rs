@@ -836,6 +836,10 @@ impl<'f, 'a> Ctx<'f, 'a> {
     }
 
     fn call(&mut self, f: &Func, args: &[Expr]) -> V {
+        // `length` of a column left unbuilt is counted, not built.
+        if let (Func::Length, Some(n)) = (f, args.first().and_then(|a| self.masked_length(a))) {
+            return V::Long(n);
+        }
         match f {
             Func::Coalesce => {
                 for a in args {
@@ -869,9 +873,6 @@ impl<'f, 'a> Ctx<'f, 'a> {
                     }
                 }
                 best.unwrap_or(V::Null)
-            }
-            Func::Length if self.masked_length(&args[0]).is_some() => {
-                V::Long(self.masked_length(&args[0]).unwrap_or_default())
             }
             Func::Length | Func::ToLower | Func::ToUpper => match self.text_arg(&args[0]) {
                 Ok(s) => match f {
