@@ -4,6 +4,7 @@
 //!
 //! Pure: no I/O, no terminal. The text is ours (see the file's header), never a vendor's.
 
+use crate::i18n::{self, Lang};
 use crate::rule::Rule;
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -20,9 +21,38 @@ pub struct Entry {
     /// ATT&CK (sub-)techniques, as (id, name).
     pub attack: Vec<(String, String)>,
     pub summary: String,
+    /// `kind` in Chinese.
+    pub kind_zh: String,
+    /// `summary` in Chinese.
+    pub summary_zh: String,
 }
 
 impl Entry {
+    /// What it is, in the interface's language.
+    pub fn kind_text(&self) -> &str {
+        match i18n::current() {
+            Lang::En => &self.kind,
+            Lang::Zh => &self.kind_zh,
+        }
+    }
+
+    /// What it does, in the interface's language.
+    pub fn summary_text(&self) -> &str {
+        match i18n::current() {
+            Lang::En => &self.summary,
+            Lang::Zh => &self.summary_zh,
+        }
+    }
+
+    /// Its group as the interface names it (`group` keeps the file's stable English value).
+    pub fn group_label(&self) -> &'static str {
+        match self.group.as_str() {
+            "access/allocate" => i18n::t("group.access"),
+            "write/execute" => i18n::t("group.execute"),
+            _ => i18n::t("group.psreflect"),
+        }
+    }
+
     /// `T1055.001 DLL Injection, T1106 Native API`.
     pub fn attack_line(&self) -> String {
         self.attack
@@ -60,7 +90,7 @@ pub fn lookup(term: &str) -> Option<&'static Entry> {
 /// script text, in the rule's order (rules naming none are left out), then the names of the
 /// rules that have no entry.
 pub fn markdown(rules: &[Rule]) -> String {
-    let mut out = String::from("# API glossary\n");
+    let mut out = format!("# {}\n", i18n::t("glossary.md_title"));
     let mut missing: Vec<String> = Vec::new();
     for rule in rules {
         let terms = crate::rule::script_terms(&rule.expr);
@@ -76,19 +106,22 @@ pub fn markdown(rules: &[Rule]) -> String {
         }
         out.push_str(&format!("\n## {}\n", rule.meta.name));
         for e in found {
-            out.push_str(&format!(
-                "\n### {}\n\n{} · group: {} · ATT&CK: {}\n\n{}\n",
-                e.term,
-                e.kind,
-                e.group,
-                e.attack_line(),
-                e.summary
+            out.push_str(&format!("\n### {}\n\n", e.term));
+            out.push_str(&i18n::tf(
+                "glossary.md_facts",
+                &[
+                    ("kind", &e.kind_text()),
+                    ("group", &e.group_label()),
+                    ("attack", &e.attack_line()),
+                ],
             ));
+            out.push_str(&format!("\n\n{}\n", e.summary_text()));
         }
     }
     if !missing.is_empty() {
         out.push_str(&format!(
-            "\n## Names without an entry\n\n{}\n",
+            "\n## {}\n\n{}\n",
+            i18n::t("glossary.md_missing"),
             missing.join(", ")
         ));
     }
@@ -105,6 +138,16 @@ mod tests {
         assert_eq!(parsed.entry.len(), entries().len());
         for e in entries() {
             assert!(!e.kind.is_empty() && !e.summary.is_empty(), "{}", e.term);
+            // The Chinese text is written for every entry, and its summary is Chinese.
+            assert!(!e.kind_zh.is_empty(), "{}", e.term);
+            assert!(
+                e.summary_zh
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{}: {}",
+                e.term,
+                e.summary_zh
+            );
             assert!(!e.attack.is_empty(), "{}", e.term);
             for (id, name) in &e.attack {
                 assert!(id.starts_with('T') && !name.is_empty(), "{}: {id}", e.term);

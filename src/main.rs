@@ -9,6 +9,7 @@ use pstriage::commands::scan::ScanArgs;
 use pstriage::commands::search::{SearchArgs, SearchError};
 use pstriage::commands::triage::TriageArgs;
 use pstriage::commands::{self, case_dir, paths_or_sample, say, LoadArgs};
+use pstriage::i18n::{self, Lang};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,6 +36,10 @@ struct Cli {
     /// Example: --case ./case-2024-117
     #[arg(long, value_name = "DIR")]
     case: Option<PathBuf>,
+    /// Interface language: en or zh (screens, help, checklists, glossary, report headings).
+    /// Default: from LC_ALL, LC_MESSAGES or LANG (zh* is Chinese). Example: --lang zh
+    #[arg(long, global = true, value_name = "en|zh")]
+    lang: Option<Lang>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,6 +142,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    i18n::set(cli.lang.unwrap_or_else(Lang::from_env));
     let result = match cli.command {
         Some(Command::Scan(args)) => commands::scan::run(&cli.load, args),
         Some(Command::Search(args)) => match commands::search::run(&cli.load, args) {

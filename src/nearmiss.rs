@@ -5,6 +5,7 @@
 //! (`'Virtual'+'Alloc'`). Pure.
 
 use crate::analysis::Analyzer;
+use crate::i18n::tf;
 use aho_corasick::AhoCorasick;
 
 /// One near miss: the byte range in the original text, the rule term, and why it did not count.
@@ -86,17 +87,15 @@ pub fn find(
         let term = terms[m.pattern().as_usize()].clone();
         let original = &text[start..end];
         let why = if original.contains('`') {
-            format!("'{term}' is split by a backtick escape: PowerShell drops it when it runs, but the analyzer splits the name in two")
+            tf("nearmiss.backtick", &[("term", &term)])
         } else if original.contains('+') {
-            format!("'{term}' is assembled by string concatenation at run time: the log only holds the pieces")
+            tf("nearmiss.concatenated", &[("term", &term)])
         } else {
             match tokens.iter().find(|t| t.start <= start && end <= t.end) {
-                Some(t) if (t.start, t.end) != (start, end) => {
-                    format!(
-                        "'{term}' is inside the token '{}': only whole tokens match",
-                        t.text
-                    )
-                }
+                Some(t) if (t.start, t.end) != (start, end) => tf(
+                    "nearmiss.inside_token",
+                    &[("term", &term), ("token", &t.text)],
+                ),
                 _ => continue,
             }
         };

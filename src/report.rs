@@ -4,6 +4,8 @@
 //! people or JSON for tools. Pure (takes the loaded case and the triage book, returns text).
 
 use crate::ecs::format_millis;
+use crate::i18n::{t, tf};
+use crate::labels::{reason_label, severity_label, status_label};
 use crate::triage::Book;
 use crate::workspace::Workspace;
 use serde_json::{json, Value};
@@ -14,7 +16,7 @@ fn entry(ws: &Workspace, book: &Book, i: usize) -> Value {
     let a = &ws.alerts[i];
     let rule = &ws.rules[a.rule];
     let t = book.get(&a.id);
-    let steps = &ws.guides[a.rule].steps;
+    let steps = &ws.guides[a.rule].current().steps;
     let ticked: Vec<Value> = t
         .map(|t| {
             t.ticks
@@ -88,23 +90,30 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
         c[book.status(&a.id) as usize] += 1;
         c
     });
-    let _ = writeln!(out, "# Triage report\n");
+    let _ = writeln!(out, "# {}\n", t("report.title"));
     let _ = writeln!(
         out,
-        "{} alerts — {} open, {} acknowledged, {} closed — over {} events from {} files.\n",
-        ws.alerts.len(),
-        counts[0],
-        counts[1],
-        counts[2],
-        ws.events,
-        ws.files
+        "{}\n",
+        tf(
+            "report.summary",
+            &[
+                ("n", &ws.alerts.len()),
+                ("open", &counts[0]),
+                ("ack", &counts[1]),
+                ("closed", &counts[2]),
+                ("events", &ws.events),
+                ("files", &ws.files),
+            ],
+        )
     );
     let items = crate::exceptions::tally(&ws.alerts);
     if !items.is_empty() {
         let total: usize = items.iter().map(|(_, n)| n).sum();
         let _ = writeln!(
             out,
-            "{total} of them are suppressed by exception items (Elastic would not raise them):\n\n| exception item | list | item id | alerts suppressed |\n|---|---|---|---|"
+            "{}\n\n{}\n|---|---|---|---|",
+            tf("report.suppressed", &[("n", &total)]),
+            t("report.suppressed_columns")
         );
         for (s, n) in &items {
             let _ = writeln!(
@@ -119,7 +128,8 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
     }
     let _ = writeln!(
         out,
-        "| time | host | user | rule | status | matched terms |\n|---|---|---|---|---|---|"
+        "{}\n|---|---|---|---|---|---|",
+        t("report.alert_columns")
     );
     for a in &ws.alerts {
         let _ = writeln!(
@@ -129,7 +139,7 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
             md(a.host.as_deref().unwrap_or("-")),
             md(a.user.as_deref().unwrap_or("-")),
             md(&ws.rules[a.rule].meta.name),
-            book.status(&a.id).name(),
+            status_label(book.status(&a.id)),
             md(&a.matched_terms.join(", "))
         );
     }
@@ -138,12 +148,17 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
         let rule = &ws.rules[a.rule].meta;
         let _ = writeln!(
             out,
-            "\n## {} — {} on {}\n",
-            a.time_ms.map(format_millis).unwrap_or_default(),
-            md(&rule.name),
-            md(a.host.as_deref().unwrap_or("-"))
+            "\n## {}\n",
+            tf(
+                "report.alert_heading",
+                &[
+                    ("time", &a.time_ms.map(format_millis).unwrap_or_default()),
+                    ("rule", &md(&rule.name)),
+                    ("host", &md(a.host.as_deref().unwrap_or("-"))),
+                ],
+            )
         );
-        let _ = writeln!(out, "- alert id: `{}`", a.id);
+        let _ = writeln!(out, "- {}", tf("report.alert_id", &[("id", &a.id)]));
         if let crate::alert::AlertKind::SplitScript {
             fragments,
             total,
@@ -151,61 +166,95 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
             ..
         } = &a.kind
         {
+            let missing = if missing.is_empty() {
+                String::new()
+            } else {
+                tf("report.missing", &[("parts", &format!("{missing:?}"))])
+            };
             let _ = writeln!(
                 out,
-                "- **split-script finding, beyond Elastic**: the rule matches only the script reassembled from {fragments} of {total} fragments{}",
-                if missing.is_empty() { String::new() } else { format!(" (missing: {missing:?})") }
+                "- {}",
+                tf(
+                    "report.split",
+                    &[("n", fragments), ("total", total), ("missing", &missing)],
+                )
             );
         }
         if let crate::alert::AlertKind::Decoded {
             layers, logged_as, ..
         } = &a.kind
         {
+            let logged = logged_as
+                .as_ref()
+                .map(|id| tf("report.logged_as", &[("id", &md(id))]))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "- **decoded-layer finding, beyond Elastic**: the rule matches the text under {}{}",
-                md(&layers.join(" › ")),
-                logged_as
-                    .as_ref()
-                    .map(|id| format!(" (logged as script block {})", md(id)))
-                    .unwrap_or_default()
+                "- {}",
+                tf(
+                    "report.decoded",
+                    &[("layers", &md(&layers.join(" › "))), ("logged", &logged)],
+                )
             );
         }
         if let Some(s) = &a.suppressed_by {
             let _ = writeln!(
                 out,
-                "- **suppressed** by exception item {} ({}/{})",
-                md(&s.item_name),
-                md(&s.list_id),
-                md(&s.item_id)
+                "- {}",
+                tf(
+                    "report.suppressed_by",
+                    &[
+                        ("name", &md(&s.item_name)),
+                        ("list", &md(&s.list_id)),
+                        ("item", &md(&s.item_id)),
+                    ],
+                )
             );
         }
         let _ = writeln!(out, "- {}", md(&a.reason));
         let _ = writeln!(
             out,
-            "- severity {} / risk {}",
-            rule.severity, rule.risk_score
+            "- {}",
+            tf(
+                "report.severity",
+                &[
+                    ("severity", &severity_label(&rule.severity)),
+                    ("risk", &rule.risk_score),
+                ],
+            )
         );
-        let _ = writeln!(out, "- user: {}", md(a.user.as_deref().unwrap_or("-")));
-        let _ = writeln!(out, "- source: {}", md(&a.event.source.to_string()));
-        let _ = writeln!(out, "- matched terms: {}", md(&a.matched_terms.join(", ")));
-        let status = e["status"].as_str().unwrap_or("open");
-        match e["closing_reason"].as_str() {
-            Some(r) => {
-                let _ = writeln!(out, "- status: **{status}** ({r})");
-            }
-            None => {
-                let _ = writeln!(out, "- status: **{status}**");
-            }
-        }
-        let steps = &ws.guides[a.rule].steps;
+        let field = |key: &str, value: &str| format!("- {}: {value}", t(key));
+        let _ = writeln!(
+            out,
+            "{}",
+            field("report.user", &md(a.user.as_deref().unwrap_or("-")))
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            field("report.source", &md(&a.event.source.to_string()))
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            field("report.terms", &md(&a.matched_terms.join(", ")))
+        );
+        let status = status_label(book.status(&a.id));
+        let shown = match e["closing_reason"].as_str() {
+            Some(r) => format!("**{status}** ({})", reason_label(r)),
+            None => format!("**{status}**"),
+        };
+        let _ = writeln!(out, "{}", field("report.status", &shown));
+        let steps = &ws.guides[a.rule].current().steps;
         let ticks = book.get(&a.id).map(|t| t.ticks.clone()).unwrap_or_default();
         if !steps.is_empty() {
             let _ = writeln!(
                 out,
-                "- investigation steps ({}/{} done):",
-                ticks.len(),
-                steps.len()
+                "- {}",
+                tf(
+                    "report.steps",
+                    &[("done", &ticks.len()), ("n", &steps.len())],
+                )
             );
             for (n, s) in steps.iter().enumerate() {
                 let first = s.lines().next().unwrap_or("");
@@ -215,7 +264,7 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
         }
         let note = e["note"].as_str().unwrap_or("");
         if !note.is_empty() {
-            let _ = writeln!(out, "\nNote:\n");
+            let _ = writeln!(out, "\n{}\n", t("report.note"));
             for l in crate::safe_text::multiline(note).lines() {
                 let _ = writeln!(out, "> {}", l.replace('`', "\\`"));
             }
@@ -232,26 +281,39 @@ fn write_bookmarks(out: &mut String, book: &Book) {
     }
     let mut marks: Vec<_> = book.bookmarks.iter().collect();
     marks.sort_by_key(|(id, b)| (b.time_ms, id.to_owned()));
-    let _ = writeln!(out, "\n# Bookmarked script blocks\n");
+    let _ = writeln!(out, "\n# {}\n", t("report.bookmarks"));
+    let field = |key: &str, value: &str| format!("- {}: {value}", t(key));
     for (id, b) in marks {
         let _ = writeln!(
             out,
-            "## {} on {}\n",
-            b.time_ms.map(format_millis).unwrap_or_else(|| "-".into()),
-            md(b.host.as_deref().unwrap_or("-"))
+            "## {}\n",
+            tf(
+                "report.bookmark_heading",
+                &[
+                    (
+                        "time",
+                        &b.time_ms.map(format_millis).unwrap_or_else(|| "-".into()),
+                    ),
+                    ("host", &md(b.host.as_deref().unwrap_or("-"))),
+                ],
+            )
         );
-        let _ = writeln!(out, "- event id: `{id}`");
-        let _ = writeln!(out, "- user: {}", md(b.user.as_deref().unwrap_or("-")));
+        let _ = writeln!(out, "{}", field("report.event_id", &format!("`{id}`")));
+        let _ = writeln!(
+            out,
+            "{}",
+            field("report.user", &md(b.user.as_deref().unwrap_or("-")))
+        );
         if let Some(sbid) = &b.script_block_id {
-            let _ = writeln!(out, "- script block id: {}", md(sbid));
+            let _ = writeln!(out, "{}", field("report.script_block_id", &md(sbid)));
         }
-        let _ = writeln!(out, "- source: {}", md(&b.source));
-        let _ = writeln!(out, "- bookmarked: {}", format_millis(b.at));
+        let _ = writeln!(out, "{}", field("report.source", &md(&b.source)));
+        let _ = writeln!(out, "{}", field("report.bookmarked", &format_millis(b.at)));
         if !b.excerpt.is_empty() {
-            let _ = writeln!(out, "- script starts: {}", md(&b.excerpt));
+            let _ = writeln!(out, "{}", field("report.excerpt", &md(&b.excerpt)));
         }
         if !b.note.is_empty() {
-            let _ = writeln!(out, "\nNote:\n");
+            let _ = writeln!(out, "\n{}\n", t("report.note"));
             for l in crate::safe_text::multiline(&b.note).lines() {
                 let _ = writeln!(out, "> {}", l.replace('`', "\\`"));
             }

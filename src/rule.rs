@@ -6,6 +6,7 @@ pub mod esql;
 pub mod filter;
 pub mod guide;
 pub mod kql;
+pub mod translation;
 
 use kql::Expr;
 use serde::{Deserialize, Serialize};
@@ -398,6 +399,16 @@ pub fn bundled() -> Vec<Rule> {
 }
 
 impl Rule {
+    /// The setup text in the interface's language (the rule's own when it has no translation).
+    pub fn setup_text(&self) -> Option<&str> {
+        match crate::i18n::current() {
+            crate::i18n::Lang::Zh => translation::zh(&self.meta.rule_id)
+                .map(|t| t.setup.as_str())
+                .or(self.meta.setup.as_deref()),
+            crate::i18n::Lang::En => self.meta.setup.as_deref(),
+        }
+    }
+
     /// The rule's verdict on one document, explained: its KQL query and its enabled filters,
     /// or its ES|QL pipeline step by step.
     pub fn explain(

@@ -8,6 +8,7 @@
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
+use crate::i18n::{t, tf};
 use crate::rule::kql::{Explanation, Hit};
 use crate::rule::Rule;
 use serde::{Deserialize, Serialize};
@@ -306,16 +307,17 @@ pub fn file_name(trainee: &str) -> String {
 /// The trainer's summary of `files` in Markdown: per trainee the sessions and their scores,
 /// then the names missed most often over all of them.
 pub fn report(files: &[TraineeFile]) -> String {
-    let mut out = String::from("# Training report\n");
+    let mut out = format!("# {}\n", t("train_report.title"));
     if files.iter().all(|f| f.sessions.is_empty()) {
-        out.push_str("\nNo sessions yet.\n");
+        out.push_str(&format!("\n{}\n", t("train_report.none")));
         return out;
     }
     let mut missed: Vec<(String, usize)> = Vec::new();
     for f in files.iter().filter(|f| !f.sessions.is_empty()) {
         out.push_str(&format!(
-            "\n## {}\n\n| started | rule | seed | cards | verdicts right | names right | points |\n|---|---|---|---|---|---|---|\n",
-            f.trainee
+            "\n## {}\n\n{}\n|---|---|---|---|---|---|---|\n",
+            f.trainee,
+            t("train_report.columns")
         ));
         for s in &f.sessions {
             let n = s.cards.len();
@@ -345,15 +347,21 @@ pub fn report(files: &[TraineeFile]) -> String {
         }
     }
     missed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    out.push_str("\n## Most-missed API names\n\n");
+    out.push_str(&format!("\n## {}\n\n", t("train_report.most_missed")));
     if missed.is_empty() {
-        out.push_str("None: every name that made the rule fire was found.\n");
+        out.push_str(&format!("{}\n", t("train_report.none_missed")));
     }
     for (name, n) in missed.iter().take(10) {
         let what = crate::glossary::lookup(name)
-            .map(|e| format!(" ({}; {})", e.group, e.attack_line()))
+            .map(|e| format!(" ({}; {})", e.group_label(), e.attack_line()))
             .unwrap_or_default();
-        out.push_str(&format!("- {name}: missed {n}×{what}\n"));
+        out.push_str(&format!(
+            "- {}\n",
+            tf(
+                "train_report.missed",
+                &[("name", name), ("n", n), ("what", &what)],
+            )
+        ));
     }
     out
 }

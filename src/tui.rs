@@ -13,6 +13,7 @@ pub mod prompt;
 pub mod train;
 pub mod views;
 
+use crate::i18n::{t, tf};
 use crate::index::Dataset;
 use crate::saved_searches::SavedSearches;
 use crate::session::{self, LoadOptions};
@@ -55,7 +56,7 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
         Err(why) => {
             store
                 .read_only
-                .get_or_insert(format!("{why}; opened read-only"));
+                .get_or_insert(tf("msg.opened_read_only", &[("why", &why)]));
             None
         }
     };
@@ -64,16 +65,15 @@ pub fn run(opts: LoadOptions, case_dir: &Path) -> anyhow::Result<()> {
     let (exceptions, notes) = crate::session::load_exceptions(&opts, Some(case_dir))?;
     app.exceptions = exceptions;
     if !notes.is_empty() {
-        app.message = Some(format!(
-            "{} (and {} more exception problems: see `pstriage exceptions list`)",
-            notes[0],
-            notes.len() - 1
+        app.message = Some(tf(
+            "msg.exception_problems",
+            &[("first", &notes[0]), ("more", &(notes.len() - 1))],
         ));
     }
     let (searches, saved) = SavedSearches::open(case_dir);
     app.saved = saved;
     if let Some(why) = &searches.read_only {
-        app.message = Some(format!("saved searches not writable: {why}"));
+        app.message = Some(tf("msg.searches_read_only", &[("why", why)]));
     }
 
     let previous_hook = std::panic::take_hook();
@@ -207,7 +207,7 @@ fn spawn_hunt(effect: Effect, dataset: Option<Arc<Dataset>>, tx: mpsc::Sender<Ms
             (Effect::Hunt { generation, .. } | Effect::Around { generation, .. }, None) => {
                 let _ = tx.send(Msg::HuntDone {
                     generation: *generation,
-                    result: Err("the index is not open yet".into()),
+                    result: Err(t("msg.index_not_open").into()),
                     took_ms: 0,
                 });
                 return;
@@ -239,9 +239,7 @@ fn spawn_loader(
         let msg = match outcome {
             Ok(Ok(())) => return,
             Ok(Err(e)) => Msg::Failed(format!("{e:#}")),
-            Err(_) => Msg::Failed(
-                "the loader crashed; please report this with the input that caused it".into(),
-            ),
+            Err(_) => Msg::Failed(t("msg.loader_crashed").into()),
         };
         let _ = tx.send(msg);
     });

@@ -15,7 +15,8 @@ pub struct Workspace {
     /// How script text was analyzed (near misses use the same tokens).
     pub analyzer: crate::analysis::Analyzer,
     pub rules: Vec<Rule>,
-    pub guides: Vec<guide::Guide>,
+    /// Each rule's investigation guide (in both languages), by rule index.
+    pub guides: Vec<guide::Localized>,
     /// In time order (`detect::sort`): the timeline finds its window by binary search.
     pub alerts: Vec<Alert>,
     pub files: u64,
@@ -91,10 +92,7 @@ impl Workspace {
     /// The first phase: runs the rules and gathers the header facts.
     pub fn build(ds: &Dataset, rules: Vec<Rule>) -> index::Result<Workspace> {
         let alerts = crate::detect::run(ds, &rules)?;
-        let guides = rules
-            .iter()
-            .map(|r| guide::parse(r.meta.note.as_deref().unwrap_or("")))
-            .collect();
+        let guides = rules.iter().map(guide::Localized::of).collect();
         let script_events = ds.script_block_count()?;
         let report = &ds.manifest().report;
         Ok(Workspace {

@@ -122,7 +122,7 @@ pub fn run(load: &LoadArgs, args: TriageArgs) -> anyhow::Result<()> {
         })
         .collect();
     for &i in &chosen {
-        let steps = ws.guides[ws.alerts[i].rule].steps.len();
+        let steps = ws.guides[ws.alerts[i].rule].en.steps.len();
         for a in &actions {
             if let Action::Tick(n) | Action::Untick(n) = a {
                 anyhow::ensure!(

@@ -1,6 +1,7 @@
 //! The investigation guide in a rule's `note` Markdown, split into what the checklist screen
 //! shows: the "Possible investigation steps" as checklist items, and the other sections.
-//! Works for any Elastic rule's note, not only the bundled ones. Pure.
+//! Works for any Elastic rule's note, not only the bundled ones, and for the Chinese guides of
+//! the bundled rules (`Localized`). Pure.
 
 /// A section of the guide: its heading and its body lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,8 +79,42 @@ fn heading(line: &str) -> Option<&str> {
     (rest.len() < line.len() && rest.starts_with(' ')).then(|| rest.trim())
 }
 
+/// The heading of the checklist: Elastic's "Possible investigation steps", or its Chinese
+/// form in pstriage's translated guides (`调查步骤`).
 fn is_steps_heading(h: &str) -> bool {
-    h.to_ascii_lowercase().contains("investigation steps")
+    h.to_ascii_lowercase().contains("investigation steps") || h.contains("调查步骤")
+}
+
+/// The guide's top heading ("Triage and analysis", `分诊与分析`): the checklist screen has its
+/// own title and leaves it out.
+pub fn is_intro_heading(h: &str) -> bool {
+    h.to_lowercase().starts_with("triage") || h.starts_with("分诊")
+}
+
+/// A rule's guide in each interface language; a rule with no Chinese text (or one whose
+/// steps do not line up with the English, which would tick the wrong step) shows English.
+#[derive(Clone, Debug, Default)]
+pub struct Localized {
+    pub en: Guide,
+    pub zh: Option<Guide>,
+}
+
+impl Localized {
+    pub fn of(rule: &crate::rule::Rule) -> Localized {
+        let en = parse(rule.meta.note.as_deref().unwrap_or(""));
+        let zh = crate::rule::translation::zh(&rule.meta.rule_id)
+            .map(|t| parse(&t.note))
+            .filter(|zh| zh.steps.len() == en.steps.len());
+        Localized { en, zh }
+    }
+
+    /// The guide in the interface's language.
+    pub fn current(&self) -> &Guide {
+        match (crate::i18n::current(), &self.zh) {
+            (crate::i18n::Lang::Zh, Some(zh)) => zh,
+            _ => &self.en,
+        }
+    }
 }
 
 #[cfg(test)]

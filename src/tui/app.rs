@@ -11,6 +11,7 @@ use super::list::AlertList;
 use super::prompt::{self, Answer, Outcome, Prompt};
 use crate::event::Event;
 use crate::hunt::{Hunt, Results};
+use crate::i18n::{t, tf};
 use crate::index::Who;
 use crate::ingest::Progress;
 use crate::rule::kql::Expr;
@@ -102,12 +103,12 @@ pub const TABS: [Tab; 6] = [
 impl Tab {
     pub fn title(self) -> &'static str {
         match self {
-            Tab::Script => "1 Script",
-            Tab::Timeline => "2 Timeline",
-            Tab::Checklist => "3 Checklist",
-            Tab::Event => "4 Event",
-            Tab::Rule => "5 Rule",
-            Tab::Decoded => "6 Decoded",
+            Tab::Script => t("tabs.script"),
+            Tab::Timeline => t("tabs.timeline"),
+            Tab::Checklist => t("tabs.checklist"),
+            Tab::Event => t("tabs.event"),
+            Tab::Rule => t("tabs.rule"),
+            Tab::Decoded => t("tabs.decoded"),
         }
     }
 }
@@ -579,7 +580,7 @@ impl App {
                     return Vec::new();
                 };
                 self.saved.put(&name, &query, now);
-                self.message = Some(format!("saved search '{name}'"));
+                self.message = Some(tf("msg.search_saved", &[("name", &name)]));
                 return vec![Effect::SaveSearches];
             }
             Answer::Close(n) => {

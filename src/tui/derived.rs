@@ -9,6 +9,7 @@ use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::highlight::{self, Span};
 use crate::hunt::Found;
+use crate::i18n::tf;
 use crate::nearmiss::{self, NearMiss};
 use crate::reassembly::Script;
 use crate::rule::kql::{self, Explanation, Expr, Hit};
@@ -203,12 +204,12 @@ fn script_view(
             let missing = if s.missing.is_empty() {
                 String::new()
             } else {
-                format!(", missing {:?}", s.missing)
+                tf("script.missing", &[("parts", &format!("{:?}", s.missing))])
             };
             let what = if req.split {
-                "split-script finding, beyond Elastic: no fragment matches alone"
+                crate::i18n::t("script.split_finding")
             } else {
-                "a: back to the fragment"
+                crate::i18n::t("script.back_to_fragment")
             };
             let starts: Vec<String> = s
                 .boundaries
@@ -227,11 +228,15 @@ fn script_view(
                     .zip(&s.fragments)
                     .map(|(&o, f)| (o, f.sequence))
                     .collect(),
-                about: format!(
-                    "whole script: {} of {} fragments{missing} · {what} · fragment@line {}",
-                    s.fragments.len(),
-                    s.total,
-                    starts.join(" ")
+                about: tf(
+                    "script.whole",
+                    &[
+                        ("n", &s.fragments.len()),
+                        ("total", &s.total),
+                        ("missing", &missing),
+                        ("what", &what),
+                        ("starts", &starts.join(" ")),
+                    ],
                 ),
                 ..ScriptView::default()
             }
@@ -246,12 +251,12 @@ fn script_view(
             let f = Fields::of_lenient(&req.event.doc);
             let about = match (f.first(ecs::names::SEQUENCE), f.first(ecs::names::TOTAL)) {
                 (Some(n), Some(t)) if t != "1" => {
-                    format!("fragment {n} of {t}: what Elastic saw · a: whole script")
+                    tf("script.fragment", &[("n", &n), ("total", &t)])
                 }
                 _ if !f.has(ecs::names::SCRIPT_BLOCK_TEXT) => {
-                    "this event holds no script-block text".to_owned()
+                    crate::i18n::t("script.no_text").to_owned()
                 }
-                _ => "the script block as logged".to_owned(),
+                _ => crate::i18n::t("script.as_logged").to_owned(),
             };
             ScriptView {
                 value,
@@ -305,16 +310,24 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
             .unwrap_or_default()
     });
     if !members.is_empty() {
-        script.about = format!(
-            "the script block of the latest grouped alerts, marked for {} · {}",
-            crate::plural::count_of(members.len(), "rule"),
-            script.about
+        script.about = tf(
+            if members.len() == 1 {
+                "script.grouped_one"
+            } else {
+                "script.grouped_other"
+            },
+            &[("n", &members.len()), ("about", &script.about)],
         );
     }
     if let Some(s) = &alert.suppressed_by {
-        script.about = format!(
-            "SUPPRESSED by exception {:?} ({}/{}): Elastic would not raise it · {}",
-            s.item_name, s.list_id, s.item_id, script.about
+        script.about = tf(
+            "script.suppressed",
+            &[
+                ("name", &format!("{:?}", s.item_name)),
+                ("list", &s.list_id),
+                ("item", &s.item_id),
+                ("about", &script.about),
+            ],
         );
     }
     let timeline = timeline(

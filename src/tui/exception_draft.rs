@@ -6,6 +6,7 @@
 use crate::alert::Alert;
 use crate::ecs::{self, Fields};
 use crate::exceptions::{self, Entry, Item, Operator};
+use crate::i18n::tf;
 use crate::workspace::Workspace;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::{BTreeMap, BTreeSet};
@@ -107,11 +108,10 @@ impl ExceptionDraft {
         let rule = &ws.rules[alert.rule].meta.name;
         let mut draft = ExceptionDraft {
             from_alert: alert.id.clone(),
-            name: format!(
-                "{} on {}",
-                rule,
-                alert.host.as_deref().unwrap_or("any host")
-            ),
+            name: match alert.host.as_deref() {
+                Some(host) => tf("exception.default_name", &[("rule", rule), ("host", &host)]),
+                None => tf("exception.default_name_any", &[("rule", rule)]),
+            },
             candidates,
             cursor: 0,
             editing: None,

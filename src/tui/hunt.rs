@@ -5,6 +5,7 @@
 
 use super::derived::HuntDerived;
 use crate::hunt::{Found, Hunt, Results};
+use crate::i18n::t;
 use crate::index::Who;
 use crate::rule::kql::KqlError;
 
@@ -39,11 +40,11 @@ pub const HUNT_TABS: [HuntTab; 5] = [
 impl HuntTab {
     pub fn title(self) -> &'static str {
         match self {
-            HuntTab::Script => "1 Script",
-            HuntTab::Timeline => "2 Timeline",
-            HuntTab::Event => "3 Event",
-            HuntTab::Rules => "4 Rules: would they fire?",
-            HuntTab::Decoded => "5 Decoded",
+            HuntTab::Script => t("hunt.tabs.script"),
+            HuntTab::Timeline => t("hunt.tabs.timeline"),
+            HuntTab::Event => t("hunt.tabs.event"),
+            HuntTab::Rules => t("hunt.tabs.rules"),
+            HuntTab::Decoded => t("hunt.tabs.decoded"),
         }
     }
 }

@@ -70,233 +70,97 @@ pub struct Binding {
     pub keys: &'static str,
     pub act: Act,
     pub scope: Scope,
-    pub help: &'static str,
+    /// Its name in the catalogue: `keys.<id>` is the `?` overlay's line, `hints.<id>` the
+    /// footer's word (when `hint`).
+    pub id: &'static str,
     /// Shown in the footer.
     pub hint: bool,
 }
 
-const fn b(keys: &'static str, act: Act, scope: Scope, help: &'static str, hint: bool) -> Binding {
+impl Binding {
+    /// The `?` overlay's line for this binding, in the current language.
+    pub fn help(&self) -> &'static str {
+        crate::i18n::t(&format!("keys.{}", self.id))
+    }
+
+    /// The footer's word for this binding, in the current language.
+    pub fn hint_word(&self) -> &'static str {
+        crate::i18n::t(&format!("hints.{}", self.id))
+    }
+}
+
+const fn b(keys: &'static str, act: Act, scope: Scope, id: &'static str, hint: bool) -> Binding {
     Binding {
         keys,
         act,
         scope,
-        help,
+        id,
         hint,
     }
 }
 
 /// Every binding.
 pub const KEYMAP: &[Binding] = &[
-    b(
-        "j ↓",
-        Act::Down,
-        Scope::Everywhere,
-        "next alert / scroll down",
-        false,
-    ),
-    b(
-        "k ↑",
-        Act::Up,
-        Scope::Everywhere,
-        "previous alert / scroll up",
-        false,
-    ),
-    b("g Home", Act::Top, Scope::Everywhere, "first", false),
-    b("G End", Act::Bottom, Scope::Everywhere, "last", false),
+    b("j ↓", Act::Down, Scope::Everywhere, "down", false),
+    b("k ↑", Act::Up, Scope::Everywhere, "up", false),
+    b("g Home", Act::Top, Scope::Everywhere, "top", false),
+    b("G End", Act::Bottom, Scope::Everywhere, "bottom", false),
     b(
         "Ctrl-d PgDn",
         Act::PageDown,
         Scope::Everywhere,
-        "page down",
+        "page_down",
         false,
     ),
     b(
         "Ctrl-u PgUp",
         Act::PageUp,
         Scope::Everywhere,
-        "page up",
+        "page_up",
         false,
     ),
-    b(
-        "Tab",
-        Act::FocusNext,
-        Scope::Everywhere,
-        "switch pane (list ↔ detail)",
-        true,
-    ),
+    b("Tab", Act::FocusNext, Scope::Everywhere, "focus_next", true),
     b(
         "Shift-Tab",
         Act::FocusPrev,
         Scope::Everywhere,
-        "switch pane back",
+        "focus_prev",
         false,
     ),
-    b(
-        "1-6",
-        Act::Tab(0),
-        Scope::Everywhere,
-        "detail tab: script, timeline, checklist, event, rule, decoded",
-        true,
-    ),
-    b(
-        "/",
-        Act::Search,
-        Scope::Everywhere,
-        "search: alerts by free text; in the hunt view, a KQL query",
-        true,
-    ),
-    b(
-        "f",
-        Act::FilterStatus,
-        Scope::Alerts,
-        "filter by status (all/open/ack/closed)",
-        true,
-    ),
-    b(
-        "o",
-        Act::Sort,
-        Scope::Alerts,
-        "sort by time / risk / host",
-        true,
-    ),
-    b(
-        "m",
-        Act::Group,
-        Scope::Alerts,
-        "merge alerts of one script into one row (on/off)",
-        false,
-    ),
-    b(
-        "s",
-        Act::StatusNext,
-        Scope::Alerts,
-        "status open → acknowledged",
-        true,
-    ),
-    b(
-        "c",
-        Act::Close,
-        Scope::Alerts,
-        "close with a reason (asks)",
-        true,
-    ),
-    b(
-        "B",
-        Act::Bulk,
-        Scope::Alerts,
-        "set status of every filtered alert (asks)",
-        false,
-    ),
-    b("e", Act::EditNote, Scope::Alerts, "edit the note", true),
-    b(
-        "x",
-        Act::Exception,
-        Scope::Alerts,
-        "draft an exception from this alert: its impact before saving",
-        false,
-    ),
+    b("1-6", Act::Tab(0), Scope::Everywhere, "tab", true),
+    b("/", Act::Search, Scope::Everywhere, "search", true),
+    b("f", Act::FilterStatus, Scope::Alerts, "filter_status", true),
+    b("o", Act::Sort, Scope::Alerts, "sort", true),
+    b("m", Act::Group, Scope::Alerts, "group", false),
+    b("s", Act::StatusNext, Scope::Alerts, "status_next", true),
+    b("c", Act::Close, Scope::Alerts, "close", true),
+    b("B", Act::Bulk, Scope::Alerts, "bulk", false),
+    b("e", Act::EditNote, Scope::Alerts, "edit_note", true),
+    b("x", Act::Exception, Scope::Alerts, "exception", false),
     b(
         "X",
         Act::ShowSuppressed,
         Scope::Alerts,
-        "show / hide the alerts exceptions suppress",
+        "show_suppressed",
         false,
     ),
-    b(
-        "space",
-        Act::Tick,
-        Scope::Checklist,
-        "tick / untick the step",
-        true,
-    ),
-    b("n", Act::NextMark, Scope::Script, "next matched term", true),
-    b(
-        "N",
-        Act::PrevMark,
-        Scope::Script,
-        "previous matched term",
-        false,
-    ),
-    b(
-        "K",
-        Act::Glossary,
-        Scope::Script,
-        "glossary: what the marked API does, on/off",
-        true,
-    ),
-    b("w", Act::Wrap, Scope::Script, "wrap lines on/off", false),
-    b(
-        "a",
-        Act::WholeScript,
-        Scope::Script,
-        "fragment ↔ whole reassembled script",
-        true,
-    ),
-    b("h ←", Act::Left, Scope::Script, "scroll left", false),
-    b("l →", Act::Right, Scope::Script, "scroll right", false),
-    b(
-        "u",
-        Act::HostUser,
-        Scope::Everywhere,
-        "timeline or context: host ↔ user",
-        false,
-    ),
-    b(
-        "[ ]",
-        Act::HourPrev,
-        Scope::Timeline,
-        "previous / next hour of the timeline",
-        false,
-    ),
-    b(
-        "H",
-        Act::Hunt,
-        Scope::Everywhere,
-        "hunt: switch the alert list ↔ the hunt view (KQL over every event)",
-        true,
-    ),
-    b(
-        "C",
-        Act::Context,
-        Scope::Everywhere,
-        "context: the script blocks around the alert (or timeline hour)",
-        true,
-    ),
-    b(
-        "+ -",
-        Act::Wider,
-        Scope::Hunt,
-        "context: widen / narrow the span",
-        false,
-    ),
-    b(
-        "r",
-        Act::Verdicts,
-        Scope::Hunt,
-        "rules: which would fire on the event, and why not (near misses)",
-        true,
-    ),
-    b(
-        "S",
-        Act::SaveSearch,
-        Scope::Hunt,
-        "save the query (asks a name)",
-        false,
-    ),
-    b(
-        "b",
-        Act::Bookmark,
-        Scope::Everywhere,
-        "bookmark the script block with a note",
-        false,
-    ),
-    b(
-        "Enter",
-        Act::Enter,
-        Scope::Everywhere,
-        "timeline: jump to the alert; hunt view: open the event",
-        false,
-    ),
+    b("space", Act::Tick, Scope::Checklist, "tick", true),
+    b("n", Act::NextMark, Scope::Script, "next_mark", true),
+    b("N", Act::PrevMark, Scope::Script, "prev_mark", false),
+    b("K", Act::Glossary, Scope::Script, "glossary", true),
+    b("w", Act::Wrap, Scope::Script, "wrap", false),
+    b("a", Act::WholeScript, Scope::Script, "whole_script", true),
+    b("h ←", Act::Left, Scope::Script, "left", false),
+    b("l →", Act::Right, Scope::Script, "right", false),
+    b("u", Act::HostUser, Scope::Everywhere, "host_user", false),
+    b("[ ]", Act::HourPrev, Scope::Timeline, "hour_prev", false),
+    b("H", Act::Hunt, Scope::Everywhere, "hunt", true),
+    b("C", Act::Context, Scope::Everywhere, "context", true),
+    b("+ -", Act::Wider, Scope::Hunt, "wider", false),
+    b("r", Act::Verdicts, Scope::Hunt, "verdicts", true),
+    b("S", Act::SaveSearch, Scope::Hunt, "save_search", false),
+    b("b", Act::Bookmark, Scope::Everywhere, "bookmark", false),
+    b("Enter", Act::Enter, Scope::Everywhere, "enter", false),
     b("?", Act::Help, Scope::Everywhere, "help", true),
     b("q", Act::Quit, Scope::Everywhere, "quit", true),
 ];
@@ -374,14 +238,8 @@ pub fn hints(scopes: &[Scope]) -> Vec<(&'static str, &'static str)> {
     KEYMAP
         .iter()
         .filter(|b| b.hint && (b.scope == Scope::Everywhere || scopes.contains(&b.scope)))
-        .map(|b| (b.keys, short(b.help)))
+        .map(|b| (b.keys, b.hint_word()))
         .collect()
-}
-
-/// The footer's word for a binding: the first word of its help, without a trailing colon.
-fn short(help: &'static str) -> &'static str {
-    let word = help.split([' ', '(']).next().unwrap_or(help);
-    word.strip_suffix(':').unwrap_or(word)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::decoded::with_script_text;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::highlight;
+use crate::i18n::{t, tf};
 use crate::workspace::Workspace;
 
 /// Rows of hex dump shown for a binary layer.
@@ -64,16 +65,12 @@ pub fn compute(ws: &Workspace, event: &Event) -> DecodedView {
     let (text, source) = match script_of(ws, event) {
         Some(s) => (
             s.text.clone(),
-            format!(
-                "the whole script, {} of {} fragments",
-                s.fragments.len(),
-                s.total
+            tf(
+                "decoded.source_whole",
+                &[("n", &s.fragments.len()), ("total", &s.total)],
             ),
         ),
-        None => (
-            script_text(event, 0),
-            "the script block as logged".to_owned(),
-        ),
+        None => (script_text(event, 0), t("script.as_logged").to_owned()),
     };
     let tree = decode::decode(&text, &Limits::default());
     let layers = tree
@@ -106,12 +103,14 @@ pub fn compute(ws: &Workspace, event: &Event) -> DecodedView {
         .stopped
         .iter()
         .map(|s| {
-            format!(
-                "{} at {}..{}: {}",
-                s.kind.name(),
-                s.span.start,
-                s.span.end,
-                s.reason
+            tf(
+                "decoded.stopped_at",
+                &[
+                    ("kind", &s.kind.name()),
+                    ("from", &s.span.start),
+                    ("to", &s.span.end),
+                    ("why", &s.reason),
+                ],
             )
         })
         .collect();
@@ -158,7 +157,7 @@ fn text_view(ws: &Workspace, event: &Event, text: &str) -> ScriptView {
         about: if text.len() <= HIGHLIGHT_MAX {
             String::new()
         } else {
-            format!("no syntax colours above {} KB", HIGHLIGHT_MAX / 1024)
+            tf("script.no_colours", &[("kb", &(HIGHLIGHT_MAX / 1024))])
         },
         ..ScriptView::default()
     }

@@ -14,11 +14,12 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub fn name(self) -> &'static str {
+    /// The catalogue key of its name (`crate::i18n`).
+    pub fn label_key(self) -> &'static str {
         match self {
-            SortKey::Time => "time",
-            SortKey::Risk => "risk",
-            SortKey::Host => "host",
+            SortKey::Time => "sort.time",
+            SortKey::Risk => "sort.risk",
+            SortKey::Host => "sort.host",
         }
     }
 

@@ -7,6 +7,7 @@
 use super::app::Pane;
 use super::derived::ScriptView;
 use super::views::{detail, script, wrap, Theme};
+use crate::i18n::{t, tf};
 use crate::training::{self, Answer, Card, CardScore, Session};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -168,7 +169,7 @@ impl TrainApp {
             let asking = ScriptView {
                 text: card.text.clone(),
                 spans,
-                about: "the script block as logged".into(),
+                about: t("script.as_logged").into(),
                 bare: true,
                 ..ScriptView::default()
             };
@@ -209,25 +210,25 @@ impl TrainApp {
         let n = self.deck.len();
         f.render_widget(
             Paragraph::new(Line::styled(
-                format!(
-                    " pstriage training · {} · card {}/{n} · {points}/{} points so far",
-                    self.session_trainee(),
-                    (self.at + 1).min(n),
-                    2 * self.scores.len()
+                tf(
+                    "train.header",
+                    &[
+                        ("trainee", &self.session_trainee()),
+                        ("at", &(self.at + 1).min(n)),
+                        ("n", &n),
+                        ("points", &points),
+                        ("max", &(2 * self.scores.len())),
+                    ],
                 ),
                 self.theme.title(),
             )),
             head,
         );
         let footer = match &self.step {
-            Step::Verdict => {
-                "Would the rule fire on this script block?  y yes · n no · j/k scroll · q quit"
-            }
-            Step::Pick { .. } => {
-                "Which names made it fire?  j/k move · space pick · Enter reveal · Esc back"
-            }
-            Step::Reveal(_) => "Enter next card · j/k scroll · q quit",
-            Step::Done => "Session over · q quit",
+            Step::Verdict => t("train.ask_verdict"),
+            Step::Pick { .. } => t("train.ask_names"),
+            Step::Reveal(_) => t("train.keys_reveal"),
+            Step::Done => t("train.keys_done"),
         };
         f.render_widget(Paragraph::new(Line::styled(footer, self.theme.dim())), foot);
         match self.step.clone() {
@@ -261,7 +262,9 @@ impl TrainApp {
         let theme = Theme {
             no_color: self.theme.no_color,
         };
-        let block = Block::default().borders(Borders::ALL).title(" Script ");
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(t("train.script"));
         let inner = block.inner(area);
         f.render_widget(block, area);
         if let Some((asking, shown)) = self.views() {
@@ -279,7 +282,7 @@ impl TrainApp {
         let choices = self.card().map(|c| c.choices.clone()).unwrap_or_default();
         let mut lines: Vec<Line> = Vec::new();
         if choices.is_empty() {
-            lines.push(Line::styled(" (no API-like names here)", self.theme.dim()));
+            lines.push(Line::styled(t("train.no_names"), self.theme.dim()));
         }
         for (i, c) in choices.iter().enumerate() {
             let mark = if picked.get(i).copied().unwrap_or(false) {
@@ -296,8 +299,11 @@ impl TrainApp {
         }
         let skip = cursor.saturating_sub(usize::from(area.height.saturating_sub(3)));
         f.render_widget(
-            Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>())
-                .block(Block::default().borders(Borders::ALL).title(" Names ")),
+            Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(t("train.names")),
+            ),
             area,
         );
     }
@@ -307,19 +313,14 @@ impl TrainApp {
         let theme = &self.theme;
         let width = usize::from(area.width.saturating_sub(3));
         let mut lines = vec![Line::styled(
-            format!(
-                " {} the rule {} · {} points",
-                if score.verdict_right {
-                    "✓ Right:"
-                } else {
-                    "✗ Wrong:"
+            tf(
+                match (score.verdict_right, card.fires()) {
+                    (true, true) => "train.right_fires",
+                    (true, false) => "train.right_silent",
+                    (false, true) => "train.wrong_fires",
+                    (false, false) => "train.wrong_silent",
                 },
-                if card.fires() {
-                    "fires"
-                } else {
-                    "does not fire"
-                },
-                score.points()
+                &[("points", &score.points())],
             ),
             theme.title(),
         )];
@@ -327,21 +328,21 @@ impl TrainApp {
             " {}: {}",
             crate::safe_text::line(&self.session.rule),
             match card.kind {
-                training::CardKind::Alert => "an alert",
-                training::CardKind::NearMiss => "a near miss",
-                training::CardKind::Benign => "a benign block",
+                training::CardKind::Alert => t("train.kind_alert"),
+                training::CardKind::NearMiss => t("train.kind_near_miss"),
+                training::CardKind::Benign => t("train.kind_benign"),
             }
         )));
         if !score.missed.is_empty() {
-            lines.push(Line::raw(format!(
-                " missed: {}",
-                crate::safe_text::line(&score.missed.join(", "))
+            lines.push(Line::raw(tf(
+                "train.missed",
+                &[("names", &crate::safe_text::line(&score.missed.join(", ")))],
             )));
         }
         if !score.wrong.is_empty() {
-            lines.push(Line::raw(format!(
-                " picked, but not why it fires: {}",
-                crate::safe_text::line(&score.wrong.join(", "))
+            lines.push(Line::raw(tf(
+                "train.wrong_names",
+                &[("names", &crate::safe_text::line(&score.wrong.join(", ")))],
             )));
         }
         let in_script: Vec<&crate::glossary::Entry> = card
@@ -351,21 +352,21 @@ impl TrainApp {
             .collect();
         if !in_script.is_empty() {
             lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                " Glossary of the APIs in this script",
-                theme.title(),
-            ));
+            lines.push(Line::styled(t("train.glossary"), theme.title()));
         }
         for e in in_script {
             lines.push(Line::from(vec![
                 Span::styled(format!(" {} ", e.term), theme.title()),
                 Span::styled(
-                    format!("{} · group {}", e.group, e.attack_line()),
+                    tf(
+                        "train.glossary_group",
+                        &[("group", &e.group_label()), ("attack", &e.attack_line())],
+                    ),
                     theme.dim(),
                 ),
             ]));
             lines.extend(
-                wrap::wrap_step("   ", &e.summary, width)
+                wrap::wrap_step("   ", e.summary_text(), width)
                     .into_iter()
                     .map(Line::raw),
             );
@@ -373,9 +374,9 @@ impl TrainApp {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
             if card.fires() {
-                " Why it fires"
+                t("train.why_fires")
             } else {
-                " Why it does not fire"
+                t("train.why_not")
             },
             theme.title(),
         ));
@@ -384,7 +385,11 @@ impl TrainApp {
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
                 .scroll((self.scroll, 0))
-                .block(Block::default().borders(Borders::ALL).title(" Truth ")),
+                .block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(t("train.truth")),
+                ),
             area,
         );
     }
@@ -393,10 +398,13 @@ impl TrainApp {
         let points: u32 = self.scores.iter().map(CardScore::points).sum();
         let mut lines = vec![
             Line::styled(
-                format!(
-                    " {points} of {} points over {} cards",
-                    2 * self.scores.len(),
-                    self.scores.len()
+                tf(
+                    "train.total",
+                    &[
+                        ("points", &points),
+                        ("max", &(2 * self.scores.len())),
+                        ("n", &self.scores.len()),
+                    ],
                 ),
                 self.theme.title(),
             ),
@@ -410,10 +418,10 @@ impl TrainApp {
                 s.points()
             );
             if !s.missed.is_empty() {
-                text.push_str(&format!("  missed {}", s.missed.join(", ")));
+                text.push_str(&tf("train.done_missed", &[("names", &s.missed.join(", "))]));
             }
             if !s.wrong.is_empty() {
-                text.push_str(&format!("  wrongly picked {}", s.wrong.join(", ")));
+                text.push_str(&tf("train.done_wrong", &[("names", &s.wrong.join(", "))]));
             }
             // Rule names come from rule files: made safe like log text.
             lines.push(Line::raw(crate::safe_text::line(&text).into_owned()));
@@ -426,7 +434,11 @@ impl TrainApp {
             ));
         }
         f.render_widget(
-            Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Score ")),
+            Paragraph::new(lines).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(t("train.score")),
+            ),
             area,
         );
     }
@@ -463,11 +475,11 @@ pub fn run(
                 let Effect::Save(session) = effect;
                 app.message = Some(match save(session) {
                     Ok(path) => {
-                        let said = format!("saved to {}", path.display());
+                        let said = tf("train.saved", &[("path", &path.display())]);
                         saved = Some(path);
                         said
                     }
-                    Err(e) => format!("not saved: {e}"),
+                    Err(e) => tf("train.not_saved", &[("why", &e)]),
                 });
             }
         }

@@ -17,6 +17,8 @@ use super::app::{App, Phase, View, TABS};
 use super::keymap;
 use super::prompt::Prompt;
 use crate::ecs::format_millis;
+use crate::i18n::{t, tf};
+pub use crate::labels::{reason_label, severity_label, status_label};
 use crate::safe_text;
 use crate::triage::{Status, CLOSING_REASONS};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -90,24 +92,30 @@ pub fn render(app: &App, f: &mut Frame) {
             };
             let eta = p
                 .eta_secs()
-                .map(|s| format!("{s:.0} s left"))
-                .unwrap_or_else(|| "estimating…".into());
+                .map(|s| tf("load.eta", &[("secs", &format!("{s:.0}"))]))
+                .unwrap_or_else(|| t("load.estimating").to_owned());
             let lines = vec![
-                Line::styled("Loading exports…", theme.title()),
-                Line::raw(format!(
-                    "files {}/{}   events {}   {} of {} ({pct:.0}%)",
-                    p.files_done,
-                    p.files_total,
-                    p.events,
-                    crate::ingest::human_bytes(p.bytes_done),
-                    crate::ingest::human_bytes(p.bytes_total)
+                Line::styled(t("load.title"), theme.title()),
+                Line::raw(tf(
+                    "load.progress",
+                    &[
+                        ("done", &p.files_done),
+                        ("files", &p.files_total),
+                        ("events", &p.events),
+                        ("read", &crate::ingest::human_bytes(p.bytes_done)),
+                        ("total", &crate::ingest::human_bytes(p.bytes_total)),
+                        ("pct", &format!("{pct:.0}")),
+                    ],
                 )),
                 Line::raw(format!(
                     "{}/s   {eta}",
                     crate::ingest::human_bytes(p.rate() as u64)
                 )),
-                Line::raw(format!("reading {}", safe_text::line(&p.current))),
-                Line::styled("q cancels", theme.dim()),
+                Line::raw(tf(
+                    "load.reading",
+                    &[("path", &safe_text::line(&p.current))],
+                )),
+                Line::styled(t("load.cancel"), theme.dim()),
             ];
             f.render_widget(
                 Paragraph::new(lines).block(Block::default().borders(Borders::ALL)),
@@ -120,7 +128,7 @@ pub fn render(app: &App, f: &mut Frame) {
                 .block(
                     Block::default()
                         .borders(Borders::ALL)
-                        .title("could not load"),
+                        .title(t("load.failed")),
                 );
             f.render_widget(p, body);
         }
@@ -177,31 +185,50 @@ fn render_header(
 /// The alert view's second header line: counts per status, what the list shows.
 fn alerts_line(app: &App, ws: &crate::workspace::Workspace, theme: &Theme) -> Line<'static> {
     let [open, ack, closed] = app.list.counts;
-    let filter = app.list.status_filter.map(|s| s.name()).unwrap_or("all");
+    let filter = app
+        .list
+        .status_filter
+        .map(status_label)
+        .unwrap_or(t("header.filter_all"));
     Line::from(vec![
-        Span::raw(format!(" alerts {}: ", ws.alerts.len())),
-        Span::styled(format!("{open} open"), theme.fg(Color::Yellow)),
+        Span::raw(tf("header.alerts", &[("n", &ws.alerts.len())])),
+        Span::styled(tf("header.open", &[("n", &open)]), theme.fg(Color::Yellow)),
         Span::raw(" · "),
-        Span::styled(format!("{ack} acknowledged"), theme.fg(Color::Blue)),
+        Span::styled(
+            tf("header.acknowledged", &[("n", &ack)]),
+            theme.fg(Color::Blue),
+        ),
         Span::raw(" · "),
-        Span::styled(format!("{closed} closed"), theme.fg(Color::Green)),
+        Span::styled(
+            tf("header.closed", &[("n", &closed)]),
+            theme.fg(Color::Green),
+        ),
         Span::styled(
             match (app.list.suppressed, app.list.show_suppressed) {
                 (0, _) => String::new(),
-                (n, true) => format!(" · {n} suppressed (shown)"),
-                (n, false) => format!(" · {n} suppressed (X shows)"),
+                (n, true) => tf("header.suppressed_shown", &[("n", &n)]),
+                (n, false) => tf("header.suppressed_hidden", &[("n", &n)]),
             },
             theme.fg(Color::Magenta),
         ),
         Span::styled(
             format!(
-                "   showing {} · status {filter} · sort {}{}",
-                app.list.rows.len(),
-                app.list.sort.name(),
+                "{}{}",
+                tf(
+                    "header.showing",
+                    &[
+                        ("n", &app.list.rows.len()),
+                        ("filter", &filter),
+                        ("sort", &t(app.list.sort.label_key())),
+                    ]
+                ),
                 if app.list.search.is_empty() {
                     String::new()
                 } else {
-                    format!(" · search \"{}\"", safe_text::line(&app.list.search))
+                    tf(
+                        "header.search",
+                        &[("text", &safe_text::line(&app.list.search))],
+                    )
                 }
             ),
             theme.dim(),
@@ -211,13 +238,10 @@ fn alerts_line(app: &App, ws: &crate::workspace::Workspace, theme: &Theme) -> Li
 
 fn render_setup(ws: &crate::workspace::Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut text = vec![
-        Line::styled(
-            "The loaded data holds no script-block events (4104): the rules have nothing to read.",
-            theme.title(),
-        ),
+        Line::styled(t("setup.no_script_blocks"), theme.title()),
         Line::raw(""),
     ];
-    if let Some(setup) = ws.rules.first().and_then(|r| r.meta.setup.as_deref()) {
+    if let Some(setup) = ws.rules.first().and_then(|r| r.setup_text()) {
         text.extend(
             safe_text::multiline(setup)
                 .lines()
@@ -225,9 +249,11 @@ fn render_setup(ws: &crate::workspace::Workspace, theme: &Theme, f: &mut Frame, 
         );
     }
     f.render_widget(
-        Paragraph::new(text)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title("Setup")),
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(t("setup.title")),
+        ),
         area,
     );
 }
@@ -238,19 +264,33 @@ pub fn short_time(ms: Option<i64>) -> String {
     t.get(5..19).map(str::to_owned).unwrap_or(t)
 }
 
+/// The list's word for a severity (`critical` → `crit`); an unknown one shows as it is.
 fn short_severity(s: &str) -> &str {
     match s {
-        "critical" => "crit",
-        "medium" => "med",
+        "low" => t("severity.low_short"),
+        "medium" => t("severity.medium_short"),
+        "high" => t("severity.high_short"),
+        "critical" => t("severity.critical_short"),
         other => other,
     }
 }
 
 fn short_status(s: Status) -> &'static str {
     match s {
-        Status::Open => "open",
-        Status::Acknowledged => "ack",
-        Status::Closed => "closed",
+        Status::Open => t("status.open_short"),
+        Status::Acknowledged => t("status.acknowledged_short"),
+        Status::Closed => t("status.closed_short"),
+    }
+}
+
+/// How the list labels a finding beyond Elastic's (long and short form); `None` for Elastic's
+/// own alerts.
+fn kind_label(kind: &crate::alert::AlertKind) -> Option<(&'static str, &'static str)> {
+    use crate::alert::AlertKind;
+    match kind {
+        AlertKind::Elastic => None,
+        AlertKind::SplitScript { .. } => Some((t("kind.split_long"), t("kind.split_short"))),
+        AlertKind::Decoded { .. } => Some((t("kind.decoded_long"), t("kind.decoded_short"))),
     }
 }
 
@@ -319,11 +359,15 @@ fn render_list(
                 ));
             }
             cells.extend([
-                Cell::from(match a.kind.label() {
+                Cell::from(match kind_label(&a.kind) {
                     None if a.suppressed_by.is_some() => Span::styled(
                         format!(
                             "{} {}",
-                            if wide { "[suppressed]" } else { "[x]" },
+                            if wide {
+                                t("list.suppressed_long")
+                            } else {
+                                t("list.suppressed_short")
+                            },
                             safe_text::line(name)
                         ),
                         theme.dim(),
@@ -341,9 +385,12 @@ fn render_list(
                 Cell::from(format!("{}/{}", short_severity(&r.severity), r.risk_score)),
                 Cell::from(match app.list.group_sizes.get(pos).copied().unwrap_or(1) {
                     1 => safe_text::line(&a.matched_terms.join(" ")).into_owned(),
-                    n => format!(
-                        "×{n} fragments · {}",
-                        safe_text::line(&a.matched_terms.join(" "))
+                    n => tf(
+                        "list.fragments",
+                        &[
+                            ("n", &n),
+                            ("terms", &safe_text::line(&a.matched_terms.join(" "))),
+                        ],
                     ),
                 }),
                 Cell::from(Span::styled(
@@ -365,21 +412,23 @@ fn render_list(
                 Constraint::Fill(3),
                 Constraint::Length(6),
             ],
-            vec![
-                "time",
-                "host",
-                "user",
-                "rule",
-                "risk",
-                "matched terms",
-                "status",
-            ],
+            [
+                "list.header.time",
+                "list.header.host",
+                "list.header.user",
+                "list.header.rule",
+                "list.header.risk",
+                "list.header.terms",
+                "list.header.status",
+            ]
+            .map(t)
+            .to_vec(),
         )
     } else {
         let rule_width = ws
             .rules
             .iter()
-            .map(|r| short_rule_name(&r.meta.name).chars().count() + 4)
+            .map(|r| wrap::text_width(short_rule_name(&r.meta.name)) + 4)
             .max()
             .unwrap_or(12)
             .min(22) as u16;
@@ -392,7 +441,16 @@ fn render_list(
                 Constraint::Fill(1),
                 Constraint::Length(6),
             ],
-            vec!["time", "host", "rule", "risk", "matched terms", "status"],
+            [
+                "list.header.time",
+                "list.header.host",
+                "list.header.rule",
+                "list.header.risk",
+                "list.header.terms",
+                "list.header.status",
+            ]
+            .map(t)
+            .to_vec(),
         )
     };
     let header = Row::new(header).style(theme.title());
@@ -403,12 +461,15 @@ fn render_list(
     };
     let title = if app.list.rows.is_empty() {
         // Only a filter can hide every alert here: with no alerts at all the landing shows.
-        format!(
-            " Alerts — none of {} match the filter (f: status, /: search; Esc in / clears) ",
-            ws.alerts.len()
-        )
+        tf("list.title_none", &[("n", &ws.alerts.len())])
     } else {
-        format!(" Alerts {}/{} ", app.list.selected + 1, app.list.rows.len())
+        tf(
+            "list.title",
+            &[
+                ("at", &(app.list.selected + 1)),
+                ("n", &app.list.rows.len()),
+            ],
+        )
     };
     let table = Table::new(rows, widths).header(header).block(
         Block::default()
@@ -457,14 +518,14 @@ fn render_detail(
     let selected = TABS.iter().position(|t| *t == app.tab()).unwrap_or(0);
     let content = detail_frame(
         app,
-        TABS.iter().map(|t| t.title()),
+        TABS.iter().map(|tab| tab.title()),
         selected,
         theme,
         f,
         area,
     );
     let Some(i) = app.current() else {
-        f.render_widget(Paragraph::new("No alert selected."), content);
+        f.render_widget(Paragraph::new(t("detail.no_alert")), content);
         return;
     };
     let alert = &ws.alerts[i];
@@ -480,7 +541,7 @@ fn render_detail(
                     alert: app.detail_focus.then_some(app.detail.timeline_cursor),
                     hour: Some(app.detail.hour),
                     selected: Some(i),
-                    here: "this alert",
+                    here: t("timeline.this_alert"),
                 };
                 timeline::render(app, ws, &d.timeline, at, theme, f, content)
             }
@@ -489,7 +550,7 @@ fn render_detail(
         super::app::Tab::Event => detail::render_event(
             app,
             &alert.event,
-            &format!("alert id {}", alert.id),
+            &tf("detail.alert_id", &[("id", &alert.id)]),
             theme,
             f,
             content,
@@ -497,7 +558,7 @@ fn render_detail(
         super::app::Tab::Rule => detail::render_rule(app, ws, alert, theme, f, content),
         super::app::Tab::Decoded => match &app.detail.decoded {
             Some(d) if d.alert == Some(i) => decoded::render(d, &app.pane, theme, f, content),
-            _ => f.render_widget(Paragraph::new(" decoding…"), content),
+            _ => f.render_widget(Paragraph::new(t("detail.decoding")), content),
         },
     }
 }
@@ -538,7 +599,7 @@ fn render_help(theme: &Theme, f: &mut Frame, area: Rect) {
         .map(|b| {
             Line::from(vec![
                 Span::styled(format!("{:<12}", b.keys), theme.title()),
-                Span::raw(b.help),
+                Span::raw(b.help()),
             ])
         })
         .collect();
@@ -551,7 +612,7 @@ fn render_help(theme: &Theme, f: &mut Frame, area: Rect) {
     f.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Keys — any key closes ");
+        .title(t("help.title"));
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let parts = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(inner);
@@ -563,54 +624,54 @@ fn render_help(theme: &Theme, f: &mut Frame, area: Rect) {
 fn render_prompt(app: &App, p: &Prompt, theme: &Theme, f: &mut Frame, area: Rect) {
     let (title, body): (&str, Vec<Line>) = match p {
         Prompt::Search(s) => (
-            " Search (Enter keeps, Esc clears) ",
+            t("prompt.search"),
             vec![Line::raw(format!("/{}", safe_text::line(s)))],
         ),
         Prompt::Query { text, .. } => (
-            " Hunt: KQL query (Enter runs, ↑↓ history and saved searches, Esc cancels) ",
+            t("prompt.query"),
             hunt::query_prompt_lines(app, text, theme),
         ),
         Prompt::Note(s) => (
-            " Note (Ctrl-s saves, Esc cancels, Enter new line) ",
+            t("prompt.note"),
             safe_text::multiline(&format!("{s}▏"))
                 .lines()
                 .map(|l| Line::raw(l.to_owned()))
                 .collect(),
         ),
         Prompt::Bookmark(s) => (
-            " Bookmark this script block: a note (Enter saves, Ctrl-x removes, Esc cancels) ",
+            t("prompt.bookmark"),
             vec![Line::raw(format!("{}▏", safe_text::line(s)))],
         ),
         Prompt::SaveSearch(s) => (
-            " Save the query as (Enter saves, Esc cancels) ",
+            t("prompt.save_search"),
             vec![
                 Line::raw(format!("{}▏", safe_text::line(s))),
                 Line::styled(
-                    format!(
-                        "query: {}",
-                        safe_text::line(app.hunt.hunt().map_or("", |h| h.text.as_str()))
+                    tf(
+                        "prompt.save_search_query",
+                        &[(
+                            "query",
+                            &safe_text::line(app.hunt.hunt().map_or("", |h| h.text.as_str())),
+                        )],
                     ),
                     theme.dim(),
                 ),
             ],
         ),
         Prompt::CloseReason => (
-            " Close the alert — pick a reason (any other key cancels) ",
+            t("prompt.close"),
             CLOSING_REASONS
                 .iter()
                 .enumerate()
-                .map(|(i, r)| Line::raw(format!(" {}  {r}", i + 1)))
+                .map(|(i, r)| Line::raw(format!(" {}  {}", i + 1, reason_label(r))))
                 .collect(),
         ),
         Prompt::Bulk => (
-            " Bulk change (any other key cancels) ",
+            t("prompt.bulk"),
             vec![
-                Line::raw(format!(
-                    " set the status of all {} listed alerts:",
-                    app.list.rows.len()
-                )),
-                Line::raw(" a  acknowledged"),
-                Line::raw(" o  open"),
+                Line::raw(tf("prompt.bulk_what", &[("n", &app.list.rows.len())])),
+                Line::raw(format!(" a  {}", t("status.acknowledged"))),
+                Line::raw(format!(" o  {}", t("status.open"))),
             ],
         ),
     };

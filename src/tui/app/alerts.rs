@@ -3,6 +3,7 @@
 //! alert or a timeline hour for the hunt view.
 
 use super::*;
+use crate::i18n::{t, tf};
 
 impl App {
     /// The selected alert's id.
@@ -17,7 +18,7 @@ impl App {
             return Vec::new();
         };
         if let Some(why) = &self.read_only {
-            self.message = Some(format!("read-only: {why}"));
+            self.message = Some(tf("msg.read_only", &[("why", why)]));
             return Vec::new();
         }
         if !self.book.apply(&id, &action, now) {
@@ -32,7 +33,7 @@ impl App {
 
     pub(super) fn bulk(&mut self, status: Status, now: i64) -> Vec<Effect> {
         if self.read_only.is_some() {
-            self.message = Some("read-only: nothing changed".into());
+            self.message = Some(t("msg.read_only_unchanged").to_owned());
             return Vec::new();
         }
         let ids: Vec<String> = match self.workspace() {
@@ -48,7 +49,13 @@ impl App {
             .iter()
             .filter(|id| self.book.apply(id, &Action::SetStatus(status), now))
             .count();
-        self.message = Some(format!("{changed} alerts set to {}", status.name()));
+        self.message = Some(tf(
+            "msg.bulk_done",
+            &[
+                ("n", &changed),
+                ("status", &crate::tui::views::status_label(status)),
+            ],
+        ));
         self.refresh_rows();
         self.recount();
         if changed > 0 {
@@ -62,18 +69,16 @@ impl App {
         let (Some(ws), Some(i)) = (self.workspace(), self.current()) else {
             return 0;
         };
-        ws.guides[ws.alerts[i].rule].steps.len()
+        ws.guides[ws.alerts[i].rule].current().steps.len()
     }
 
     /// The context of the selected alert, or of the timeline hour under the cursor when the
     /// Timeline tab has the focus.
     pub(super) fn context_of_alert(&self) -> Result<Around, String> {
-        let ws = self.workspace().ok_or("still loading")?;
-        let i = self.current().ok_or("no alert selected")?;
+        let ws = self.workspace().ok_or(t("msg.still_loading"))?;
+        let i = self.current().ok_or(t("msg.no_alert"))?;
         let a = &ws.alerts[i];
-        let time = a
-            .time_ms
-            .ok_or("this alert's event has no @timestamp: no context to list")?;
+        let time = a.time_ms.ok_or(t("msg.alert_no_time"))?;
         let host = a.host.clone().map(Who::Host);
         let user = a.user.clone().map(Who::User);
         let (who, other) = if self.detail.timeline_user {
@@ -84,7 +89,7 @@ impl App {
         let (who, other) = match (who, other) {
             (Some(w), o) => (w, o),
             (None, Some(o)) => (o, None),
-            (None, None) => return Err("this alert has neither host nor user".into()),
+            (None, None) => return Err(t("msg.alert_no_who").into()),
         };
         let rule = &ws.rules[a.rule].meta.name;
         if self.detail_focus && self.tab() == Tab::Timeline {
@@ -98,9 +103,9 @@ impl App {
                 minutes: 30,
                 marked: Some(a.event.source.ord),
                 open_start: true,
-                from: format!(
-                    "timeline hour ending {}",
-                    crate::tui::views::time(Some(hour_end))
+                from: tf(
+                    "context.from_hour",
+                    &[("end", &crate::tui::views::time(Some(hour_end)))],
                 ),
             });
         }
@@ -111,7 +116,7 @@ impl App {
             minutes: CONTEXT_DEFAULT,
             marked: Some(a.event.source.ord),
             open_start: false,
-            from: format!("alert {rule}"),
+            from: tf("context.from_alert", &[("rule", rule)]),
         })
     }
 

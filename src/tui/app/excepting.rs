@@ -3,6 +3,7 @@
 
 use super::super::exception_draft::{self, DraftOutcome, ExceptionDraft};
 use super::*;
+use crate::i18n::{t, tf};
 
 impl App {
     /// Marks the alerts of `ws` that an item in force suppresses, and runs the rules over
@@ -16,7 +17,7 @@ impl App {
     /// `x`: an exception proposed from the selected alert.
     pub(super) fn propose_exception(&mut self) {
         if let Some(why) = &self.read_only {
-            self.message = Some(format!("read-only: {why}"));
+            self.message = Some(tf("msg.read_only", &[("why", why)]));
             return;
         }
         let draft = match (self.workspace(), self.current()) {
@@ -25,7 +26,7 @@ impl App {
         };
         match draft {
             Some(d) => self.draft = Some(d),
-            None => self.message = Some("this alert has no field to build an exception on".into()),
+            None => self.message = Some(t("msg.no_exception_field").to_owned()),
         }
     }
 
@@ -47,7 +48,7 @@ impl App {
         let item = match result {
             Ok(item) => *item,
             Err(why) => {
-                self.message = Some(format!("exception not saved: {why}"));
+                self.message = Some(tf("msg.exception_not_saved", &[("why", &why)]));
                 return;
             }
         };
@@ -62,8 +63,9 @@ impl App {
                 .find(|(s, _)| s.item_id == id)
                 .map_or(0, |(_, n)| *n)
         });
-        self.message = Some(format!(
-            "exception {name:?} saved to the case's exceptions.ndjson: {suppressed} alerts suppressed (X shows them)"
+        self.message = Some(tf(
+            "msg.exception_saved",
+            &[("name", &format!("{name:?}")), ("n", &suppressed)],
         ));
     }
 
@@ -72,11 +74,11 @@ impl App {
         self.list.show_suppressed = !self.list.show_suppressed;
         self.message = Some(
             if self.list.show_suppressed {
-                "suppressed alerts shown, marked [suppressed]"
+                t("msg.suppressed_shown")
             } else {
-                "suppressed alerts hidden, as Elastic does"
+                t("msg.suppressed_hidden")
             }
-            .into(),
+            .to_owned(),
         );
         self.refresh_rows();
     }

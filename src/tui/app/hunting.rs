@@ -3,6 +3,7 @@
 //! bookmarks on any script block.
 
 use super::*;
+use crate::i18n::{t, tf};
 
 impl App {
     /// Parses and starts a query; a syntax error keeps the prompt open with the error shown.
@@ -54,7 +55,7 @@ impl App {
 
     pub(super) fn save_bookmark(&mut self, note: Option<String>, now: i64) -> Vec<Effect> {
         if let Some(why) = &self.read_only {
-            self.message = Some(format!("read-only: {why}"));
+            self.message = Some(tf("msg.read_only", &[("why", why)]));
             return Vec::new();
         }
         let Some(event) = self.bookmark_target() else {
@@ -77,14 +78,14 @@ impl App {
 
     /// The context of the selected hunted event (its host, else its user).
     pub(super) fn context_of_found(&self) -> Result<Around, String> {
-        let f = self.hunt.current().ok_or("no event selected")?;
-        let time = f.time_ms.ok_or("this event has no @timestamp")?;
+        let f = self.hunt.current().ok_or(t("msg.no_event"))?;
+        let time = f.time_ms.ok_or(t("msg.event_no_time"))?;
         let host = f.host.clone().map(Who::Host);
         let user = f.user.clone().map(Who::User);
         let (who, other) = match (host, user) {
             (Some(h), u) => (h, u),
             (None, Some(u)) => (u, None),
-            (None, None) => return Err("this event has neither host nor user".into()),
+            (None, None) => return Err(t("msg.event_no_who").into()),
         };
         Ok(Around {
             who,
@@ -93,7 +94,7 @@ impl App {
             minutes: CONTEXT_DEFAULT,
             marked: Some(f.event.source.ord),
             open_start: false,
-            from: "a hunted event".into(),
+            from: t("context.from_hunted").into(),
         })
     }
 
@@ -130,9 +131,7 @@ impl App {
                 if self.hunt.hunt().is_some_and(|h| !h.text.is_empty()) {
                     self.prompt = Some(Prompt::SaveSearch(String::new()));
                 } else {
-                    self.message = Some(
-                        "run a query first (/): a context listing has no query to save".into(),
-                    );
+                    self.message = Some(t("msg.save_needs_query").to_owned());
                 }
             }
             Act::Wider | Act::Narrower | Act::HostUser => {

@@ -5,6 +5,7 @@
 use super::wrap::{hanging_indent, text_width, wrap_step};
 use super::{time, Theme};
 use crate::alert::Alert;
+use crate::i18n::{t, tf};
 use crate::safe_text;
 use crate::tui::app::App;
 use crate::workspace::Workspace;
@@ -15,30 +16,27 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
-    let guide = &ws.guides[alert.rule];
+    let guide = ws.guides[alert.rule].current();
     let triage = app.book.get(&alert.id);
     let mut lines = Vec::new();
     let status = app.book.status(&alert.id);
     let reason = triage
         .and_then(|t| t.reason.clone())
-        .map(|r| format!(" ({r})"))
+        .map(|r| format!(" ({})", super::reason_label(&r)))
         .unwrap_or_default();
     lines.push(Line::from(vec![
-        Span::styled(" Status ", theme.title()),
-        Span::raw(format!("{}{reason}", status.name())),
+        Span::styled(t("checklist.status"), theme.title()),
+        Span::raw(format!("{}{reason}", super::status_label(status))),
     ]));
     if guide.steps.is_empty() {
-        lines.push(Line::styled(
-            " This rule's guide has no \"Possible investigation steps\" section.",
-            theme.dim(),
-        ));
+        lines.push(Line::styled(t("checklist.no_steps"), theme.dim()));
     }
-    lines.push(Line::styled(" Possible investigation steps", theme.title()));
+    lines.push(Line::styled(t("checklist.steps"), theme.title()));
     for (n, step) in guide.steps.iter().enumerate() {
         let ticked = triage.and_then(|t| t.ticks.get(&n));
         let mark = if ticked.is_some() { "[x]" } else { "[ ]" };
         let when = ticked
-            .map(|t| format!("  (ticked {})", time(Some(*t))))
+            .map(|at| tf("checklist.ticked", &[("at", &time(Some(*at)))]))
             .unwrap_or_default();
         let style = if n == app.detail.checklist_cursor && app.detail_focus {
             theme.selected()
@@ -70,7 +68,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
     }
     let note = triage.map(|t| t.note.as_str()).unwrap_or("");
     lines.push(Line::raw(""));
-    lines.push(Line::styled(" Note (e to edit)", theme.title()));
+    lines.push(Line::styled(t("checklist.note"), theme.title()));
     if note.is_empty() {
         lines.push(Line::styled("   —", theme.dim()));
     }
@@ -78,7 +76,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
         lines.push(Line::raw(format!("   {l}")));
     }
     for s in &guide.sections {
-        if s.heading.to_lowercase().starts_with("triage") {
+        if crate::rule::guide::is_intro_heading(&s.heading) {
             continue;
         }
         lines.push(Line::raw(""));

@@ -3,6 +3,7 @@
 //! binary as a hex dump with its hints. Binary bytes never reach the terminal raw.
 
 use super::{script, Theme};
+use crate::i18n::tf;
 use crate::safe_text;
 use crate::tui::app::Pane;
 use crate::tui::layers::{DecodedView, LayerBody};
@@ -16,26 +17,22 @@ pub fn render(d: &DecodedView, pane: &Pane, theme: &Theme, f: &mut Frame, area: 
     let mut lines: Vec<Line<'static>> = Vec::new();
     if let Some(from) = &d.decoded_from {
         lines.push(Line::styled(
-            format!(" decoded from {}", safe_text::line(from)),
+            tf("decoded.from", &[("from", &safe_text::line(from))]),
             theme.fg(Color::Magenta),
         ));
     }
     if d.layers.is_empty() && d.stopped.is_empty() {
         lines.push(Line::styled(
-            format!(
-                " No encoded, compressed or masked layer in {} (static decoding: nothing is run).",
-                d.source
-            ),
+            tf("decoded.none", &[("source", &d.source)]),
             theme.dim(),
         ));
         f.render_widget(Paragraph::new(lines), area);
         return;
     }
     lines.push(Line::styled(
-        format!(
-            " {} layers in {} (decoded statically: nothing is run)",
-            d.layers.len(),
-            d.source
+        tf(
+            "decoded.layers",
+            &[("n", &d.layers.len()), ("source", &d.source)],
         ),
         theme.title(),
     ));
@@ -48,16 +45,16 @@ pub fn render(d: &DecodedView, pane: &Pane, theme: &Theme, f: &mut Frame, area: 
             )),
             Span::styled(l.kind.to_owned(), theme.title()),
             Span::styled(
-                format!(
-                    "  bytes {}..{} of its parent · {} bytes",
-                    l.span.0, l.span.1, l.size
+                tf(
+                    "decoded.span",
+                    &[("from", &l.span.0), ("to", &l.span.1), ("size", &l.size)],
                 ),
                 theme.dim(),
             ),
         ];
         if let Some(id) = &l.logged_as {
             spans.push(Span::styled(
-                format!("  · logged as {}", safe_text::line(id)),
+                tf("decoded.logged_as", &[("id", &safe_text::line(id))]),
                 theme.fg(Color::Magenta),
             ));
         }
@@ -65,14 +62,14 @@ pub fn render(d: &DecodedView, pane: &Pane, theme: &Theme, f: &mut Frame, area: 
     }
     for s in &d.stopped {
         lines.push(Line::styled(
-            format!("   stopped: {}", safe_text::line(s)),
+            tf("decoded.stopped", &[("why", &safe_text::line(s))]),
             theme.fg(Color::Yellow),
         ));
     }
     for (n, l) in d.layers.iter().enumerate() {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            format!("── layer {} · {} ──", n + 1, l.kind),
+            tf("decoded.layer", &[("n", &(n + 1)), ("kind", &l.kind)]),
             theme.title(),
         ));
         match &l.body {

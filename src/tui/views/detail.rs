@@ -3,9 +3,11 @@
 //! the hunt view's verdicts (every rule's clause tree on a hunted event: why it would fire, or
 //! which clause it misses).
 
-use super::Theme;
+use super::wrap::pad_end;
+use super::{severity_label, Theme};
 use crate::alert::Alert;
 use crate::event::Event;
+use crate::i18n::{t, tf};
 use crate::rule::kql::Explanation;
 use crate::safe_text;
 use crate::tui::app::App;
@@ -19,7 +21,7 @@ use ratatui::Frame;
 /// The event's document; `id` names it (the alert id, or the event's identity).
 pub fn render_event(app: &App, event: &Event, id: &str, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut lines = vec![Line::from(vec![
-        Span::styled(" source ", theme.title()),
+        Span::styled(t("event.source"), theme.title()),
         Span::raw(safe_text::line(&event.source.to_string()).into_owned()),
         Span::styled(format!("   {}", safe_text::line(id)), theme.dim()),
     ])];
@@ -45,28 +47,31 @@ pub fn render_verdicts(
     let mut lines = Vec::new();
     let fires = verdicts.iter().filter(|v| v.held).count();
     lines.push(Line::styled(
-        format!(
-            " {fires} of {} loaded rules would fire on this event; each clause below held (✓) or failed (✗)",
-            verdicts.len()
+        tf(
+            "verdicts.summary",
+            &[("n", &fires), ("total", &verdicts.len())],
         ),
         theme.dim(),
     ));
     for ((rule, v), near) in ws.rules.iter().zip(verdicts).zip(&d.near) {
         lines.push(Line::raw(""));
         let (word, style) = if v.held {
-            ("fires   ", theme.fg(Color::Red))
+            (t("verdicts.fires"), theme.fg(Color::Red))
         } else {
-            ("no alert", theme.fg(Color::Green))
+            (t("verdicts.no_alert"), theme.fg(Color::Green))
         };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {word} "), style),
+            Span::styled(format!(" {} ", pad_end(word, 8)), style),
             Span::styled(safe_text::line(&rule.meta.name).into_owned(), theme.title()),
         ]));
         for n in near {
             let before = d.script.text.get(..n.start).unwrap_or("");
             let line_no = before.matches('\n').count() + 1;
             lines.push(Line::styled(
-                format!("   near miss, line {line_no}: {}", safe_text::line(&n.why)),
+                tf(
+                    "verdicts.near_miss",
+                    &[("line", &line_no), ("why", &safe_text::line(&n.why))],
+                ),
                 theme.fg(Color::Yellow),
             ));
         }
@@ -82,12 +87,12 @@ pub fn render_verdicts(
 
 pub(crate) fn tree(e: &Explanation, depth: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
     let (mark, style) = if e.held {
-        ("✓ held  ", theme.fg(Color::Green))
+        (t("verdicts.held"), theme.fg(Color::Green))
     } else {
-        ("✗ failed", theme.fg(Color::Red))
+        (t("verdicts.failed"), theme.fg(Color::Red))
     };
     let mut spans = vec![
-        Span::styled(format!(" {mark} "), style),
+        Span::styled(format!(" {} ", pad_end(mark, 8)), style),
         Span::raw(format!(
             "{}{}",
             "  ".repeat(depth),
@@ -120,30 +125,46 @@ pub fn render_rule(
     let m = &r.meta;
     let kv = |k: &str, v: String| {
         Line::from(vec![
-            Span::styled(format!(" {k:<11}"), theme.title()),
+            Span::styled(format!(" {}", pad_end(k, 11)), theme.title()),
             Span::raw(safe_text::line(&v).into_owned()),
         ])
     };
     let mut lines = vec![
-        kv("name", m.name.clone()),
-        kv("rule id", format!("{}   version {}", m.rule_id, m.version)),
+        kv(t("rule.name"), m.name.clone()),
         kv(
-            "severity",
-            format!("{}   risk score {}", m.severity, m.risk_score),
+            t("rule.id"),
+            tf(
+                "rule.id_version",
+                &[("id", &m.rule_id), ("version", &m.version)],
+            ),
+        ),
+        kv(
+            t("rule.severity"),
+            tf(
+                "rule.severity_risk",
+                &[
+                    ("severity", &severity_label(&m.severity)),
+                    ("risk", &m.risk_score),
+                ],
+            ),
         ),
         Line::raw(""),
-        Line::styled(" Why it fired (each clause for this event)", theme.title()),
+        Line::styled(t("rule.why_fired"), theme.title()),
     ];
     tree(&alert.explanation, 0, theme, &mut lines);
     lines.push(Line::raw(""));
     lines.push(kv(
-        "schedule",
-        format!(
-            "every {} from {}   max {} alerts per run",
-            m.interval, m.from, m.max_signals
+        t("rule.schedule"),
+        tf(
+            "rule.schedule_text",
+            &[
+                ("interval", &m.interval),
+                ("from", &m.from),
+                ("max", &m.max_signals),
+            ],
         ),
     ));
-    lines.push(kv("indices", m.index.join(", ")));
+    lines.push(kv(t("rule.indices"), m.index.join(", ")));
     for t in &m.threat {
         let techs: Vec<String> = t
             .technique
@@ -167,19 +188,16 @@ pub fn render_rule(
         ));
     }
     for u in &m.references {
-        lines.push(kv("reference", u.clone()));
+        lines.push(kv(t("rule.reference"), u.clone()));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(" Query", theme.title()));
+    lines.push(Line::styled(t("rule.query"), theme.title()));
     for l in m.query.as_deref().unwrap_or("").trim().lines() {
         lines.push(Line::raw(format!("   {}", safe_text::line(l))));
     }
     if !r.filters.is_empty() {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            " Filters (ANDed with the query; NOT = must not match)",
-            theme.title(),
-        ));
+        lines.push(Line::styled(t("rule.filters"), theme.title()));
         for filter in &r.filters {
             lines.push(Line::raw(format!(
                 "   {}",
@@ -188,7 +206,7 @@ pub fn render_rule(
         }
     }
     for note in &r.load_notes {
-        lines.push(kv("note", note.clone()));
+        lines.push(kv(t("rule.note"), note.clone()));
     }
     f.render_widget(
         Paragraph::new(lines)

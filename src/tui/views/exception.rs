@@ -3,8 +3,10 @@
 //! Draws only; the state and its impact are `exception_draft`'s.
 
 use super::super::exception_draft::{Editing, ExceptionDraft};
+use super::wrap::{pad_end, text_width, truncate};
 use super::{centered, short_time, Theme};
 use crate::exceptions::{Entry, Operator};
+use crate::i18n::{t, tf};
 use crate::safe_text;
 use crate::workspace::Workspace;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -26,7 +28,7 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.title())
-        .title(" Exception from this alert — Enter saves to the case, Esc cancels ");
+        .title(t("exception.title"));
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let entries_h = d.candidates.len() as u16 + 2;
@@ -38,16 +40,15 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
     .areas(inner);
 
     let mut lines = vec![match &d.editing {
-        Some(Editing::Name(t)) => Line::raw(format!(" name: {}▏", safe_text::line(t))),
+        Some(Editing::Name(name)) => {
+            Line::raw(format!("{}{}▏", t("exception.name"), safe_text::line(name)))
+        }
         _ => Line::from(vec![
-            Span::styled(" name: ", theme.dim()),
+            Span::styled(t("exception.name"), theme.dim()),
             Span::raw(safe_text::line(&d.name).into_owned()),
         ]),
     }];
-    lines.push(Line::styled(
-        " suppress an alert when every ticked entry holds:",
-        theme.dim(),
-    ));
+    lines.push(Line::styled(t("exception.when"), theme.dim()));
     for (i, c) in d.candidates.iter().enumerate() {
         let here = i == d.cursor;
         let tick = if c.on { "[x]" } else { "[ ]" };
@@ -56,8 +57,8 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
                 Entry::Match {
                     field, operator, ..
                 },
-                Some(Editing::Value(t)),
-            ) if here => format!("{field} {} {}▏", op_name(*operator), safe_text::line(t)),
+                Some(Editing::Value(value)),
+            ) if here => format!("{field} {} {}▏", op_name(*operator), safe_text::line(value)),
             (
                 Entry::Match {
                     field,
@@ -83,14 +84,16 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
 
     let im = &d.impact;
     let mut lines = vec![Line::from(vec![
-        Span::styled(" Impact: ", theme.title()),
+        Span::styled(t("exception.impact"), theme.title()),
         Span::styled(
-            format!(
-                "this hides {} of {} alerts on {} hosts and {} users",
-                im.alerts.len(),
-                ws.alerts.len(),
-                im.hosts,
-                im.users
+            tf(
+                "exception.hides",
+                &[
+                    ("n", &im.alerts.len()),
+                    ("total", &ws.alerts.len()),
+                    ("hosts", &im.hosts),
+                    ("users", &im.users),
+                ],
             ),
             theme.fg(if im.alerts.is_empty() {
                 Color::Green
@@ -100,7 +103,7 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
         ),
         Span::styled(
             if im.already > 0 {
-                format!(" ({} already suppressed)", im.already)
+                tf("exception.already", &[("n", &im.already)])
             } else {
                 String::new()
             },
@@ -115,9 +118,9 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
         let a = &ws.alerts[i];
         lines.push(Line::styled(
             format!(
-                "   {}  {:<16} {}",
+                "   {}  {} {}",
                 short_time(a.time_ms),
-                safe_text::line(a.host.as_deref().unwrap_or("-")),
+                pad_end(&safe_text::line(a.host.as_deref().unwrap_or("-")), 16),
                 safe_text::line(&ws.rules[a.rule].meta.name)
             ),
             theme.dim(),
@@ -125,24 +128,28 @@ pub fn render(d: &ExceptionDraft, ws: &Workspace, theme: &Theme, f: &mut Frame, 
     }
     f.render_widget(Paragraph::new(lines), impact);
     let help = if d.editing.is_some() {
-        " type · Enter keeps · Esc drops the edit · Ctrl-u clears"
+        t("exception.keys_editing")
     } else {
-        " ↑↓ entry · space tick · ! is/is not · e edit value · n name · PgUp/PgDn alerts · Enter save · Esc cancel"
+        t("exception.keys")
     };
     f.render_widget(Paragraph::new(Line::styled(help, theme.dim())), keys);
 }
 
 fn op_name(op: Operator) -> &'static str {
     match op {
-        Operator::Included => "is",
-        Operator::Excluded => "is not",
+        Operator::Included => t("exception.is"),
+        Operator::Excluded => t("exception.is_not"),
     }
 }
 
+/// A value cut to `VALUE_SHOWN` columns, saying how long it really is.
 fn cut(s: &str) -> String {
-    if s.chars().count() <= VALUE_SHOWN {
+    if text_width(s) <= VALUE_SHOWN {
         return s.to_owned();
     }
-    let head: String = s.chars().take(VALUE_SHOWN).collect();
-    format!("{head}… ({} chars)", s.chars().count())
+    format!(
+        "{}{}",
+        truncate(s, VALUE_SHOWN),
+        tf("exception.chars", &[("n", &s.chars().count())])
+    )
 }

@@ -2,7 +2,9 @@
 //! selected event's detail (its script with the query's terms marked, its document, every
 //! rule's verdict). Also the query prompt's body, with a syntax error shown at its column.
 
+use super::wrap::pad_end;
 use super::{detail, detail_frame, landing, script, short_time, Theme};
+use crate::i18n::{t, tf};
 use crate::index::Who;
 use crate::safe_text;
 use crate::tui::app::App;
@@ -16,22 +18,24 @@ use ratatui::Frame;
 
 fn who_text(who: &Who) -> String {
     match who {
-        Who::Host(h) => format!("host {}", safe_text::line(h)),
-        Who::User(u) => format!("user {}", safe_text::line(u)),
-        Who::Anyone => "everyone".into(),
+        Who::Host(h) => tf("hunt.who_host", &[("name", &safe_text::line(h))]),
+        Who::User(u) => tf("hunt.who_user", &[("name", &safe_text::line(u))]),
+        Who::Anyone => t("hunt.who_anyone").into(),
     }
 }
 
 /// What the list shows, in a few words.
 fn describe(source: &Source) -> String {
     match source {
-        Source::Query(h) if h.text.trim().is_empty() => "every event".into(),
-        Source::Query(h) => format!("query {}", safe_text::line(&h.text)),
-        Source::Around(a) => format!(
-            "{} ±{} min around {}",
-            who_text(&a.who),
-            a.minutes,
-            safe_text::line(&a.from)
+        Source::Query(h) if h.text.trim().is_empty() => t("hunt.every_event").into(),
+        Source::Query(h) => tf("hunt.query", &[("text", &safe_text::line(&h.text))]),
+        Source::Around(a) => tf(
+            "hunt.around",
+            &[
+                ("who", &who_text(&a.who)),
+                ("minutes", &a.minutes),
+                ("from", &safe_text::line(&a.from)),
+            ],
         ),
     }
 }
@@ -40,26 +44,34 @@ fn describe(source: &Source) -> String {
 pub fn header_line(app: &App, theme: &Theme) -> Line<'static> {
     let h = &app.hunt;
     let text = match (&h.pending, &h.listing, &h.failure) {
-        (Some((_, source)), _, _) => format!(" hunting: {} …", describe(source)),
-        (None, _, Some(e)) => format!(" hunt failed: {}", safe_text::line(e)),
+        (Some((_, source)), _, _) => tf("hunt.running", &[("what", &describe(source))]),
+        (None, _, Some(e)) => tf("hunt.failed", &[("why", &safe_text::line(e))]),
         (None, Some(l), None) => format!(
-            " hunt: {} · {} of {} events in {} ms{}",
-            describe(&l.source),
-            landing::thousands(l.total as u64),
-            app.workspace()
-                .map(|w| landing::thousands(w.events))
-                .unwrap_or_default(),
-            l.took_ms,
+            "{}{}",
+            tf(
+                "hunt.done",
+                &[
+                    ("what", &describe(&l.source)),
+                    ("n", &landing::thousands(l.total as u64)),
+                    (
+                        "total",
+                        &app.workspace()
+                            .map(|w| landing::thousands(w.events))
+                            .unwrap_or_default(),
+                    ),
+                    ("ms", &l.took_ms),
+                ],
+            ),
             if l.total > l.found.len() {
-                format!(
-                    " · the first {} listed",
-                    landing::thousands(LIST_LIMIT as u64)
+                tf(
+                    "hunt.first_listed",
+                    &[("n", &landing::thousands(LIST_LIMIT as u64))],
                 )
             } else {
                 String::new()
             }
         ),
-        (None, None, None) => " hunt: no query yet — / writes one".into(),
+        (None, None, None) => t("hunt.no_query").into(),
     };
     Line::styled(text, theme.fg(Color::Cyan))
 }
@@ -79,13 +91,12 @@ pub fn render(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rec
         .as_ref()
         .map(|l| match &l.source {
             Source::Query(h) => format!(" KQL › {}", safe_text::line(&h.text)),
-            Source::Around(a) => format!(
-                " context › {} ±{} min · + - span · u host ↔ user",
-                who_text(&a.who),
-                a.minutes
+            Source::Around(a) => tf(
+                "hunt.context_line",
+                &[("who", &who_text(&a.who)), ("minutes", &a.minutes)],
             ),
         })
-        .unwrap_or_else(|| " KQL › (press / to write a query)".into());
+        .unwrap_or_else(|| t("hunt.kql_empty").into());
     f.render_widget(Paragraph::new(Line::styled(shown, theme.dim())), query);
     if app.hunt.listing.is_none() {
         render_intro(
@@ -106,26 +117,25 @@ pub fn render(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rec
 /// Before the first hunt: how to write one, and the case's saved searches.
 fn render_intro(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut lines = vec![
-        Line::styled(
-            "Hunt every event with KQL, evaluated exactly as the rules are (same analyzers, same field types).",
-            theme.title(),
-        ),
-        Line::raw("  /  write a query        ↑↓ in the prompt: history and saved searches"),
-        Line::raw("  C  from an alert: the script blocks around it   r  which rules fire on an event, and why not"),
+        Line::styled(t("hunt.intro"), theme.title()),
+        Line::raw(t("hunt.intro_query")),
+        Line::raw(t("hunt.intro_context")),
         Line::raw(""),
-        Line::styled("  Examples", theme.title()),
+        Line::styled(t("hunt.examples"), theme.title()),
         Line::raw("    powershell.file.script_block_text:(VirtualAlloc and CreateThread)"),
-        Line::raw("    host.name:wks-0019 and powershell.file.script_block_text:\"Invoke-Mimikatz\""),
+        Line::raw(
+            "    host.name:wks-0019 and powershell.file.script_block_text:\"Invoke-Mimikatz\"",
+        ),
         Line::raw("    user.id:\"S-1-5-18\" and not powershell.file.script_block_text:Get-*"),
-        Line::raw("    FromBase64String      (a value without a field searches every field)"),
+        Line::raw(t("hunt.example_any_field")),
     ];
     if !app.saved.searches.is_empty() {
         lines.push(Line::raw(""));
-        lines.push(Line::styled("  Saved searches of this case", theme.title()));
+        lines.push(Line::styled(t("hunt.saved"), theme.title()));
         for s in &app.saved.searches {
             lines.push(Line::raw(format!(
-                "    {:<20} {}",
-                safe_text::line(&s.name),
+                "    {} {}",
+                pad_end(&safe_text::line(&s.name), 20),
                 safe_text::line(&s.query)
             )));
         }
@@ -133,14 +143,16 @@ fn render_intro(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     if let Some(e) = &app.hunt.failure {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            format!("  the last hunt failed: {}", safe_text::line(e)),
+            tf("hunt.last_failed", &[("why", &safe_text::line(e))]),
             theme.fg(Color::Red),
         ));
     }
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(" Hunt ")),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(t("hunt.title")),
+        ),
         area,
     );
 }
@@ -188,20 +200,22 @@ fn render_list(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         Constraint::Length(14),
         Constraint::Length(12),
     ];
-    let mut header = vec!["", "time", "host"];
+    let mut header = vec!["", t("list.header.time"), t("list.header.host")];
     if wide {
         widths.push(Constraint::Length(14));
-        header.push("user");
+        header.push(t("list.header.user"));
     }
     widths.extend([Constraint::Length(5), Constraint::Fill(1)]);
-    header.extend(["part", "script block (first match)"]);
+    header.extend([t("hunt.header.part"), t("hunt.header.script")]);
     let title = if listing.found.is_empty() {
-        " Events — none match ".to_owned()
+        t("hunt.events_none").to_owned()
     } else {
-        format!(
-            " Events {}/{} ",
-            app.hunt.selected + 1,
-            landing::thousands(listing.total as u64)
+        tf(
+            "hunt.events_title",
+            &[
+                ("at", &(app.hunt.selected + 1)),
+                ("n", &landing::thousands(listing.total as u64)),
+            ],
         )
     };
     let border = if app.detail_focus {
@@ -236,7 +250,7 @@ fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: 
         area,
     );
     let (Some(found), Some(d)) = (app.hunt.current(), app.hunt.derived.as_ref()) else {
-        f.render_widget(Paragraph::new("No event selected."), content);
+        f.render_widget(Paragraph::new(t("detail.no_event")), content);
         return;
     };
     if d.ord != found.event.source.ord {
@@ -250,7 +264,7 @@ fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: 
                 alert: None,
                 hour: None,
                 selected: None,
-                here: "this event",
+                here: t("timeline.this_event"),
             };
             super::timeline::render(app, ws, &d.timeline, at, theme, f, content)
         }
@@ -260,12 +274,12 @@ fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: 
                 .book
                 .bookmarks
                 .get(&id)
-                .map(|b| format!(" · bookmarked: {}", b.note))
+                .map(|b| tf("hunt.bookmarked", &[("note", &b.note)]))
                 .unwrap_or_default();
             detail::render_event(
                 app,
                 &found.event,
-                &format!("event {id}{mark}"),
+                &format!("{}{mark}", tf("hunt.event_id", &[("id", &id)])),
                 theme,
                 f,
                 content,
@@ -276,7 +290,7 @@ fn render_detail(app: &App, ws: &Workspace, theme: &Theme, f: &mut Frame, area: 
             Some(dv) if dv.ord == found.event.source.ord => {
                 super::decoded::render(dv, &app.pane, theme, f, content)
             }
-            _ => f.render_widget(Paragraph::new(" decoding…"), content),
+            _ => f.render_widget(Paragraph::new(t("detail.decoding")), content),
         },
     }
 }
@@ -288,7 +302,7 @@ pub fn query_prompt_lines(app: &App, text: &str, theme: &Theme) -> Vec<Line<'sta
     if let Some(e) = app.hunt.error.as_ref().filter(|_| app.hunt.query == text) {
         let line_text = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
         let shown: String = line_text.chars().take(e.column.saturating_sub(1)).collect();
-        let pad = safe_text::line(&shown).chars().count();
+        let pad = super::wrap::text_width(&safe_text::line(&shown));
         if e.line > 1 {
             lines.push(Line::raw(safe_text::line(line_text).into_owned()));
         }
@@ -297,7 +311,14 @@ pub fn query_prompt_lines(app: &App, text: &str, theme: &Theme) -> Vec<Line<'sta
             theme.fg(Color::Red),
         ));
         lines.push(Line::styled(
-            format!("line {} column {}: {}", e.line, e.column, e.message),
+            tf(
+                "hunt.parse_error",
+                &[
+                    ("line", &e.line),
+                    ("column", &e.column),
+                    ("why", &e.message),
+                ],
+            ),
             theme.fg(Color::Red),
         ));
     }

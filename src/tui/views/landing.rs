@@ -4,6 +4,7 @@
 
 use super::wrap::wrap_step;
 use super::{time, Theme};
+use crate::i18n::{t, tf};
 use crate::safe_text;
 use crate::workspace::Workspace;
 use ratatui::layout::Rect;
@@ -32,19 +33,23 @@ pub fn facts_line(ws: &Workspace) -> String {
     let span = ws
         .time_range
         .map(|(a, b)| format!("{} → {}", second(a), second(b)))
-        .unwrap_or_else(|| "no timestamps".into());
-    let noun = |n: Option<u64>, word: &str| {
+        .unwrap_or_else(|| t("facts.no_timestamps").into());
+    // A count not known yet (hosts and users come from the index) shows as "…".
+    let noun = |n: Option<u64>, [one, other]: [&str; 2]| {
         let shown = n.map(thousands).unwrap_or_else(|| "…".into());
-        format!("{shown} {word}{}", if n == Some(1) { "" } else { "s" })
+        tf(if n == Some(1) { one } else { other }, &[("n", &shown)])
     };
     let known = |n: Option<usize>| n.map(|n| n as u64);
     format!(
         "{} · {} · {} · {} · {} · {span}",
-        noun(Some(ws.files), "file"),
-        noun(Some(ws.events), "event"),
-        noun(Some(ws.script_events), "script block"),
-        noun(known(ws.hosts), "host"),
-        noun(known(ws.users), "user"),
+        noun(Some(ws.files), ["facts.file_one", "facts.file_other"]),
+        noun(Some(ws.events), ["facts.event_one", "facts.event_other"]),
+        noun(
+            Some(ws.script_events),
+            ["facts.script_block_one", "facts.script_block_other"]
+        ),
+        noun(known(ws.hosts), ["facts.host_one", "facts.host_other"]),
+        noun(known(ws.users), ["facts.user_one", "facts.user_other"]),
     )
 }
 
@@ -61,10 +66,7 @@ pub fn render(ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
     let plain = Style::default();
     put(
         "",
-        &format!(
-            "No rule fired on these {} script blocks.",
-            thousands(ws.script_events)
-        ),
+        &tf("landing.none_fired", &[("n", &thousands(ws.script_events))]),
         theme.title(),
     );
     put("", "", plain);
@@ -74,10 +76,10 @@ pub fn render(ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
         .iter()
         .map(|r| format!("{} (v{})", r.meta.name, r.meta.version))
         .collect();
-    put("  rules run: ", &run.join(", "), plain);
+    put(t("landing.rules_run"), &run.join(", "), plain);
     if !ws.skipped_rules.is_empty() {
         put(
-            "  rules skipped: ",
+            t("landing.rules_skipped"),
             &ws.skipped_rules.len().to_string(),
             plain,
         );
@@ -85,7 +87,11 @@ pub fn render(ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
             put("    ", s, theme.dim());
         }
     }
-    put("  records skipped: ", &thousands(ws.skipped_records), plain);
+    put(
+        t("landing.records_skipped"),
+        &thousands(ws.skipped_records),
+        plain,
+    );
     for d in ws
         .diagnostics
         .iter()
@@ -95,16 +101,8 @@ pub fn render(ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
         put("    ", d, theme.dim());
     }
     put("", "", plain);
-    put(
-        "",
-        "Every script block is still here to read and hunt:",
-        theme.title(),
-    );
-    put(
-        "  H  ",
-        "opens the hunt view: a KQL query over every event, as Kibana runs it",
-        plain,
-    );
+    put("", t("landing.still_here"), theme.title());
+    put("  H  ", t("landing.hunt_key"), plain);
     for example in [
         "powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
         "host.name:wks-0019 and powershell.file.script_block_text:\"Invoke-Mimikatz\"",
@@ -112,16 +110,12 @@ pub fn render(ws: &Workspace, theme: &Theme, f: &mut Frame, area: Rect) {
     ] {
         put("     ", example, theme.dim());
     }
-    put(
-        "  /  ",
-        "in the hunt view edits the query;  r  shows why each rule would or would not fire",
-        plain,
-    );
+    put("  /  ", t("landing.query_key"), plain);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Alerts: none "),
+                .title(t("landing.title")),
         ),
         area,
     );

@@ -5,6 +5,7 @@
 
 use super::Theme;
 use crate::highlight::Class;
+use crate::i18n::{t, tf};
 use crate::safe_text;
 use crate::tui::app::Pane;
 use crate::tui::derived::ScriptView;
@@ -184,30 +185,38 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
     f.render_widget(p, body);
     let mut legend_spans = vec![
         Span::styled(
-            " access/allocate ",
+            format!(" {} ", t("group.access")),
             mark_style(theme, Mark::Access, Style::default()),
         ),
         Span::raw(" "),
         Span::styled(
-            " write/execute ",
+            format!(" {} ", t("group.execute")),
             mark_style(theme, Mark::Execute, Style::default()),
         ),
         Span::raw(" "),
-        Span::styled("near miss", mark_style(theme, Mark::Near, Style::default())),
+        Span::styled(
+            t("script.near_miss"),
+            mark_style(theme, Mark::Near, Style::default()),
+        ),
     ];
     if has_boundaries {
         legend_spans.push(Span::raw(" "));
-        legend_spans.push(Span::styled("¦n fragment n starts", boundary_style));
+        legend_spans.push(Span::styled(t("script.fragment_starts"), boundary_style));
     }
     legend_spans.push(Span::styled(
-        format!(
-            "   {} marks · n/N jump · {}",
-            d.marks.len(),
-            if pane.wrap {
-                "wrap on (w)"
-            } else {
-                "wrap off (w, h/l scroll)"
-            }
+        tf(
+            "script.legend",
+            &[
+                ("n", &d.marks.len()),
+                (
+                    "wrap",
+                    &if pane.wrap {
+                        t("script.wrap_on")
+                    } else {
+                        t("script.wrap_off")
+                    },
+                ),
+            ],
         ),
         theme.dim(),
     ));
@@ -215,7 +224,10 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
     for n in d.near.iter().take(shown_near) {
         let line_no = text[..n.start].matches('\n').count() + 1;
         legend_lines.push(Line::styled(
-            format!(" line {line_no}: {}", safe_text::line(&n.why)),
+            tf(
+                "script.near_line",
+                &[("line", &line_no), ("why", &safe_text::line(&n.why))],
+            ),
             theme.dim(),
         ));
     }
@@ -227,25 +239,28 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
 /// kind, group and ATT&CK techniques, then what it does.
 fn glossary_lines(d: &ScriptView, pane: &Pane, theme: &Theme, width: u16) -> Vec<Line<'static>> {
     let Some((_, _, term)) = d.marks.get(pane.mark.min(d.marks.len().saturating_sub(1))) else {
-        return vec![Line::styled(
-            " glossary: no marked term here (K hides this)",
-            theme.dim(),
-        )];
+        return vec![Line::styled(t("glossary.no_mark"), theme.dim())];
     };
     let term = safe_text::line(term).into_owned();
     let Some(e) = crate::glossary::lookup(&term) else {
         return vec![Line::styled(
-            format!(" glossary: no entry for {term} (K hides this)"),
+            tf("glossary.no_entry", &[("term", &term)]),
             theme.dim(),
         )];
     };
     let width = usize::from(width.saturating_sub(1));
     let mut lines = vec![Line::from(vec![
         Span::styled(format!(" {} ", e.term), theme.title()),
-        Span::styled(format!("{} · group {}", e.kind, e.group), theme.dim()),
+        Span::styled(
+            tf(
+                "glossary.kind_group",
+                &[("kind", &e.kind_text()), ("group", &e.group_label())],
+            ),
+            theme.dim(),
+        ),
     ])];
     let attack = format!("ATT&CK {}", e.attack_line());
-    for text in [attack.as_str(), e.summary.as_str()] {
+    for text in [attack.as_str(), e.summary_text()] {
         lines.extend(
             super::wrap::wrap_step(" ", text, width)
                 .into_iter()

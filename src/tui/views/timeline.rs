@@ -3,7 +3,9 @@
 //! timeline (`[` `]`, `C` lists that hour's script blocks) — and the list of those alerts. The
 //! counts come from `derived`; nothing is counted while drawing.
 
+use super::wrap::{pad_end, pad_start};
 use super::{time, Theme};
+use crate::i18n::{t, tf};
 use crate::tui::app::App;
 use crate::tui::derived::TimelineView;
 use crate::workspace::Workspace;
@@ -51,21 +53,19 @@ pub fn render(
 ) {
     let who = tl.who.clone();
     let Some(end) = tl.end else {
-        f.render_widget(
-            Paragraph::new("This event has no @timestamp: no timeline."),
-            area,
-        );
+        f.render_widget(Paragraph::new(t("timeline.no_time")), area);
         return;
     };
     if !ws.complete || tl.volume.len() != HOURS {
-        f.render_widget(
-            Paragraph::new(" counting this host's events over the 48 hours… (the rest of the case is usable meanwhile)"),
-            area,
-        );
+        f.render_widget(Paragraph::new(t("timeline.counting")), area);
         return;
     }
     let (volume, alert_counts, window) = (&tl.volume, &tl.alert_counts, &tl.window);
-    let label = if tl.by_user { "user" } else { "host" };
+    let label = if tl.by_user {
+        t("timeline.user")
+    } else {
+        t("timeline.host")
+    };
     let mut lines = vec![
         Line::from(vec![
             Span::styled(
@@ -73,23 +73,29 @@ pub fn render(
                 theme.title(),
             ),
             Span::styled(
-                format!("· 48 h before {} · u: host ↔ user", time(Some(end))),
+                tf("timeline.before", &[("end", &time(Some(end)))]),
                 theme.dim(),
             ),
         ]),
         Line::from(vec![
-            Span::styled(" events  ", theme.dim()),
+            Span::styled(pad_end(t("timeline.events_row"), 9), theme.dim()),
             Span::styled(bar_line(volume), theme.fg(Color::Blue)),
             Span::styled(
-                format!("  {} script blocks", volume.iter().sum::<u64>()),
+                tf(
+                    "timeline.events_total",
+                    &[("n", &volume.iter().sum::<u64>())],
+                ),
                 theme.dim(),
             ),
         ]),
         Line::from(vec![
-            Span::styled(" alerts  ", theme.dim()),
+            Span::styled(pad_end(t("timeline.alerts_row"), 9), theme.dim()),
             Span::styled(bar_line(alert_counts), theme.fg(Color::Red)),
             Span::styled(
-                format!("  {} alerts", alert_counts.iter().sum::<u64>()),
+                tf(
+                    "timeline.alerts_total",
+                    &[("n", &alert_counts.iter().sum::<u64>())],
+                ),
                 theme.dim(),
             ),
         ]),
@@ -101,7 +107,7 @@ pub fn render(
             ),
         ]),
         Line::styled(
-            format!("         -48h{:>width$}", "now", width = HOURS - 4),
+            format!("         -48h{}", pad_start(t("timeline.now"), HOURS - 4)),
             theme.dim(),
         ),
     ];
@@ -113,11 +119,13 @@ pub fn render(
                 Span::raw(format!("         {}", " ".repeat(hour))),
                 Span::styled("^", theme.title()),
                 Span::styled(
-                    format!(
-                        " {} events, {} alerts in the hour to {} · [ ] C",
-                        volume[hour],
-                        alert_counts[hour],
-                        super::short_time(Some(hour_end)),
+                    tf(
+                        "timeline.hour",
+                        &[
+                            ("events", &volume[hour]),
+                            ("alerts", &alert_counts[hour]),
+                            ("end", &super::short_time(Some(hour_end))),
+                        ],
                     ),
                     theme.dim(),
                 ),
@@ -144,13 +152,13 @@ pub fn render(
             }
             .unwrap_or("-");
             let text = format!(
-                " {}  {:<44}  {:<24}  {}{}",
+                " {}  {}  {}  {}{}",
                 time(b.time_ms),
-                ws.rules[b.rule].meta.name,
-                crate::safe_text::line(other),
-                app.book.status(&b.id).name(),
+                pad_end(&crate::safe_text::line(&ws.rules[b.rule].meta.name), 44),
+                pad_end(&crate::safe_text::line(other), 24),
+                super::status_label(app.book.status(&b.id)),
                 if Some(j) == at.selected {
-                    "  ◀ selected"
+                    t("timeline.selected")
                 } else {
                     ""
                 }

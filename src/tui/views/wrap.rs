@@ -10,6 +10,39 @@ pub fn text_width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
+/// `s` followed by spaces up to `width` columns (as `{:<width$}` would for one-column text).
+pub fn pad_end(s: &str, width: usize) -> String {
+    let pad = width.saturating_sub(text_width(s));
+    format!("{s}{}", " ".repeat(pad))
+}
+
+/// Spaces up to `width` columns, then `s` (as `{:>width$}` would for one-column text).
+pub fn pad_start(s: &str, width: usize) -> String {
+    let pad = width.saturating_sub(text_width(s));
+    format!("{}{s}", " ".repeat(pad))
+}
+
+/// `s` cut to at most `width` columns, ending in `…` when cut; a wide character is never split.
+pub fn truncate(s: &str, width: usize) -> String {
+    if text_width(s) <= width {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
 /// How far a step's later rows are indented: the prefix's width, or nothing when the area is
 /// too narrow to hold the prefix and one column of text.
 pub fn hanging_indent(prefix: &str, width: usize) -> usize {
@@ -73,12 +106,21 @@ fn wrap_words(
             row_width += 1 + w;
             continue;
         }
-        if has_word {
+        // Chinese text has no spaces between words: a run holding wide (CJK) characters may
+        // break between any two of them, so it fills the rest of this row first.
+        let first = word.chars().next().and_then(|c| c.width()).unwrap_or(0);
+        let fill_here = has_word
+            && row_width + 1 + first <= width
+            && word.chars().any(|c| c.width() == Some(2));
+        if fill_here {
+            row.push(' ');
+            row_width += 1;
+        } else if has_word {
             rows.push(std::mem::replace(&mut row, rest_head.to_owned()));
             row_width = rest_width;
         }
-        // The word starts this row; cut it where it overflows.
-        let mut placed = false;
+        // The word starts this row (or goes on it); cut it where it overflows.
+        let mut placed = fill_here;
         for c in word.chars() {
             let cw = c.width().unwrap_or(0);
             if placed && row_width + cw > width {
@@ -168,5 +210,46 @@ mod tests {
         for r in url_rows {
             assert!(r.starts_with(&" ".repeat(prefix.len())), "{r:?}");
         }
+    }
+
+    #[test]
+    fn chinese_text_breaks_between_characters_and_counts_double() {
+        // "[ ] 1. " is 8 columns; each Han character is 2, each ASCII letter 1.
+        let rows = wrap_step(
+            " [ ] 1. ",
+            "查看触发的脚本块 VirtualAlloc 与 CreateThread 是否同时出现",
+            24,
+        );
+        assert_fits(&rows, 24);
+        assert_eq!(
+            rows,
+            [
+                " [ ] 1. 查看触发的脚本块",
+                "        VirtualAlloc 与",
+                "        CreateThread 是",
+                "        否同时出现",
+            ]
+        );
+        // Each row holds 1 + 3 × 2 = 7 columns: a fourth character would end at column 9.
+        let rows = wrap_step(" ", "调查步骤调查步骤调查步骤", 8);
+        assert_eq!(rows, [" 调查步", " 骤调查", " 步骤调", " 查步骤"]);
+    }
+
+    #[test]
+    fn padding_and_truncation_count_columns() {
+        assert_eq!(pad_end("主机", 6), "主机  ");
+        assert_eq!(text_width(&pad_end("主机", 6)), 6);
+        assert_eq!(pad_start("现在", 6), "  现在");
+        assert_eq!(pad_end("host", 6), "host  ");
+        assert_eq!(pad_end("longer than", 4), "longer than", "never cut");
+        assert_eq!(truncate("进程注入检测", 7), "进程注…");
+        assert_eq!(text_width(&truncate("进程注入检测", 7)), 7);
+        assert_eq!(
+            truncate("进程注入检测", 8),
+            "进程注…",
+            "the fourth Han would end at 9"
+        );
+        assert_eq!(truncate("ab进程", 6), "ab进程");
+        assert_eq!(truncate("abcdef", 4), "abc…");
     }
 }
