@@ -244,7 +244,7 @@ fn spawn_loader(
         let _ = tx.send(msg);
     });
     if let Err(e) = spawned {
-        eprintln!("pstriage: cannot start the loader thread: {e}");
+        eprintln!("pstriage: {}", tf("msg.no_loader", &[("why", &e)]));
     }
 }
 

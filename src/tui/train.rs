@@ -12,7 +12,7 @@ use crate::training::{self, Answer, Card, CardScore, Session};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 /// Where the trainee is on the current card.
@@ -382,8 +382,7 @@ impl TrainApp {
         ));
         detail::tree(&card.explanation, 0, theme, &mut lines);
         f.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
+            Paragraph::new(wrap::wrap_lines(lines, area.width.saturating_sub(2)))
                 .scroll((self.scroll, 0))
                 .block(
                     Block::default()

@@ -24,7 +24,7 @@ use crate::triage::{Status, CLOSING_REASONS};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs};
 use ratatui::Frame;
 
 /// Styles, with a colourless variant for `NO_COLOR`.
@@ -123,13 +123,15 @@ pub fn render(app: &App, f: &mut Frame) {
             );
         }
         Phase::Failed(e) => {
-            let p = Paragraph::new(safe_text::multiline(e))
-                .wrap(Wrap { trim: false })
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .title(t("load.failed")),
-                );
+            let lines = safe_text::multiline(e)
+                .lines()
+                .map(|l| Line::raw(l.to_owned()))
+                .collect();
+            let p = Paragraph::new(wrap::wrap_lines(lines, body.width.saturating_sub(2))).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(t("load.failed")),
+            );
             f.render_widget(p, body);
         }
         Phase::Ready(ws) => {
@@ -249,7 +251,7 @@ fn render_setup(ws: &crate::workspace::Workspace, theme: &Theme, f: &mut Frame, 
         );
     }
     f.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: false }).block(
+        Paragraph::new(wrap::wrap_lines(text, area.width.saturating_sub(2))).block(
             Block::default()
                 .borders(Borders::ALL)
                 .title(t("setup.title")),
@@ -594,20 +596,23 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn render_help(theme: &Theme, f: &mut Frame, area: Rect) {
+    // As many columns as the screen's height needs.
+    let count = keymap::KEYMAP.len();
+    let fits = area.height.saturating_sub(2).max(1) as usize;
+    let columns = count.div_ceil(fits).max(1);
+    let width = (72 * columns as u16).min(area.width);
+    let rows = count.div_ceil(columns) as u16;
+    // A line too long for its column ends in "…" one column short, so columns never touch.
+    let room = usize::from(width.saturating_sub(2)) / columns;
     let lines: Vec<Line> = keymap::KEYMAP
         .iter()
         .map(|b| {
             Line::from(vec![
                 Span::styled(format!("{:<12}", b.keys), theme.title()),
-                Span::raw(b.help()),
+                Span::raw(wrap::truncate(b.help(), room.saturating_sub(13))),
             ])
         })
         .collect();
-    // As many columns as the screen's height needs.
-    let fits = area.height.saturating_sub(2).max(1) as usize;
-    let columns = lines.len().div_ceil(fits).max(1);
-    let width = (72 * columns as u16).min(area.width);
-    let rows = lines.len().div_ceil(columns) as u16;
     let rect = centered(area, width, rows + 2);
     f.render_widget(Clear, rect);
     let block = Block::default()
@@ -676,10 +681,11 @@ fn render_prompt(app: &App, p: &Prompt, theme: &Theme, f: &mut Frame, area: Rect
         ),
     };
     let width = (area.width.saturating_sub(4)).clamp(20, 100);
+    let body = wrap::wrap_lines(body, width.saturating_sub(2));
     let rect = centered(area, width, body.len() as u16 + 2);
     f.render_widget(Clear, rect);
     f.render_widget(
-        Paragraph::new(body).wrap(Wrap { trim: false }).block(
+        Paragraph::new(body).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.title())

@@ -14,6 +14,7 @@ mod exceptions;
 mod fragments;
 mod fuzz_seeds;
 mod hostile_input;
+mod i18n;
 mod ingest_forms;
 mod numeric_fields;
 mod properties;

@@ -94,11 +94,24 @@ pub fn fixture_dataset(
 pub fn screen(app: &pstriage::tui::app::App, w: u16, h: u16) -> String {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
     t.draw(|f| pstriage::tui::views::render(app, f)).unwrap();
-    let buf = t.backend().buffer().clone();
+    buffer_text(t.backend().buffer())
+}
+
+/// A buffer as the terminal shows it, one line per row: a double-width character (CJK) takes
+/// its own cell and hides the next one, so that cell is not written out.
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    use unicode_width::UnicodeWidthStr;
     let mut s = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            s.push_str(buf[(x, y)].symbol());
+    for y in 0..buf.area.height {
+        let mut hidden = 0;
+        for x in 0..buf.area.width {
+            if hidden > 0 {
+                hidden -= 1;
+                continue;
+            }
+            let symbol = buf[(x, y)].symbol();
+            hidden = symbol.width().saturating_sub(1);
+            s.push_str(symbol);
         }
         s.push('\n');
     }

@@ -35,15 +35,7 @@ fn session() -> Session {
 fn draw(app: &mut TrainApp) -> String {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 36)).unwrap();
     t.draw(|f| app.render(f)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut s = String::new();
-    for y in 0..36 {
-        for x in 0..120 {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
+    crate::support::buffer_text(t.backend().buffer())
 }
 
 #[test]

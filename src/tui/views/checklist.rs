@@ -12,7 +12,7 @@ use crate::workspace::Workspace;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -90,9 +90,7 @@ pub fn render(app: &App, ws: &Workspace, alert: &Alert, theme: &Theme, f: &mut F
     }
     let scroll = (app.detail.checklist_cursor as u16).saturating_sub(area.height / 2);
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
+        Paragraph::new(super::wrap::wrap_lines(lines, area.width)).scroll((scroll, 0)),
         area,
     );
 }

@@ -2,6 +2,7 @@
 //! logged as), then each layer — text with PowerShell colours and the rules' terms marked,
 //! binary as a hex dump with its hints. Binary bytes never reach the terminal raw.
 
+use super::wrap::wrap_lines;
 use super::{script, Theme};
 use crate::i18n::tf;
 use crate::safe_text;
@@ -10,7 +11,7 @@ use crate::tui::layers::{DecodedView, LayerBody};
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 pub fn render(d: &DecodedView, pane: &Pane, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -91,10 +92,10 @@ pub fn render(d: &DecodedView, pane: &Pane, theme: &Theme, f: &mut Frame, area: 
             }
         }
     }
-    let mut p =
-        Paragraph::new(lines).scroll((pane.scroll, if pane.wrap { 0 } else { pane.hscroll }));
-    if pane.wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
+    let p = if pane.wrap {
+        Paragraph::new(wrap_lines(lines, area.width)).scroll((pane.scroll, 0))
+    } else {
+        Paragraph::new(lines).scroll((pane.scroll, pane.hscroll))
+    };
     f.render_widget(p, area);
 }

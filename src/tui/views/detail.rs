@@ -3,7 +3,7 @@
 //! the hunt view's verdicts (every rule's clause tree on a hunted event: why it would fire, or
 //! which clause it misses).
 
-use super::wrap::pad_end;
+use super::wrap::{pad_end, wrap_lines};
 use super::{severity_label, Theme};
 use crate::alert::Alert;
 use crate::event::Event;
@@ -15,7 +15,7 @@ use crate::workspace::Workspace;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// The event's document; `id` names it (the alert id, or the event's identity).
@@ -78,9 +78,7 @@ pub fn render_verdicts(
         tree(v, 1, theme, &mut lines);
     }
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((app.pane.scroll, 0)),
+        Paragraph::new(wrap_lines(lines, area.width)).scroll((app.pane.scroll, 0)),
         area,
     );
 }
@@ -209,9 +207,7 @@ pub fn render_rule(
         lines.push(kv(t("rule.note"), note.clone()));
     }
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((app.pane.scroll, 0)),
+        Paragraph::new(wrap_lines(lines, area.width)).scroll((app.pane.scroll, 0)),
         area,
     );
 }

@@ -2,7 +2,7 @@
 //! selected event's detail (its script with the query's terms marked, its document, every
 //! rule's verdict). Also the query prompt's body, with a syntax error shown at its column.
 
-use super::wrap::pad_end;
+use super::wrap::{pad_end, wrap_lines};
 use super::{detail, detail_frame, landing, script, short_time, Theme};
 use crate::i18n::{t, tf};
 use crate::index::Who;
@@ -13,7 +13,7 @@ use crate::workspace::Workspace;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 fn who_text(who: &Who) -> String {
@@ -148,7 +148,7 @@ fn render_intro(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         ));
     }
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Paragraph::new(wrap_lines(lines, area.width.saturating_sub(2))).block(
             Block::default()
                 .borders(Borders::ALL)
                 .title(t("hunt.title")),

@@ -3,6 +3,7 @@
 //! write/execute), and near misses — a term inside a longer token, which whole-token matching
 //! does not count. Draws a `ScriptView` for the alert list and the hunt view alike.
 
+use super::wrap::wrap_lines;
 use super::Theme;
 use crate::highlight::Class;
 use crate::i18n::{t, tf};
@@ -12,7 +13,7 @@ use crate::tui::derived::ScriptView;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// The seed rule's write/execute group; every other matched term is marked as access/allocate.
@@ -177,11 +178,11 @@ pub fn render(d: &ScriptView, pane: &Pane, theme: &Theme, f: &mut Frame, area: R
     };
     let [body, legend] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(legend_height)]).areas(area);
-    let mut p =
-        Paragraph::new(lines).scroll((pane.scroll, if pane.wrap { 0 } else { pane.hscroll }));
-    if pane.wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
+    let p = if pane.wrap {
+        Paragraph::new(wrap_lines(lines, body.width)).scroll((pane.scroll, 0))
+    } else {
+        Paragraph::new(lines).scroll((pane.scroll, pane.hscroll))
+    };
     f.render_widget(p, body);
     let mut legend_spans = vec![
         Span::styled(

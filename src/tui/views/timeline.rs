@@ -3,7 +3,7 @@
 //! timeline (`[` `]`, `C` lists that hour's script blocks) — and the list of those alerts. The
 //! counts come from `derived`; nothing is counted while drawing.
 
-use super::wrap::{pad_end, pad_start};
+use super::wrap::{pad_end, pad_start, truncate};
 use super::{time, Theme};
 use crate::i18n::{t, tf};
 use crate::tui::app::App;
@@ -154,8 +154,11 @@ pub fn render(
             let text = format!(
                 " {}  {}  {}  {}{}",
                 time(b.time_ms),
-                pad_end(&crate::safe_text::line(&ws.rules[b.rule].meta.name), 44),
-                pad_end(&crate::safe_text::line(other), 24),
+                pad_end(
+                    &truncate(&crate::safe_text::line(&ws.rules[b.rule].meta.name), 44),
+                    44
+                ),
+                pad_end(&truncate(&crate::safe_text::line(other), 24), 24),
                 super::status_label(app.book.status(&b.id)),
                 if Some(j) == at.selected {
                     t("timeline.selected")

@@ -1,13 +1,100 @@
 //! Word wrapping with a hanging indent, in terminal columns (display width, so CJK text and
 //! wide symbols count double): the first row starts with a prefix, later rows are indented by
 //! its width so the text hangs under itself. ratatui's own wrapping starts every continuation
-//! row at column 0. Pure: strings in, rows out.
+//! row at column 0. Also the wrapping of whole styled paragraphs (`wrap_lines`), in place of
+//! ratatui's, which can push a wide character past the edge. Pure: text in, rows out.
 
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Terminal columns `s` takes.
 pub fn text_width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
+}
+
+/// Styled lines broken into rows at most `width` columns wide, for a `Paragraph` drawn without
+/// its own wrapping. ratatui's word wrapper can end a row with a double-width character one
+/// column past the area (over a border); this one never does. Breaks between words, anywhere
+/// inside a run of wide (CJK) characters, and inside a word only when it is wider than a row;
+/// the spaces at a break are dropped. Styles stay with their characters.
+pub fn wrap_lines(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let cells: Vec<(char, Style)> = line
+            .spans
+            .iter()
+            .flat_map(|span| span.content.chars().map(move |c| (c, span.style)))
+            .collect();
+        let mut rows: Vec<Vec<(char, Style)>> = vec![Vec::new()];
+        let mut used = 0;
+        let mut i = 0;
+        while i < cells.len() {
+            let (c, _) = cells[i];
+            let wide = c.width().unwrap_or(0) >= 2;
+            // The next unit: a run of spaces, one wide character, or a run of other characters.
+            let end = if c == ' ' {
+                i + cells[i..].iter().take_while(|(c, _)| *c == ' ').count()
+            } else if wide {
+                i + 1
+            } else {
+                i + cells[i..]
+                    .iter()
+                    .take_while(|(c, _)| *c != ' ' && c.width().unwrap_or(0) < 2)
+                    .count()
+            };
+            let unit = &cells[i..end];
+            let unit_width: usize = unit.iter().map(|(c, _)| c.width().unwrap_or(0)).sum();
+            if used + unit_width <= width {
+                if let Some(r) = rows.last_mut() {
+                    r.extend_from_slice(unit);
+                }
+                used += unit_width;
+            } else if c == ' ' {
+                rows.push(Vec::new());
+                used = 0;
+            } else if unit_width <= width {
+                rows.push(unit.to_vec());
+                used = unit_width;
+            } else {
+                // Wider than a row: it starts a row of its own and is cut where rows end.
+                if used > 0 {
+                    rows.push(Vec::new());
+                    used = 0;
+                }
+                for &(c, style) in unit {
+                    let w = c.width().unwrap_or(0);
+                    if used + w > width && used > 0 {
+                        rows.push(Vec::new());
+                        used = 0;
+                    }
+                    if let Some(r) = rows.last_mut() {
+                        r.push((c, style));
+                    }
+                    used += w;
+                }
+            }
+            i = end;
+        }
+        for row in rows {
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            for (c, style) in row {
+                match spans.last_mut() {
+                    Some(last) if last.style == style => last.content.to_mut().push(c),
+                    _ => spans.push(Span::styled(c.to_string(), style)),
+                }
+            }
+            let mut row = Line::from(spans).style(line.style);
+            row.alignment = line.alignment;
+            out.push(row);
+        }
+    }
+    out
 }
 
 /// `s` followed by spaces up to `width` columns (as `{:<width$}` would for one-column text).
@@ -86,7 +173,9 @@ pub fn wrap_step(prefix: &str, text: &str, width: usize) -> Vec<String> {
 }
 
 /// Greedy word wrap of `body` into `rows`: the first row starts with `first_head`, later ones
-/// with `rest_head`.
+/// with `rest_head`. Rows break between words, and also between the pieces of a word that
+/// holds wide (CJK) characters — each wide character is a piece, each run of other characters
+/// another — since Chinese puts no spaces between words. A piece wider than a row is cut.
 fn wrap_words(
     body: &str,
     first_head: String,
@@ -97,43 +186,58 @@ fn wrap_words(
     let rest_width = text_width(rest_head);
     let mut row = first_head;
     let mut row_width = text_width(&row);
-    let mut has_word = false;
+    let mut empty = true;
     for word in body.split_whitespace() {
-        let w = text_width(word);
-        if has_word && row_width + 1 + w <= width {
-            row.push(' ');
-            row.push_str(word);
-            row_width += 1 + w;
-            continue;
-        }
-        // Chinese text has no spaces between words: a run holding wide (CJK) characters may
-        // break between any two of them, so it fills the rest of this row first.
-        let first = word.chars().next().and_then(|c| c.width()).unwrap_or(0);
-        let fill_here = has_word
-            && row_width + 1 + first <= width
-            && word.chars().any(|c| c.width() == Some(2));
-        if fill_here {
-            row.push(' ');
-            row_width += 1;
-        } else if has_word {
-            rows.push(std::mem::replace(&mut row, rest_head.to_owned()));
-            row_width = rest_width;
-        }
-        // The word starts this row (or goes on it); cut it where it overflows.
-        let mut placed = fill_here;
-        for c in word.chars() {
-            let cw = c.width().unwrap_or(0);
-            if placed && row_width + cw > width {
+        for (k, piece) in pieces(word).into_iter().enumerate() {
+            let sep = usize::from(k == 0 && !empty);
+            let w = text_width(piece);
+            if !empty && row_width + sep + w <= width {
+                if sep == 1 {
+                    row.push(' ');
+                }
+                row.push_str(piece);
+                row_width += sep + w;
+                continue;
+            }
+            if !empty {
                 rows.push(std::mem::replace(&mut row, rest_head.to_owned()));
                 row_width = rest_width;
             }
-            row.push(c);
-            row_width += cw;
-            placed = true;
+            // The piece starts this row; cut it where it overflows.
+            let mut placed = false;
+            for c in piece.chars() {
+                let cw = c.width().unwrap_or(0);
+                if placed && row_width + cw > width {
+                    rows.push(std::mem::replace(&mut row, rest_head.to_owned()));
+                    row_width = rest_width;
+                }
+                row.push(c);
+                row_width += cw;
+                placed = true;
+            }
+            empty = false;
         }
-        has_word = true;
     }
     rows.push(row);
+}
+
+/// A word's pieces for wrapping: each wide character alone, each run of other characters.
+fn pieces(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in word.char_indices() {
+        if c.width().unwrap_or(0) >= 2 {
+            if start < i {
+                out.push(&word[start..i]);
+            }
+            out.push(&word[i..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    if start < word.len() {
+        out.push(&word[start..]);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -230,6 +334,9 @@ mod tests {
                 "        否同时出现",
             ]
         );
+        // A Latin word inside Chinese text is never cut when it fits on a row of its own.
+        let rows = wrap_step(" ", "启动线程。shellcode 加载器", 12);
+        assert_eq!(rows, [" 启动线程。", " shellcode", " 加载器"]);
         // Each row holds 1 + 3 × 2 = 7 columns: a fourth character would end at column 9.
         let rows = wrap_step(" ", "调查步骤调查步骤调查步骤", 8);
         assert_eq!(rows, [" 调查步", " 骤调查", " 步骤调", " 查步骤"]);
@@ -251,5 +358,47 @@ mod tests {
         );
         assert_eq!(truncate("ab进程", 6), "ab进程");
         assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    fn rows_of(lines: &[Line<'static>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn styled_lines_wrap_by_columns_and_keep_their_styles() {
+        use ratatui::style::Color;
+        let red = Style::default().fg(Color::Red);
+        // The case ratatui's own wrapper gets wrong: a wide character one column short of the
+        // edge. Here it moves to the next row.
+        let line = Line::from(vec![
+            Span::raw(" Potential Process Injection via PowerShell: "),
+            Span::styled("一条告警", red),
+        ]);
+        let rows = wrap_lines(vec![line], 52);
+        assert_eq!(
+            rows_of(&rows),
+            [" Potential Process Injection via PowerShell: 一条告", "警"]
+        );
+        assert!(rows.iter().all(|r| r.width() <= 52));
+        assert_eq!(
+            rows[1].spans[0].style, red,
+            "the style goes with its characters"
+        );
+        // Words break at spaces (a space that does not fit is dropped, one that does stays at
+        // the row's end); a word wider than a row starts its own row and is cut.
+        let rows = wrap_lines(
+            vec![Line::raw("$sc = [Convert]::FromBase64String('AAAA')")],
+            12,
+        );
+        assert_eq!(
+            rows_of(&rows),
+            ["$sc = ", "[Convert]::F", "romBase64Str", "ing('AAAA')"]
+        );
+        // A line that fits is passed through untouched, line style and all.
+        let fits = Line::styled("短句 fits", red);
+        assert_eq!(wrap_lines(vec![fits.clone()], 12), vec![fits]);
     }
 }
