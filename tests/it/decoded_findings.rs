@@ -11,7 +11,6 @@ use pstriage::session::{self, LoadOptions};
 use pstriage::triage::Book;
 use pstriage::tui::app::{App, Msg};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
 /// The payload: both groups of the injection rule, so Elastic alerts on it where it is logged.
@@ -49,7 +48,7 @@ fn case(dir: &Path) -> PathBuf {
 
 /// `pstriage scan --format ndjson` over `inputs` with `args`; it must succeed.
 fn run_scan(args: &[&str], inputs: &[PathBuf], index: &Path) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    let out = crate::support::pstriage()
         .args(["scan", "--format", "ndjson", "--index"])
         .arg(index)
         .args(args)

@@ -342,7 +342,7 @@ fn an_export_reads_back_to_the_same_lists_and_items() {
 }
 
 fn scan(args: &[&str], index: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    crate::support::pstriage()
         .args(["scan", "--format", "ndjson", "--index"])
         .arg(index)
         .args(args)
@@ -444,10 +444,7 @@ fn an_unreadable_exceptions_file_stops_the_scan() {
 }
 
 fn pstriage(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
-        .args(args)
-        .output()
-        .unwrap()
+    crate::support::pstriage().args(args).output().unwrap()
 }
 
 #[test]

@@ -3,10 +3,9 @@
 //! fragment, a fragment that alerts on its own; plus raw-event JSON in both shapes.
 
 use std::path::Path;
-use std::process::Command;
 
 fn scan(extra: &[&str], tmp: &Path) -> (Vec<serde_json::Value>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    let out = crate::support::pstriage()
         .args(["scan", "--format", "ndjson"])
         .args(extra)
         .arg("--index")

@@ -2,14 +2,14 @@
 //! sample-data/EXPECTED.md), every output format, exit codes, and index reuse.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn pstriage(args: &[&str], index: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    crate::support::pstriage()
         .args(args)
         .arg("--index")
         .arg(index)
@@ -290,7 +290,7 @@ fn a_burst_over_max_signals_is_flagged_but_fully_listed() {
 
 #[test]
 fn rules_glossary_prints_every_bundled_name_with_its_technique() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    let out = crate::support::pstriage()
         .args(["rules", "--glossary"])
         .output()
         .unwrap();

@@ -9,7 +9,7 @@ use pstriage::hunt::{self, Hunt};
 use pstriage::rule::kql::{evaluate, parse};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -83,7 +83,7 @@ fn a_hunt_equals_the_evaluator_standard() {
 }
 
 fn pstriage(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    crate::support::pstriage()
         .args(args)
         .arg("--index")
         .arg(dir.join("idx"))

@@ -90,6 +90,16 @@ pub fn fixture_dataset(
     (ds, events)
 }
 
+/// The `pstriage` binary, set to speak English whatever the machine's locale (the tests read
+/// its English output; `tests/it/i18n.rs` sets the language itself).
+pub fn pstriage() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"));
+    cmd.env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .env("LC_ALL", "C.UTF-8");
+    cmd
+}
+
 /// What a TUI frame of `w`×`h` shows, as text (one line per row).
 pub fn screen(app: &pstriage::tui::app::App, w: u16, h: u16) -> String {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
@@ -141,10 +151,7 @@ pub fn run_ndjson(args: &[&std::ffi::OsStr]) -> Vec<serde_json::Value> {
 
 /// `run_ndjson`, with what the run said on stderr.
 pub fn run_ndjson_said(args: &[&std::ffi::OsStr]) -> (Vec<serde_json::Value>, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
-        .args(args)
-        .output()
-        .expect("runs");
+    let out = pstriage().args(args).output().expect("runs");
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{said}");
     (json_lines(&String::from_utf8_lossy(&out.stdout)), said)

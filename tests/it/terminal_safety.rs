@@ -103,7 +103,7 @@ fn no_screen_shows_raw_control_characters() {
 fn table_and_csv_output_are_clean() {
     let (tmp, path) = hostile_export();
     for format in ["table", "csv"] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+        let out = crate::support::pstriage()
             .args(["scan", "--format", format, "--index"])
             .arg(tmp.path().join(format))
             .arg(&path)

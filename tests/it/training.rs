@@ -151,7 +151,7 @@ fn sessions_append_atomically_and_the_report_sums_them() {
         std::fs::read_to_string(dir.join("cy.json")).unwrap(),
         "not json"
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    let out = crate::support::pstriage()
         .args(["train", "--report", "--case"])
         .arg(tmp.path())
         .output()

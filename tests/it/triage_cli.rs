@@ -2,10 +2,10 @@
 //! as the TUI, checked through the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn run(args: &[&str], tmp: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pstriage"))
+    crate::support::pstriage()
         .args(args)
         .arg("--index")
         .arg(tmp.join("idx"))

@@ -189,7 +189,7 @@ fn the_real_binary_in_tmux_keeps_a_tick_and_restores_the_terminal() {
     };
     let start = |name: &str| {
         let cmd = format!(
-            "cd {root} && XDG_CACHE_HOME={c} {bin} --case {case} sample-data; sleep 5",
+            "cd {root} && LC_ALL=C.UTF-8 XDG_CACHE_HOME={c} {bin} --case {case} sample-data; sleep 5",
             c = tmp.path().join("cache").display(),
             case = tmp.path().join("case").display()
         );
