@@ -2,7 +2,8 @@
 //! default), scored and saved per trainee; `--report` prints the trainer's summary. This module
 //! deals the deck and keeps the files; the session itself runs on `tui::train`.
 
-use super::{case_dir, count_of, paths_or_sample, say, LoadArgs};
+use super::{case_dir, paths_or_sample, say, LoadArgs};
+use crate::i18n::tf;
 use crate::training::{self, Session, TraineeFile};
 use anyhow::Context;
 use clap::Args;
@@ -108,14 +109,28 @@ pub fn plan(load: &LoadArgs, args: TrainArgs) -> anyhow::Result<Plan> {
 /// The line said when a session ends.
 pub fn finish(trainee: &str, scores: &[training::CardScore], seed: u64, saved: Option<&Path>) {
     let points: u32 = scores.iter().map(training::CardScore::points).sum();
-    say(format_args!(
-        "{trainee}: {points} of {} points over {}{} (seed {seed}; the same seed and export give the same deck)",
-        2 * scores.len(),
-        count_of(scores.len(), "card"),
-        match saved {
-            Some(p) => format!(", saved to {}", p.display()),
-            None => String::new(),
-        }
+    let n = scores.len();
+    let cards = tf(
+        if n == 1 {
+            "train.cards_one"
+        } else {
+            "train.cards_other"
+        },
+        &[("n", &n)],
+    );
+    let saved = saved
+        .map(|p| tf("train.finish_saved", &[("path", &p.display())]))
+        .unwrap_or_default();
+    say(tf(
+        "train.finish",
+        &[
+            ("trainee", &trainee),
+            ("points", &points),
+            ("max", &(2 * n)),
+            ("cards", &cards),
+            ("saved", &saved),
+            ("seed", &seed),
+        ],
     ));
 }
 

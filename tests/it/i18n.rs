@@ -487,3 +487,35 @@ fn no_english_text_is_left_inline_in_the_interface_code() {
     }
     assert!(found.is_empty(), "inline English:\n{}", found.join("\n"));
 }
+
+#[test]
+fn a_kql_syntax_error_is_told_in_chinese_at_the_same_column() {
+    let english = pstriage::rule::kql::parse("host.name:(a or").unwrap_err();
+    let _zh = Scoped::new(Lang::Zh);
+    let chinese = pstriage::rule::kql::parse("host.name:(a or").unwrap_err();
+    assert_eq!(
+        (chinese.line, chinese.column),
+        (english.line, english.column)
+    );
+    assert_eq!(english.message, "expected ')', found the end of the query");
+    assert_eq!(chinese.message, "此处应为 ')'，实际是查询结尾");
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _ds) = sample_app(tmp.path());
+    app.update(key('H'));
+    if app.prompt.is_none() {
+        app.update(key('/'));
+    }
+    for c in "host.name:(a or".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter));
+    let s = screen(&app, 120, 40);
+    assert_rows_fit(&s, 120);
+    assert!(
+        s.contains(&format!(
+            "第 1 行第 {} 列：此处应为 ')'，实际是查询结尾",
+            english.column
+        )),
+        "{s}"
+    );
+}

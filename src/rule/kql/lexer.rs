@@ -4,6 +4,7 @@
 
 use super::ast::{Literal, Piece};
 use super::parser::KqlError;
+use crate::i18n::t;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Tok {
@@ -138,7 +139,7 @@ impl<'a> Lexer<'a> {
         loop {
             let rest = self.rest();
             let Some(c) = rest.chars().next() else {
-                return Err(self.err(start, "unterminated quoted string: expected '\"'"));
+                return Err(self.err(start, t("kql.unterminated")));
             };
             if c == '"' {
                 self.pos += 1;
@@ -195,7 +196,7 @@ impl<'a> Lexer<'a> {
                     self.pos += 1 + word.len();
                     continue;
                 }
-                return Err(self.err(self.pos, "invalid escape: '\\' must precede a special character ( \\ ( ) : < > \" * { } ), a keyword, t, r, n or uXXXX"));
+                return Err(self.err(self.pos, t("kql.bad_escape")));
             }
             if c == '*' {
                 has_wildcard = true;
@@ -225,7 +226,7 @@ impl<'a> Lexer<'a> {
             })
             .collect();
         if text.is_empty() && !has_wildcard {
-            return Err(self.err(self.pos, "expected a value"));
+            return Err(self.err(self.pos, t("kql.expected_value")));
         }
         Ok(Literal {
             text,

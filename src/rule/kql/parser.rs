@@ -3,6 +3,7 @@
 
 use super::ast::{Expr, Literal, RangeOp};
 use super::lexer::{Lexer, Spanned, Tok};
+use crate::i18n::{t, tf};
 use std::fmt;
 
 /// A syntax error with its 1-based line and column (in characters).
@@ -52,10 +53,7 @@ pub fn parse(src: &str) -> Result<Expr, KqlError> {
     let expr = p.or_query()?;
     match p.peek() {
         Tok::Eof => Ok(expr),
-        other => Err(p.error(format!(
-            "expected 'and', 'or' or the end of the query, found {}",
-            describe(other)
-        ))),
+        other => Err(p.error(tf("kql.expected_end", &[("found", &describe(other))]))),
     }
 }
 
@@ -66,19 +64,19 @@ struct Parser<'a> {
     depth: usize,
 }
 
-fn describe(t: &Tok) -> String {
-    match t {
+fn describe(tok: &Tok) -> String {
+    match tok {
         Tok::LParen => "'('".into(),
         Tok::RParen => "')'".into(),
         Tok::LBrace => "'{'".into(),
         Tok::RBrace => "'}'".into(),
         Tok::Colon => "':'".into(),
-        Tok::Lt | Tok::Lte | Tok::Gt | Tok::Gte => "a range operator".into(),
+        Tok::Lt | Tok::Lte | Tok::Gt | Tok::Gte => t("kql.range_operator").into(),
         Tok::Or => "'or'".into(),
         Tok::And => "'and'".into(),
         Tok::Not => "'not'".into(),
-        Tok::Value(v) => format!("value '{}'", v.text),
-        Tok::Eof => "the end of the query".into(),
+        Tok::Value(v) => tf("kql.value", &[("text", &v.text)]),
+        Tok::Eof => t("kql.end").into(),
     }
 }
 
@@ -129,7 +127,7 @@ impl Parser<'_> {
     fn enter(&mut self) -> Result<(), KqlError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error(format!("query nests deeper than {MAX_DEPTH} levels")));
+            return Err(self.error(tf("kql.too_deep", &[("max", &MAX_DEPTH)])));
         }
         Ok(())
     }
@@ -139,7 +137,10 @@ impl Parser<'_> {
             self.advance();
             Ok(())
         } else {
-            Err(self.error(format!("expected {what}, found {}", describe(self.peek()))))
+            Err(self.error(tf(
+                "kql.expected",
+                &[("what", &what), ("found", &describe(self.peek()))],
+            )))
         }
     }
 
@@ -191,9 +192,9 @@ impl Parser<'_> {
 
     fn expression(&mut self) -> Result<Expr, KqlError> {
         let Tok::Value(first) = self.peek().clone() else {
-            return Err(self.error(format!(
-                "expected a field, a value or '(', found {}",
-                describe(self.peek())
+            return Err(self.error(tf(
+                "kql.expected_expression",
+                &[("found", &describe(self.peek()))],
             )));
         };
         let op = match self.peek_at(1) {
@@ -208,7 +209,7 @@ impl Parser<'_> {
             self.advance();
             let Tok::Value(value) = self.advance() else {
                 self.pos -= 1;
-                return Err(self.error("expected a value after the range operator"));
+                return Err(self.error(t("kql.range_value")));
             };
             return Ok(Expr::Range {
                 field: first.text,
@@ -220,7 +221,7 @@ impl Parser<'_> {
             self.advance();
             self.advance();
             if *self.peek() == Tok::LBrace {
-                return Err(self.error("nested field queries ('field:{ … }') are not supported"));
+                return Err(self.error(t("kql.nested")));
             }
             let list = self.list_of_values()?;
             return Ok(list.with_field(&first.text));
@@ -244,9 +245,9 @@ impl Parser<'_> {
             Tok::Value(v) => Ok(List::Value(v)),
             other => {
                 self.pos -= 1;
-                Err(self.error(format!(
-                    "expected a value or '(', found {}",
-                    describe(&other)
+                Err(self.error(tf(
+                    "kql.expected_value_list",
+                    &[("found", &describe(&other))],
                 )))
             }
         }
