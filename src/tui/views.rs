@@ -320,6 +320,23 @@ pub fn short_rule_name(name: &str) -> &str {
 /// Widths at or above which the list shows the user column and full rule names.
 const WIDE: u16 = 110;
 
+/// The alert list's column titles; the user column only when the list is `wide`.
+fn list_header(wide: bool) -> Vec<&'static str> {
+    [
+        "list.header.time",
+        "list.header.host",
+        "list.header.user",
+        "list.header.rule",
+        "list.header.risk",
+        "list.header.terms",
+        "list.header.status",
+    ]
+    .into_iter()
+    .filter(|key| wide || *key != "list.header.user")
+    .map(t)
+    .collect()
+}
+
 fn render_list(
     app: &App,
     ws: &crate::workspace::Workspace,
@@ -414,17 +431,7 @@ fn render_list(
                 Constraint::Fill(3),
                 Constraint::Length(6),
             ],
-            [
-                "list.header.time",
-                "list.header.host",
-                "list.header.user",
-                "list.header.rule",
-                "list.header.risk",
-                "list.header.terms",
-                "list.header.status",
-            ]
-            .map(t)
-            .to_vec(),
+            list_header(true),
         )
     } else {
         let rule_width = ws
@@ -443,16 +450,7 @@ fn render_list(
                 Constraint::Fill(1),
                 Constraint::Length(6),
             ],
-            [
-                "list.header.time",
-                "list.header.host",
-                "list.header.rule",
-                "list.header.risk",
-                "list.header.terms",
-                "list.header.status",
-            ]
-            .map(t)
-            .to_vec(),
+            list_header(false),
         )
     };
     let header = Row::new(header).style(theme.title());

@@ -4,15 +4,12 @@
 //! step across languages; the language chosen by `--lang` and the locale variables; stored values
 //! that never change with the language; and the catalogue against the code that uses it.
 
-use crate::support::{buffer_text, screen};
+use crate::support::{buffer_text, sample_app, screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pstriage::i18n::{self, Lang, Scoped};
-use pstriage::session::{self, LoadOptions};
-use pstriage::triage::Book;
-use pstriage::tui::app::{App, Msg};
+use pstriage::tui::app::Msg;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use unicode_width::UnicodeWidthStr;
 
 fn key(c: char) -> Msg {
@@ -21,21 +18,6 @@ fn key(c: char) -> Msg {
 
 fn code(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE), 1_000)
-}
-
-/// The app on the bundled sample (relative path: the same screens on every machine).
-fn sample_app(tmp: &Path) -> (App, pstriage::index::Dataset) {
-    let opts = LoadOptions {
-        paths: vec![PathBuf::from("sample-data")],
-        index_dir: Some(tmp.join("idx")),
-        ..LoadOptions::default()
-    };
-    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    let mut app = App::new(Book::default(), None, false);
-    app.update(Msg::Resize(120, 40));
-    app.update(Msg::Loaded(Box::new(ws)));
-    (app, ds)
 }
 
 /// Every row of a screen takes exactly the screen's width, and no wide character covers a

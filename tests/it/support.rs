@@ -156,3 +156,29 @@ pub fn run_ndjson_said(args: &[&std::ffi::OsStr]) -> (Vec<serde_json::Value>, St
     assert!(out.status.success(), "{said}");
     (json_lines(&String::from_utf8_lossy(&out.stdout)), said)
 }
+
+/// A TUI app loaded on `paths` (index in `tmp`) at 120×40, and the dataset its hunts run on.
+pub fn app_on(
+    paths: Vec<PathBuf>,
+    tmp: &std::path::Path,
+) -> (pstriage::tui::app::App, pstriage::index::Dataset) {
+    use pstriage::session::{self, LoadOptions};
+    use pstriage::tui::app::{App, Msg};
+    use std::sync::atomic::AtomicBool;
+    let opts = LoadOptions {
+        paths,
+        index_dir: Some(tmp.join("idx")),
+        ..LoadOptions::default()
+    };
+    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let mut app = App::new(pstriage::triage::Book::default(), None, false);
+    app.update(Msg::Resize(120, 40));
+    app.update(Msg::Loaded(Box::new(ws)));
+    (app, ds)
+}
+
+/// `app_on` the bundled sample, by a relative path so the screens are the same on every machine.
+pub fn sample_app(tmp: &std::path::Path) -> (pstriage::tui::app::App, pstriage::index::Dataset) {
+    app_on(vec![PathBuf::from("sample-data")], tmp)
+}

@@ -4,16 +4,13 @@
 //! an alert or a timeline hour. Hunts run here as the runner runs them (`hunt::run`,
 //! `hunt::around`) and come back as `Msg::HuntDone`.
 
-use crate::support::screen;
+use crate::support::{app_on, sample_app, screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pstriage::hunt;
 use pstriage::index::{Dataset, Who};
-use pstriage::session::{self, LoadOptions};
-use pstriage::triage::Book;
 use pstriage::tui::app::{App, Effect, Msg, View};
 use pstriage::tui::hunt::HuntTab;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), 1_000)
@@ -27,26 +24,6 @@ fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(key(c));
     }
-}
-
-/// An app loaded on `paths` (index in `tmp`), and the dataset its hunts run on.
-fn app_on(paths: Vec<PathBuf>, tmp: &Path) -> (App, Dataset) {
-    let opts = LoadOptions {
-        paths,
-        index_dir: Some(tmp.join("idx")),
-        ..LoadOptions::default()
-    };
-    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-    let mut app = App::new(Book::default(), None, false);
-    app.update(Msg::Resize(120, 40));
-    app.update(Msg::Loaded(Box::new(ws)));
-    (app, ds)
-}
-
-fn sample_app(tmp: &Path) -> (App, Dataset) {
-    // Relative, so the screens are the same on every machine.
-    app_on(vec![PathBuf::from("sample-data")], tmp)
 }
 
 /// Carries out hunt effects as the runner does and feeds the answers back.
