@@ -89,7 +89,7 @@ fn pure_modules_stay_pure() {
 }
 
 /// `src/` files as (path relative to `src/`, code without comments).
-fn sources() -> Vec<(String, String)> {
+pub fn sources() -> Vec<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);

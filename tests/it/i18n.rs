@@ -322,19 +322,10 @@ fn the_report_speaks_chinese_but_stored_values_stay_as_they_are() {
 /// against the catalogue: none missing, none left over.
 #[test]
 fn the_catalogue_holds_every_key_the_code_uses_and_no_other() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut text = String::new();
-    let mut stack = vec![src];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                text.push_str(&std::fs::read_to_string(&path).unwrap());
-            }
-        }
-    }
+    let text: String = crate::architecture::sources()
+        .into_iter()
+        .map(|(_, code)| code)
+        .collect();
     let en = i18n::catalogue(Lang::En);
     // Every literal of the catalogue's dotted shape that is a key; the calls' first arguments.
     let called =
