@@ -116,7 +116,7 @@ pub struct TextMatch {
     pub prepared: crate::rule::kql::Prepared,
     /// The query's tokens under either analyzer, found case-insensitively: an ASCII value
     /// holding none of them cannot match (`None` when the query has no token).
-    pub prefilter: Option<aho_corasick::AhoCorasick>,
+    pub prefilter: Option<regex::bytes::Regex>,
 }
 
 /// The functions of the subset.

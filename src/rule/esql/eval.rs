@@ -719,7 +719,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
                     let values = self.fields.get(ecs::source_field(field));
                     let hopeless = values.iter().all(|v| {
                         let s = ecs::leaf_as_keyword(v);
-                        s.is_ascii() && pre.find(s.as_ref()).is_none()
+                        s.is_ascii() && !pre.is_match(s.as_bytes())
                     });
                     if hopeless {
                         return V::Bool(false);

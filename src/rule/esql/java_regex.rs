@@ -76,7 +76,7 @@ impl std::fmt::Display for ReplaceError {
 impl JavaRegex {
     /// Compiles `pattern` with Java's default flags.
     pub fn new(pattern: &str) -> Result<JavaRegex, String> {
-        let translated = translate(pattern)?;
+        let translated = fold_lookaheads(&translate(pattern)?);
         let regex = fancy_regex::RegexBuilder::new(&translated)
             .backtrack_limit(BACKTRACK_LIMIT)
             .build()
@@ -206,7 +206,8 @@ impl JavaRegex {
             }
         }
         let total = utf16_len(text) as i64;
-        let mut out = String::with_capacity(text.len());
+        // Room for every replacement as written (group values may still grow it).
+        let mut out = String::with_capacity(text.len() + spans.len() * replacement.len());
         // Running UTF-16 lengths: of `out`, and of `text` up to `last` (each counted once).
         let (mut out_units, mut last, mut consumed) = (0i64, 0usize, 0i64);
         for (n, &(start, end)) in spans.iter().enumerate() {
@@ -291,8 +292,11 @@ pub(super) fn mask_counts(
 ) -> Result<MaskCounts, ReplaceError> {
     // No result can reach the cap when every character turned into `with` would not: count
     // in a tight loop, without the running size.
-    let bound = utf16_len(text) as i64 * with.len_utf16().max(1) as i64;
-    if bound <= MAX_RESULT as i64 {
+    // A text has at least as many bytes as UTF-16 units: its length in bytes bounds them
+    // without a pass over it.
+    let with_units = with.len_utf16().max(1) as i64;
+    let fits = |units: usize| units as i64 * with_units <= MAX_RESULT as i64;
+    if fits(text.len()) || fits(utf16_len(text)) {
         return Ok(count_masked(set, text, with));
     }
     let mut counts = MaskCounts {
@@ -319,8 +323,19 @@ fn count_masked(set: &[(char, char)], text: &str, with: char) -> MaskCounts {
         let c = char::from(b as u8);
         *slot = usize::from(!in_set(c) && c != with);
     }
-    let (mut chars, mut unmasked) = (0, 0);
     let bytes = text.as_bytes();
+    if text.is_ascii() {
+        // One character a byte: the table alone, in chunks the compiler can keep in registers.
+        let unmasked = bytes
+            .chunks(256)
+            .map(|chunk| chunk.iter().map(|&b| stays[usize::from(b)]).sum::<usize>())
+            .sum();
+        return MaskCounts {
+            chars: bytes.len(),
+            unmasked,
+        };
+    }
+    let (mut chars, mut unmasked) = (0, 0);
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -377,6 +392,125 @@ fn walk_set(
         i += len;
     }
     Ok(())
+}
+
+/// `(?!A|B|…)X`, where each alternative and `X` match exactly one character and `X` has no
+/// quantifier, matches one character of `X` that no alternative matches: it is written as that
+/// class. The backtick rule's `` `(?![rntb]|\r|\n|\d)[A-Za-z0-9_-] `` then needs no
+/// lookaround, so the linear engine finds its matches instead of the backtracking one. Any
+/// other lookahead is left as it is. Works on `translate`'s output, where every literal
+/// non-alphanumeric character is an `\x{…}` escape, so each `(` `|` `[` left is syntax.
+fn fold_lookaheads(translated: &str) -> String {
+    let mut out = String::with_capacity(translated.len());
+    let mut rest = translated;
+    while let Some(at) = rest.find("(?!") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        match fold_one(after) {
+            Some((class, used)) => {
+                out.push_str(&class);
+                rest = &after[used..];
+            }
+            None => {
+                out.push_str("(?!");
+                rest = &after[3..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// For `(?!…)X…` at the start of `s`: the class it folds into and the bytes it replaces.
+fn fold_one(s: &str) -> Option<(String, usize)> {
+    use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+    let body_start = 3;
+    let mut alternatives = Vec::new();
+    let mut start = body_start;
+    let mut i = body_start;
+    let bytes = s.as_bytes();
+    let close = loop {
+        match *bytes.get(i)? {
+            b'(' => return None,
+            b')' => {
+                alternatives.push(&s[start..i]);
+                break i;
+            }
+            b'|' => {
+                alternatives.push(&s[start..i]);
+                start = i + 1;
+                i += 1;
+            }
+            _ => i += atom_len(&s[i..])?,
+        }
+    };
+    let x_start = close + 1;
+    let x_len = atom_len(&s[x_start..])?;
+    let x = &s[x_start..x_start + x_len];
+    if s[x_start + x_len..].starts_with(['*', '+', '?', '{']) {
+        return None;
+    }
+    let to_class = |ranges: Vec<(char, char)>| {
+        ClassUnicode::new(
+            ranges
+                .into_iter()
+                .map(|(lo, hi)| ClassUnicodeRange::new(lo, hi)),
+        )
+    };
+    let mut kept = to_class(single_char_set(x)?);
+    for a in alternatives {
+        kept.difference(&to_class(single_char_set(a)?));
+    }
+    if kept.ranges().is_empty() {
+        return None;
+    }
+    let mut class = String::from("[");
+    for r in kept.ranges() {
+        write!(
+            class,
+            r"\x{{{:x}}}-\x{{{:x}}}",
+            u32::from(r.start()),
+            u32::from(r.end())
+        )
+        .unwrap_or(());
+    }
+    class.push(']');
+    Some((class, x_start + x_len))
+}
+
+/// The length in bytes of the one atom `s` starts with: a class, an escape, or a character.
+fn atom_len(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    match *bytes.first()? {
+        b'[' => {
+            let mut j = 1;
+            // A `]` right after `[` or `[^` is a member, not the end.
+            if bytes.get(j) == Some(&b'^') {
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b']') {
+                j += 1;
+            }
+            loop {
+                match *bytes.get(j)? {
+                    b'\\' => j += escape_len(&s[j..])?,
+                    b'[' => return None,
+                    b']' => return Some(j + 1),
+                    _ => j += s[j..].chars().next()?.len_utf8(),
+                }
+            }
+        }
+        b'\\' => escape_len(s),
+        _ => Some(s.chars().next()?.len_utf8()),
+    }
+}
+
+/// The length of the escape `s` starts with (`\x{…}` or a backslash and one character).
+fn escape_len(s: &str) -> Option<usize> {
+    if s.starts_with("\\x{") {
+        return Some(s.find('}')? + 1);
+    }
+    Some(1 + s[1..].chars().next()?.len_utf8())
 }
 
 /// The character ranges of a pattern that is one character out of a set, else `None`.
@@ -927,6 +1061,46 @@ mod tests {
         ] {
             let r = t(p).unwrap();
             assert!(regex::Regex::new(&r).is_ok(), "{p} → {r}");
+        }
+    }
+
+    #[test]
+    fn a_lookahead_before_one_character_folds_into_its_class() {
+        let backtick = JavaRegex::new(r"[A-Za-z0-9_-]`(?![rntb]|\r|\n|\d)[A-Za-z0-9_-]").unwrap();
+        assert!(
+            backtick.exact,
+            "no lookaround left: the linear engine finds the matches"
+        );
+        // Other lookaheads stay: a group, a quantified character, a longer alternative.
+        for kept in [r"a(?!bc)d", r"a(?![0-9])b+", r"a(?!(b))c", r"a(?!b)"] {
+            assert!(translate(kept).unwrap().contains("(?!"), "{kept}");
+            assert!(
+                fold_lookaheads(&translate(kept).unwrap()).contains("(?!"),
+                "{kept}"
+            );
+        }
+        // The folded pattern finds what the lookahead finds, on every text over an alphabet
+        // holding each excluded character, a kept one, and the class's edges.
+        let original = fancy_regex::Regex::new(
+            &translate(r"[A-Za-z0-9_-]`(?![rntb]|\r|\n|\d)[A-Za-z0-9_-]").unwrap(),
+        )
+        .unwrap();
+        let alphabet = [
+            'a', 'r', 'n', 't', 'b', '7', '-', '_', '`', '\r', '\n', 'Z', 'é',
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            texts = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            for t in &texts {
+                let want: Vec<(usize, usize)> = original
+                    .find_iter(t)
+                    .map(|m| m.map(|m| (m.start(), m.end())).unwrap())
+                    .collect();
+                assert_eq!(backtick.find_all(t).unwrap(), want, "{t:?}");
+            }
         }
     }
 

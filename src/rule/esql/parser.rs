@@ -526,20 +526,19 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// A case-insensitive search for the tokens of a `:` query under either analyzer.
-fn match_prefilter(query: &str) -> Option<aho_corasick::AhoCorasick> {
+/// A case-insensitive search for the tokens of a `:` query under either analyzer. An ASCII
+/// case-insensitive literal alternation: the regex crate finds it with its SIMD literal
+/// searchers, several times faster than a case-folding automaton on script-sized texts.
+fn match_prefilter(query: &str) -> Option<regex::bytes::Regex> {
     use crate::analysis::Analyzer;
     let mut tokens = Vec::new();
     for a in [Analyzer::Pattern, Analyzer::Standard] {
-        a.for_each_token(query, |t, _, _| tokens.push(t.to_owned()));
+        a.for_each_token(query, |t, _, _| tokens.push(regex::escape(t)));
     }
     if tokens.is_empty() || !tokens.iter().all(|t| t.is_ascii()) {
         return None;
     }
-    aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(&tokens)
-        .ok()
+    regex::bytes::Regex::new(&format!("(?i-u:{})", tokens.join("|"))).ok()
 }
 
 fn type_named(t: &str) -> Result<Type, String> {
