@@ -15,6 +15,7 @@ mod record;
 pub mod strict_json;
 
 use crate::event::Event;
+use crate::i18n::t;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -145,9 +146,9 @@ impl Progress {
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// Nothing could be read; the diagnostics say why for each path.
-    #[error("no readable input among the given paths{}", list(.0))]
+    #[error("{}{}", t("errors.no_input"), list(.0))]
     NoInput(Vec<Diagnostic>),
-    #[error("cancelled")]
+    #[error("{}", t("errors.cancelled"))]
     Cancelled,
 }
 

@@ -2,6 +2,7 @@
 //! (resolve paths, reuse or build the index). Shared by `scan`, `report`, `triage` and the TUI.
 
 use crate::analysis::Analyzer;
+use crate::i18n::{t, tf};
 use crate::index::{self, Dataset, OpenError, OpenOptions};
 use crate::ingest::{self, IngestReport, Progress};
 use crate::rule::{self, Loaded, Rule};
@@ -44,9 +45,9 @@ impl RuleSet {
 pub enum RulesError {
     #[error(transparent)]
     Rule(#[from] rule::RuleError),
-    #[error("{0}: cannot read rules: {1}")]
+    #[error("{}", tf("errors.rules_unreadable", &[("path", &.0.display()), ("why", &.1)]))]
     Io(PathBuf, std::io::Error),
-    #[error("no rules to run: --no-default-rules was given without --rules")]
+    #[error("{}", t("errors.no_rules"))]
     None,
 }
 
@@ -99,18 +100,19 @@ pub fn load_rules(opts: &LoadOptions) -> Result<RuleSet, RulesError> {
         let text = fs::read_to_string(&f).map_err(|e| RulesError::Io(f.clone(), e))?;
         match rule::load(&text, &f.display().to_string())? {
             Loaded::Rule(r) => {
-                notes.extend(
-                    r.load_notes
-                        .iter()
-                        .map(|n| format!("rule '{}' ({}): note: {n}", r.meta.name, f.display())),
-                );
+                notes.extend(r.load_notes.iter().map(|n| {
+                    tf(
+                        "errors.rule_note",
+                        &[("rule", &r.meta.name), ("path", &f.display()), ("note", n)],
+                    )
+                }));
                 // A file with the id of a bundled rule replaces it.
                 rules.retain(|x| x.meta.rule_id != r.meta.rule_id);
                 rules.push(*r);
             }
-            Loaded::Skipped { name, reason } => skipped.push(format!(
-                "rule '{name}' ({}): skipped: {reason}",
-                f.display()
+            Loaded::Skipped { name, reason } => skipped.push(tf(
+                "errors.rule_skipped",
+                &[("rule", &name), ("path", &f.display()), ("why", &reason)],
             )),
         }
     }
@@ -152,7 +154,7 @@ pub enum LoadError {
     Rules(#[from] RulesError),
     #[error(transparent)]
     Open(#[from] OpenError),
-    #[error("running the rules: {0}")]
+    #[error("{}", tf("errors.running_rules", &[("why", &.0)]))]
     Index(#[from] index::IndexError),
 }
 

@@ -2,6 +2,7 @@
 //! escapes) and a few honest hints about what the bytes start like. The hints are heuristics
 //! on the first bytes and byte statistics, not a disassembly or a file parser.
 
+use crate::i18n::{t, tf};
 use std::fmt::Write;
 
 /// 16 bytes a row: offset, hex, and the printable ASCII with `.` for anything else. At most
@@ -34,45 +35,41 @@ pub fn hex_dump(bytes: &[u8], max_rows: usize) -> String {
     }
     let shown = (max_rows.saturating_mul(16)).min(bytes.len());
     if shown < bytes.len() {
-        let _ = writeln!(out, "… {} more bytes", bytes.len() - shown);
+        let _ = writeln!(
+            out,
+            "{}",
+            tf("decoded.more_bytes", &[("n", &(bytes.len() - shown))])
+        );
     }
     out
 }
 
-/// What the bytes look like, most specific first; empty when nothing stands out.
+/// What the bytes look like, most specific first, in the interface's language; empty when
+/// nothing stands out.
 pub fn binary_hints(bytes: &[u8]) -> Vec<&'static str> {
     let mut hints = Vec::new();
     if let Some(magic) = magic(bytes) {
-        hints.push(magic);
+        hints.push(t(magic));
     }
     if bytes.windows(16).any(|w| w.iter().all(|&b| b == 0x90)) {
-        hints.push("a run of 16+ NOPs (0x90), as in a shellcode sled");
+        hints.push(t("decoded.hint.nop_sled"));
     }
     if bytes.len() >= 256 && entropy(bytes) > 7.2 {
-        hints.push("high entropy (compressed or encrypted)");
+        hints.push(t("decoded.hint.high_entropy"));
     }
     hints
 }
 
-/// The hint for a known start of file or shellcode, if any.
+/// The catalogue key of the hint for a known start of file or shellcode, if any.
 pub(crate) fn magic(bytes: &[u8]) -> Option<&'static str> {
     let starts: [(&[u8], &str); 7] = [
-        (b"MZ", "MZ header (PE file)"),
-        (b"\x7fELF", "ELF header"),
-        (b"\x1f\x8b", "gzip data"),
-        (b"PK\x03\x04", "zip archive"),
-        (
-            b"\xfc\xe8",
-            "looks like x86 shellcode (CLD; CALL, as Metasploit and Cobalt Strike stagers start)",
-        ),
-        (
-            b"\xfc\x48\x83\xe4\xf0",
-            "looks like x64 shellcode (CLD; AND RSP,-16, as Metasploit x64 stagers start)",
-        ),
-        (
-            b"\xfc\x48\x89",
-            "looks like x64 shellcode (CLD; MOV from RSP-relative code)",
-        ),
+        (b"MZ", "decoded.hint.pe"),
+        (b"\x7fELF", "decoded.hint.elf"),
+        (b"\x1f\x8b", "decoded.hint.gzip"),
+        (b"PK\x03\x04", "decoded.hint.zip"),
+        (b"\xfc\xe8", "decoded.hint.x86_stager"),
+        (b"\xfc\x48\x83\xe4\xf0", "decoded.hint.x64_stager"),
+        (b"\xfc\x48\x89", "decoded.hint.x64_rsp"),
     ];
     starts
         .iter()

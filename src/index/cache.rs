@@ -8,6 +8,7 @@ use super::schema::{fields_of, register, SCHEMA_VERSION};
 use super::verified;
 use crate::analysis::Analyzer;
 use crate::event::hex;
+use crate::i18n::{t, tf};
 use crate::ingest::{IngestError, IngestReport, InputFile, Progress};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -45,15 +46,13 @@ pub struct OpenOptions {
 pub enum OpenError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
-    #[error("index directory {0}: {1}")]
+    #[error("{}", tf("errors.index_dir", &[("path", &.0.display()), ("why", &.1)]))]
     Io(PathBuf, std::io::Error),
-    #[error(
-        "index directory {0} is not empty and was not made by pstriage; choose another --index"
-    )]
+    #[error("{}", tf("errors.index_foreign", &[("path", &.0.display())]))]
     Foreign(PathBuf),
-    #[error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --index DIR")]
+    #[error("{}", t("errors.no_cache_dir"))]
     NoCacheDir,
-    #[error("index: {0}")]
+    #[error("{}", tf("errors.index", &[("why", &.0)]))]
     Index(#[from] tantivy::TantivyError),
 }
 

@@ -492,3 +492,30 @@ fn a_kql_syntax_error_is_told_in_chinese_at_the_same_column() {
         "{s}"
     );
 }
+
+#[test]
+fn a_load_that_cannot_run_says_why_in_chinese() {
+    use pstriage::session::{self, LoadOptions};
+    let _zh = Scoped::new(Lang::Zh);
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        paths: vec![tmp.path().join("missing.ndjson")],
+        index_dir: Some(tmp.path().join("idx")),
+        ..LoadOptions::default()
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let err = session::load_workspace(&opts, &mut |_| {}, &cancel)
+        .err()
+        .expect("nothing to read");
+    let mut app = pstriage::tui::app::App::new(pstriage::triage::Book::default(), None, false);
+    app.update(Msg::Resize(80, 24));
+    app.update(Msg::Failed(format!("{err:#}")));
+    let s = screen(&app, 80, 24);
+    assert_rows_fit(&s, 80);
+    assert!(s.contains("无法加载"), "{s}");
+    assert!(s.contains("给定的路径中没有可读取的输入"), "{s}");
+    assert!(
+        s.contains("missing.ndjson"),
+        "the path still names the file: {s}"
+    );
+}
