@@ -204,3 +204,35 @@ proptest! {
         }
     }
 }
+
+/// Text mixing what a Chinese screen holds: Han characters and full-width punctuation, Latin
+/// words, spaces, a combining accent, an emoji, box-drawing.
+const MIXED: &str = "[\u{4e00}-\u{4e20}，。（）a-zA-Z0-9 `\u{301}😀│-]{0,80}";
+
+fn non_space(s: &str) -> String {
+    s.chars().filter(|c| *c != ' ').collect()
+}
+
+proptest! {
+    /// Wrapped rows never pass the width (wide enough for the prefix and one double-width
+    /// character), and nothing but spaces is lost or reordered.
+    #[test]
+    fn wrapping_fits_the_width_and_keeps_the_text(text in MIXED, width in 5usize..40) {
+        use pstriage::tui::views::wrap::{text_width, wrap_lines, wrap_step};
+        use ratatui::text::Line;
+        let rows = wrap_step(" - ", &text, width);
+        for r in &rows {
+            prop_assert!(text_width(r) <= width, "{:?} wider than {}", r, width);
+        }
+        prop_assert_eq!(non_space(&rows.concat()).replacen('-', "", 1), non_space(&text));
+        let lines = wrap_lines(vec![Line::raw(text.clone())], width as u16);
+        let mut joined = String::new();
+        for l in &lines {
+            prop_assert!(l.width() <= width, "{:?} wider than {}", l, width);
+            for s in &l.spans {
+                joined.push_str(&s.content);
+            }
+        }
+        prop_assert_eq!(non_space(&joined), non_space(&text));
+    }
+}
