@@ -9,7 +9,7 @@ use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::highlight::{self, Span};
 use crate::hunt::Found;
-use crate::i18n::tf;
+use crate::i18n::{t, tf};
 use crate::nearmiss::{self, NearMiss};
 use crate::reassembly::Script;
 use crate::rule::kql::{self, Explanation, Expr, Hit};
@@ -207,9 +207,9 @@ fn script_view(
                 tf("script.missing", &[("parts", &format!("{:?}", s.missing))])
             };
             let what = if req.split {
-                crate::i18n::t("script.split_finding")
+                t("script.split_finding")
             } else {
-                crate::i18n::t("script.back_to_fragment")
+                t("script.back_to_fragment")
             };
             let starts: Vec<String> = s
                 .boundaries
@@ -250,13 +250,11 @@ fn script_view(
                 .unwrap_or(0);
             let f = Fields::of_lenient(&req.event.doc);
             let about = match (f.first(ecs::names::SEQUENCE), f.first(ecs::names::TOTAL)) {
-                (Some(n), Some(t)) if t != "1" => {
-                    tf("script.fragment", &[("n", &n), ("total", &t)])
+                (Some(n), Some(total)) if total != "1" => {
+                    tf("script.fragment", &[("n", &n), ("total", &total)])
                 }
-                _ if !f.has(ecs::names::SCRIPT_BLOCK_TEXT) => {
-                    crate::i18n::t("script.no_text").to_owned()
-                }
-                _ => crate::i18n::t("script.as_logged").to_owned(),
+                _ if !f.has(ecs::names::SCRIPT_BLOCK_TEXT) => t("script.no_text").to_owned(),
+                _ => t("script.as_logged").to_owned(),
             };
             ScriptView {
                 value,
