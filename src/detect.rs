@@ -15,9 +15,6 @@ use crate::rule::Rule;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Threads that load and explain candidates (the machines this runs on have two cores or more).
-const WORKERS: usize = 2;
-
 /// Candidates a worker takes at a time: small enough to keep both threads busy to the end.
 const CHUNK: usize = 32;
 
@@ -41,7 +38,7 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> index::Result<Vec<Alert>> {
     Ok(alerts)
 }
 
-/// Loads each candidate and builds its alerts, on `WORKERS` threads taking `CHUNK` candidates
+/// Loads each candidate and builds its alerts, on `threads::workers()` threads taking `CHUNK` candidates
 /// at a time. Where a rule's query was exact every candidate matches and only the explanation
 /// is built; otherwise the evaluator decides.
 fn confirm(ds: &Dataset, rules: &[Rule], tasks: &[Task]) -> index::Result<Vec<Alert>> {
@@ -68,7 +65,9 @@ fn confirm(ds: &Dataset, rules: &[Rule], tasks: &[Task]) -> index::Result<Vec<Al
         }
     };
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..WORKERS).map(|_| scope.spawn(work)).collect();
+        let workers: Vec<_> = (0..crate::threads::workers())
+            .map(|_| scope.spawn(work))
+            .collect();
         let mut out = Vec::new();
         for w in workers {
             // A worker's panic is a bug: pass it on rather than return fewer alerts.
@@ -120,13 +119,14 @@ pub fn stream(
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<Streamed, crate::ingest::IngestError> {
     const BATCH: usize = 256;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(WORKERS * 4);
+    let worker_count = crate::threads::workers();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(worker_count * 4);
     let rx = std::sync::Mutex::new(rx);
     let (fragments_tx, fragments_rx) = std::sync::mpsc::channel::<Batch>();
     let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
     let vocabulary = &vocabulary;
     let (finds, scripts, result) = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..WORKERS)
+        let workers: Vec<_> = (0..worker_count)
             .map(|_| {
                 let fragments_tx = fragments_tx.clone();
                 let rx = &rx;

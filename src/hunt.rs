@@ -183,10 +183,7 @@ fn confirm(ds: &Dataset, hunt: &Hunt, candidates: Vec<EventAddr>) -> index::Resu
         let mut tokens = DocTokens::new(&fields, ds.analyzer(), hunt.plan.vocabulary());
         Ok(kql::matches(&hunt.plan, &mut tokens))
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8)
-        .min(candidates.len().div_ceil(CHUNK).max(1));
+    let workers = crate::threads::workers().min(candidates.len().div_ceil(CHUNK).max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || -> index::Result<Vec<(usize, Vec<EventAddr>)>> {
         let mut done = Vec::new();

@@ -26,6 +26,7 @@ pub mod safe_text;
 pub mod saved_searches;
 pub mod schedule;
 pub mod session;
+pub mod threads;
 pub mod timeline;
 pub mod training;
 pub mod triage;

@@ -40,6 +40,10 @@ struct Cli {
     /// Default: from LC_ALL, LC_MESSAGES or LANG (zh* is Chinese). Example: --lang zh
     #[arg(long, global = true, value_name = "en|zh")]
     lang: Option<Lang>,
+    /// Worker threads for parsing, rules, decoding and indexing (1 to 64). Default: the
+    /// machine's cores, at most 8. Example: --threads 4
+    #[arg(long, global = true, value_name = "N", value_parser = pstriage::threads::parse)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,6 +147,7 @@ fn main() -> ExitCode {
         }
     };
     i18n::set(cli.lang.unwrap_or_else(Lang::from_env));
+    pstriage::threads::set(cli.threads);
     let result = match cli.command {
         Some(Command::Scan(args)) => commands::scan::run(&cli.load, args),
         Some(Command::Search(args)) => match commands::search::run(&cli.load, args) {

@@ -186,7 +186,7 @@ pub fn decoded_pass(
         blocks.extend(decoder.block(&ds.event(addr)?, None));
     }
     // Scripts are the largest texts: decoded on every worker.
-    let chunk = scripts.len().div_ceil(super::WORKERS).max(1);
+    let chunk = scripts.len().div_ceil(crate::threads::workers()).max(1);
     let script_blocks = std::thread::scope(|scope| {
         let parts: Vec<_> = scripts
             .chunks(chunk)

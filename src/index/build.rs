@@ -41,7 +41,8 @@ pub fn build(
     let (schema, fields) = build_schema();
     let index = Index::create_in_dir(dir, schema)?;
     register(&index, analyzer);
-    let mut writer: tantivy::IndexWriter<TantivyDocument> = index.writer(WRITER_MEMORY)?;
+    let mut writer: tantivy::IndexWriter<TantivyDocument> =
+        index.writer_with_num_threads(crate::threads::workers(), WRITER_MEMORY)?;
     // Segments are written once and never merged: each flush of the memory budget above makes
     // one segment (4 on 1 GB of exports, 11 on 2.7 GB), and the rules' term queries do not
     // notice the count, while background merges rewrote the whole index and held it in memory

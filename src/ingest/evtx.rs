@@ -18,7 +18,7 @@ pub(super) fn read(
 ) -> bool {
     let path = input.display.as_str();
     let settings = ParserSettings::default()
-        .num_threads(2)
+        .num_threads(crate::threads::workers())
         .separate_json_attributes(false);
     let mut parser = match EvtxParser::from_path(&input.path) {
         Ok(p) => p.with_configuration(settings),

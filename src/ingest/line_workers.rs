@@ -12,14 +12,12 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Mutex;
 
-/// Parsing threads (the machines this runs on have two cores or more).
-const WORKERS: usize = 2;
 /// A batch is sent once it holds this many bytes or lines.
 const BATCH_BYTES: usize = 512 << 10;
 const BATCH_LINES: usize = 256;
-/// Batches sent and not yet replayed, at most: bounds memory to a few MB plus the events of
-/// those batches.
-const IN_FLIGHT: usize = 2 * WORKERS;
+/// Batches sent and not yet replayed, at most, per parsing thread: bounds memory to a few MB
+/// plus the events of those batches.
+const IN_FLIGHT_PER_WORKER: usize = 2;
 
 /// One line as read.
 enum Item {
@@ -115,6 +113,8 @@ pub(super) struct Feeder<'a> {
     next_seq: u64,
     next_replay: u64,
     work: Option<SyncSender<(u64, Batch)>>,
+    /// Batches sent and not yet replayed, at most.
+    in_flight: usize,
     done: &'a Receiver<(u64, Outcome)>,
     waiting: BTreeMap<u64, Parsed>,
     /// Keep the counts of the batches but not their diagnostics (a binary file, summed up in
@@ -150,8 +150,8 @@ impl Feeder<'_> {
         if self.batch.items.is_empty() {
             return;
         }
-        // Keep at most IN_FLIGHT batches out: replay (waiting if needed) before sending more.
-        while self.next_seq - self.next_replay >= IN_FLIGHT as u64 {
+        // Keep at most `in_flight` batches out: replay (waiting if needed) before sending more.
+        while self.next_seq - self.next_replay >= self.in_flight as u64 {
             if !self.replay_one(true) {
                 return;
             }
@@ -217,11 +217,13 @@ pub(super) fn run<R>(
     on_event: &mut dyn FnMut(Event),
     read: impl FnOnce(&mut Feeder<'_>) -> R,
 ) -> R {
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Batch)>(IN_FLIGHT);
+    let worker_count = crate::threads::workers();
+    let in_flight = IN_FLIGHT_PER_WORKER * worker_count;
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Batch)>(in_flight);
     let (done_tx, done_rx) = mpsc::channel::<(u64, Outcome)>();
     let work_rx = Mutex::new(work_rx);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..WORKERS)
+        let workers: Vec<_> = (0..worker_count)
             .map(|_| {
                 let done_tx = done_tx.clone();
                 let work_rx = &work_rx;
@@ -248,6 +250,7 @@ pub(super) fn run<R>(
             next_seq: 0,
             next_replay: 0,
             work: Some(work_tx),
+            in_flight,
             done: &done_rx,
             waiting: BTreeMap::new(),
             quiet,

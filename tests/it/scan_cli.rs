@@ -300,3 +300,48 @@ fn rules_glossary_prints_every_bundled_name_with_its_technique() {
     assert!(text.contains("### GetDelegateForFunctionPointer"), "{text}");
     assert!(text.contains("group: PSReflect"), "{text}");
 }
+
+/// `--threads` only changes how the work is spread: the stream, the indexed scan and the
+/// decoded findings are the same bytes on one thread as on three (and on the default). The
+/// inputs mix NDJSON (parsed on workers), whole documents, gzip and, when the real-data set sits
+/// beside the checkout, EVTX (the evtx crate's own threads).
+#[test]
+fn the_thread_count_changes_no_byte_of_the_output() {
+    let mut inputs = vec![root().join("sample-data"), root().join("tests/data/inputs")];
+    if let Some(real) = crate::support::real_data() {
+        inputs.push(real.join("evtx/deepbluecli/Powershell-Invoke-Obfuscation-string-menu.evtx"));
+        inputs.push(real.join(
+            "evtx/evtx-attack-samples/Credential Access/phish_windows_credentials_powershell_scriptblockLog_4104.evtx",
+        ));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for mode in [&["--stream"][..], &[][..], &["--stream", "--decoded"][..]] {
+        let mut outputs = Vec::new();
+        for threads in [None, Some("1"), Some("3")] {
+            let index =
+                tmp.path()
+                    .join(format!("idx-{}-{}", mode.join(""), threads.unwrap_or("d")));
+            let mut cmd = crate::support::pstriage();
+            cmd.arg("scan").args(mode).args(["--format", "ndjson"]);
+            if let Some(n) = threads {
+                cmd.args(["--threads", n]);
+            }
+            let out = cmd
+                .arg("--index")
+                .arg(&index)
+                .args(&inputs)
+                .current_dir(root())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!out.stdout.is_empty(), "{mode:?} found alerts");
+            outputs.push(out.stdout);
+        }
+        assert_eq!(outputs[0], outputs[1], "{mode:?}: default and --threads 1");
+        assert_eq!(outputs[0], outputs[2], "{mode:?}: default and --threads 3");
+    }
+}
