@@ -130,11 +130,14 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// Columns a row must keep free after its indent: one double-width character.
+const ROOM: usize = 2;
+
 /// How far a step's later rows are indented: the prefix's width, or nothing when the area is
-/// too narrow to hold the prefix and one column of text.
+/// too narrow to hold the prefix and one character of text (two columns: it may be Chinese).
 pub fn hanging_indent(prefix: &str, width: usize) -> usize {
     let w = text_width(prefix);
-    if w < width {
+    if w + ROOM <= width {
         w
     } else {
         0
@@ -146,7 +149,8 @@ pub fn hanging_indent(prefix: &str, width: usize) -> usize {
 /// under itself. Done here because ratatui's wrapping starts every continuation row at column 0.
 /// A source line's own leading spaces (a folded sub-bullet) are kept, and its continuation rows
 /// hang under them too. A word wider than a row is cut. An area too narrow for the prefix plus
-/// one column gets no indent (rows may then be wider than `width`; nothing fits anyway).
+/// one character (two columns) gets no indent (rows may then be wider than `width`; nothing
+/// fits anyway).
 pub fn wrap_step(prefix: &str, text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let hang = hanging_indent(prefix, width);
@@ -159,7 +163,7 @@ pub fn wrap_step(prefix: &str, text: &str, width: usize) -> Vec<String> {
         } else {
             " ".repeat(hang + lead)
         };
-        let rest = if hang + lead < width {
+        let rest = if hang + lead + ROOM <= width {
             hang + lead
         } else {
             hang
