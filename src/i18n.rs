@@ -161,34 +161,15 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) -> Result<(),
 
 /// The text of `key` in the current language (the English text when the current language
 /// lacks it, the key itself when both do — tests keep either from shipping).
-pub fn t(key: &str) -> &'static str {
-    t_in(current(), key)
-}
-
-/// The text of `key` in `lang`.
-pub fn t_in(lang: Lang, key: &str) -> &'static str {
-    catalogue(lang)
+pub fn t(key: &'static str) -> &'static str {
+    catalogue(current())
         .get(key)
         .or_else(|| catalogue(Lang::En).get(key))
-        .map(String::as_str)
-        .unwrap_or_else(|| {
-            static MISSING: OnceLock<std::sync::Mutex<Vec<&'static str>>> = OnceLock::new();
-            // Leak each distinct missing key once so the caller gets a `'static` str.
-            let mut seen = MISSING
-                .get_or_init(Default::default)
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if let Some(k) = seen.iter().find(|k| **k == key) {
-                return k;
-            }
-            let leaked: &'static str = Box::leak(key.to_owned().into_boxed_str());
-            seen.push(leaked);
-            leaked
-        })
+        .map_or(key, String::as_str)
 }
 
 /// The text of `key` with its `{name}` placeholders filled from `args`.
-pub fn tf(key: &str, args: &[(&str, &dyn Display)]) -> String {
+pub fn tf(key: &'static str, args: &[(&str, &dyn Display)]) -> String {
     fill(t(key), args)
 }
 

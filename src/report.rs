@@ -223,28 +223,27 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
                 ],
             )
         );
-        let field = |key: &str, value: &str| format!("- {}: {value}", t(key));
         let _ = writeln!(
             out,
             "{}",
-            field("report.user", &md(a.user.as_deref().unwrap_or("-")))
+            field_line("report.user", &md(a.user.as_deref().unwrap_or("-")))
         );
         let _ = writeln!(
             out,
             "{}",
-            field("report.source", &md(&a.event.source.to_string()))
+            field_line("report.source", &md(&a.event.source.to_string()))
         );
         let _ = writeln!(
             out,
             "{}",
-            field("report.terms", &md(&a.matched_terms.join(", ")))
+            field_line("report.terms", &md(&a.matched_terms.join(", ")))
         );
         let status = status_label(book.status(&a.id));
         let shown = match e["closing_reason"].as_str() {
             Some(r) => format!("**{status}** ({})", reason_label(r)),
             None => format!("**{status}**"),
         };
-        let _ = writeln!(out, "{}", field("report.status", &shown));
+        let _ = writeln!(out, "{}", field_line("report.status", &shown));
         let steps = &ws.guides[a.rule].current().steps;
         let ticks = book.get(&a.id).map(|t| t.ticks.clone()).unwrap_or_default();
         if !steps.is_empty() {
@@ -274,6 +273,11 @@ pub fn markdown(ws: &Workspace, book: &Book) -> String {
     out
 }
 
+/// A Markdown list item `- label: value`, the label from the catalogue.
+fn field_line(key: &'static str, value: &str) -> String {
+    format!("- {}: {value}", t(key))
+}
+
 /// The bookmarks section, oldest event first.
 fn write_bookmarks(out: &mut String, book: &Book) {
     if book.bookmarks.is_empty() {
@@ -282,7 +286,6 @@ fn write_bookmarks(out: &mut String, book: &Book) {
     let mut marks: Vec<_> = book.bookmarks.iter().collect();
     marks.sort_by_key(|(id, b)| (b.time_ms, id.to_owned()));
     let _ = writeln!(out, "\n# {}\n", t("report.bookmarks"));
-    let field = |key: &str, value: &str| format!("- {}: {value}", t(key));
     for (id, b) in marks {
         let _ = writeln!(
             out,
@@ -298,19 +301,23 @@ fn write_bookmarks(out: &mut String, book: &Book) {
                 ],
             )
         );
-        let _ = writeln!(out, "{}", field("report.event_id", &format!("`{id}`")));
+        let _ = writeln!(out, "{}", field_line("report.event_id", &format!("`{id}`")));
         let _ = writeln!(
             out,
             "{}",
-            field("report.user", &md(b.user.as_deref().unwrap_or("-")))
+            field_line("report.user", &md(b.user.as_deref().unwrap_or("-")))
         );
         if let Some(sbid) = &b.script_block_id {
-            let _ = writeln!(out, "{}", field("report.script_block_id", &md(sbid)));
+            let _ = writeln!(out, "{}", field_line("report.script_block_id", &md(sbid)));
         }
-        let _ = writeln!(out, "{}", field("report.source", &md(&b.source)));
-        let _ = writeln!(out, "{}", field("report.bookmarked", &format_millis(b.at)));
+        let _ = writeln!(out, "{}", field_line("report.source", &md(&b.source)));
+        let _ = writeln!(
+            out,
+            "{}",
+            field_line("report.bookmarked", &format_millis(b.at))
+        );
         if !b.excerpt.is_empty() {
-            let _ = writeln!(out, "{}", field("report.excerpt", &md(&b.excerpt)));
+            let _ = writeln!(out, "{}", field_line("report.excerpt", &md(&b.excerpt)));
         }
         if !b.note.is_empty() {
             let _ = writeln!(out, "\n{}\n", t("report.note"));

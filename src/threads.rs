@@ -31,11 +31,15 @@ pub fn workers() -> usize {
     }
 }
 
-/// What the machine offers, between 1 and `MAX` (2 when it cannot tell).
+/// What the machine offers, between 1 and `MAX` (2 when it cannot tell). Asked once: the
+/// answer reads the CPU affinity and cgroup quota files, and every hunt and load asks.
 pub fn machine_default() -> usize {
-    std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, MAX)
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, MAX)
+    })
 }
 
 /// `--threads` as clap reads it: a whole number from 1 to `MAX_ASKED`.

@@ -70,99 +70,213 @@ pub struct Binding {
     pub keys: &'static str,
     pub act: Act,
     pub scope: Scope,
-    /// Its name in the catalogue: `keys.<id>` is the `?` overlay's line, `hints.<id>` the
-    /// footer's word (when `hint`).
-    pub id: &'static str,
-    /// Shown in the footer.
-    pub hint: bool,
+    /// Catalogue key of the `?` overlay's line (`keys.…`).
+    pub help: &'static str,
+    /// Catalogue key of the footer's word (`hints.…`), for a binding the footer shows.
+    pub hint: Option<&'static str>,
 }
 
 impl Binding {
     /// The `?` overlay's line for this binding, in the current language.
-    pub fn help(&self) -> &'static str {
-        crate::i18n::t(&format!("keys.{}", self.id))
-    }
-
-    /// The footer's word for this binding, in the current language.
-    pub fn hint_word(&self) -> &'static str {
-        crate::i18n::t(&format!("hints.{}", self.id))
+    pub fn help_text(&self) -> &'static str {
+        crate::i18n::t(self.help)
     }
 }
 
-const fn b(keys: &'static str, act: Act, scope: Scope, id: &'static str, hint: bool) -> Binding {
+const fn b(
+    keys: &'static str,
+    act: Act,
+    scope: Scope,
+    help: &'static str,
+    hint: Option<&'static str>,
+) -> Binding {
     Binding {
         keys,
         act,
         scope,
-        id,
+        help,
         hint,
     }
 }
 
 /// Every binding.
 pub const KEYMAP: &[Binding] = &[
-    b("j ↓", Act::Down, Scope::Everywhere, "down", false),
-    b("k ↑", Act::Up, Scope::Everywhere, "up", false),
-    b("g Home", Act::Top, Scope::Everywhere, "top", false),
-    b("G End", Act::Bottom, Scope::Everywhere, "bottom", false),
+    b("j ↓", Act::Down, Scope::Everywhere, "keys.down", None),
+    b("k ↑", Act::Up, Scope::Everywhere, "keys.up", None),
+    b("g Home", Act::Top, Scope::Everywhere, "keys.top", None),
+    b("G End", Act::Bottom, Scope::Everywhere, "keys.bottom", None),
     b(
         "Ctrl-d PgDn",
         Act::PageDown,
         Scope::Everywhere,
-        "page_down",
-        false,
+        "keys.page_down",
+        None,
     ),
     b(
         "Ctrl-u PgUp",
         Act::PageUp,
         Scope::Everywhere,
-        "page_up",
-        false,
+        "keys.page_up",
+        None,
     ),
-    b("Tab", Act::FocusNext, Scope::Everywhere, "focus_next", true),
+    b(
+        "Tab",
+        Act::FocusNext,
+        Scope::Everywhere,
+        "keys.focus_next",
+        Some("hints.focus_next"),
+    ),
     b(
         "Shift-Tab",
         Act::FocusPrev,
         Scope::Everywhere,
-        "focus_prev",
-        false,
+        "keys.focus_prev",
+        None,
     ),
-    b("1-6", Act::Tab(0), Scope::Everywhere, "tab", true),
-    b("/", Act::Search, Scope::Everywhere, "search", true),
-    b("f", Act::FilterStatus, Scope::Alerts, "filter_status", true),
-    b("o", Act::Sort, Scope::Alerts, "sort", true),
-    b("m", Act::Group, Scope::Alerts, "group", false),
-    b("s", Act::StatusNext, Scope::Alerts, "status_next", true),
-    b("c", Act::Close, Scope::Alerts, "close", true),
-    b("B", Act::Bulk, Scope::Alerts, "bulk", false),
-    b("e", Act::EditNote, Scope::Alerts, "edit_note", true),
-    b("x", Act::Exception, Scope::Alerts, "exception", false),
+    b(
+        "1-6",
+        Act::Tab(0),
+        Scope::Everywhere,
+        "keys.tab",
+        Some("hints.tab"),
+    ),
+    b(
+        "/",
+        Act::Search,
+        Scope::Everywhere,
+        "keys.search",
+        Some("hints.search"),
+    ),
+    b(
+        "f",
+        Act::FilterStatus,
+        Scope::Alerts,
+        "keys.filter_status",
+        Some("hints.filter_status"),
+    ),
+    b(
+        "o",
+        Act::Sort,
+        Scope::Alerts,
+        "keys.sort",
+        Some("hints.sort"),
+    ),
+    b("m", Act::Group, Scope::Alerts, "keys.group", None),
+    b(
+        "s",
+        Act::StatusNext,
+        Scope::Alerts,
+        "keys.status_next",
+        Some("hints.status_next"),
+    ),
+    b(
+        "c",
+        Act::Close,
+        Scope::Alerts,
+        "keys.close",
+        Some("hints.close"),
+    ),
+    b("B", Act::Bulk, Scope::Alerts, "keys.bulk", None),
+    b(
+        "e",
+        Act::EditNote,
+        Scope::Alerts,
+        "keys.edit_note",
+        Some("hints.edit_note"),
+    ),
+    b("x", Act::Exception, Scope::Alerts, "keys.exception", None),
     b(
         "X",
         Act::ShowSuppressed,
         Scope::Alerts,
-        "show_suppressed",
-        false,
+        "keys.show_suppressed",
+        None,
     ),
-    b("space", Act::Tick, Scope::Checklist, "tick", true),
-    b("n", Act::NextMark, Scope::Script, "next_mark", true),
-    b("N", Act::PrevMark, Scope::Script, "prev_mark", false),
-    b("K", Act::Glossary, Scope::Script, "glossary", true),
-    b("w", Act::Wrap, Scope::Script, "wrap", false),
-    b("a", Act::WholeScript, Scope::Script, "whole_script", true),
-    b("h ←", Act::Left, Scope::Script, "left", false),
-    b("l →", Act::Right, Scope::Script, "right", false),
-    b("u", Act::HostUser, Scope::Everywhere, "host_user", false),
-    b("[ ]", Act::HourPrev, Scope::Timeline, "hour_prev", false),
-    b("H", Act::Hunt, Scope::Everywhere, "hunt", true),
-    b("C", Act::Context, Scope::Everywhere, "context", true),
-    b("+ -", Act::Wider, Scope::Hunt, "wider", false),
-    b("r", Act::Verdicts, Scope::Hunt, "verdicts", true),
-    b("S", Act::SaveSearch, Scope::Hunt, "save_search", false),
-    b("b", Act::Bookmark, Scope::Everywhere, "bookmark", false),
-    b("Enter", Act::Enter, Scope::Everywhere, "enter", false),
-    b("?", Act::Help, Scope::Everywhere, "help", true),
-    b("q", Act::Quit, Scope::Everywhere, "quit", true),
+    b(
+        "space",
+        Act::Tick,
+        Scope::Checklist,
+        "keys.tick",
+        Some("hints.tick"),
+    ),
+    b(
+        "n",
+        Act::NextMark,
+        Scope::Script,
+        "keys.next_mark",
+        Some("hints.next_mark"),
+    ),
+    b("N", Act::PrevMark, Scope::Script, "keys.prev_mark", None),
+    b(
+        "K",
+        Act::Glossary,
+        Scope::Script,
+        "keys.glossary",
+        Some("hints.glossary"),
+    ),
+    b("w", Act::Wrap, Scope::Script, "keys.wrap", None),
+    b(
+        "a",
+        Act::WholeScript,
+        Scope::Script,
+        "keys.whole_script",
+        Some("hints.whole_script"),
+    ),
+    b("h ←", Act::Left, Scope::Script, "keys.left", None),
+    b("l →", Act::Right, Scope::Script, "keys.right", None),
+    b(
+        "u",
+        Act::HostUser,
+        Scope::Everywhere,
+        "keys.host_user",
+        None,
+    ),
+    b(
+        "[ ]",
+        Act::HourPrev,
+        Scope::Timeline,
+        "keys.hour_prev",
+        None,
+    ),
+    b(
+        "H",
+        Act::Hunt,
+        Scope::Everywhere,
+        "keys.hunt",
+        Some("hints.hunt"),
+    ),
+    b(
+        "C",
+        Act::Context,
+        Scope::Everywhere,
+        "keys.context",
+        Some("hints.context"),
+    ),
+    b("+ -", Act::Wider, Scope::Hunt, "keys.wider", None),
+    b(
+        "r",
+        Act::Verdicts,
+        Scope::Hunt,
+        "keys.verdicts",
+        Some("hints.verdicts"),
+    ),
+    b("S", Act::SaveSearch, Scope::Hunt, "keys.save_search", None),
+    b("b", Act::Bookmark, Scope::Everywhere, "keys.bookmark", None),
+    b("Enter", Act::Enter, Scope::Everywhere, "keys.enter", None),
+    b(
+        "?",
+        Act::Help,
+        Scope::Everywhere,
+        "keys.help",
+        Some("hints.help"),
+    ),
+    b(
+        "q",
+        Act::Quit,
+        Scope::Everywhere,
+        "keys.quit",
+        Some("hints.quit"),
+    ),
 ];
 
 /// The action of a key press where `scopes` are active (`Everywhere` always is).
@@ -237,8 +351,8 @@ fn binding(act: Act) -> Option<&'static Binding> {
 pub fn hints(scopes: &[Scope]) -> Vec<(&'static str, &'static str)> {
     KEYMAP
         .iter()
-        .filter(|b| b.hint && (b.scope == Scope::Everywhere || scopes.contains(&b.scope)))
-        .map(|b| (b.keys, b.hint_word()))
+        .filter(|b| b.scope == Scope::Everywhere || scopes.contains(&b.scope))
+        .filter_map(|b| Some((b.keys, crate::i18n::t(b.hint?))))
         .collect()
 }
 

@@ -607,7 +607,7 @@ fn render_help(theme: &Theme, f: &mut Frame, area: Rect) {
         .map(|b| {
             Line::from(vec![
                 Span::styled(format!("{:<12}", b.keys), theme.title()),
-                Span::raw(wrap::truncate(b.help(), room.saturating_sub(13))),
+                Span::raw(wrap::truncate(b.help_text(), room.saturating_sub(13))),
             ])
         })
         .collect();

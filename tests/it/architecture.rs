@@ -159,7 +159,7 @@ fn the_readme_lists_every_key_binding() {
             keys.contains(first),
             "README's key table lacks {} ({}); it has {keys:?}",
             b.keys,
-            b.help()
+            b.help_text()
         );
     }
 }

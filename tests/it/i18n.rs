@@ -318,7 +318,7 @@ fn the_report_speaks_chinese_but_stored_values_stay_as_they_are() {
     assert_eq!(field(&zh, "closing_reason")[0], "false_positive");
 }
 
-/// The keys the code asks for (`t("…")`, `tf("…"`, `label_key` strings and the keymap's ids)
+/// The keys the code asks for (`t("…")`, `tf("…"`, `label_key` strings and the keymap's keys)
 /// against the catalogue: none missing, none left over.
 #[test]
 fn the_catalogue_holds_every_key_the_code_uses_and_no_other() {
@@ -328,8 +328,7 @@ fn the_catalogue_holds_every_key_the_code_uses_and_no_other() {
         .collect();
     let en = i18n::catalogue(Lang::En);
     // Every literal of the catalogue's dotted shape that is a key; the calls' first arguments.
-    let called =
-        regex::Regex::new(r#"\b(?:t|tf|t_in)\(\s*(?:Lang::\w+,\s*)?"([a-z0-9_.]+)""#).unwrap();
+    let called = regex::Regex::new(r#"\b(?:t|tf)\(\s*"([a-z0-9_.]+)""#).unwrap();
     for cap in called.captures_iter(&text) {
         assert!(
             en.contains_key(&cap[1]),
@@ -337,23 +336,14 @@ fn the_catalogue_holds_every_key_the_code_uses_and_no_other() {
             &cap[1]
         );
     }
-    let keymap_ids: Vec<&str> = pstriage::tui::keymap::KEYMAP.iter().map(|b| b.id).collect();
-    for id in &keymap_ids {
-        assert!(en.contains_key(&format!("keys.{id}")), "keys.{id}");
-    }
-    for b in pstriage::tui::keymap::KEYMAP.iter().filter(|b| b.hint) {
-        assert!(
-            en.contains_key(&format!("hints.{}", b.id)),
-            "hints.{}",
-            b.id
-        );
+    for b in pstriage::tui::keymap::KEYMAP {
+        assert!(en.contains_key(b.help), "{}", b.help);
+        if let Some(hint) = b.hint {
+            assert!(en.contains_key(hint), "{hint}");
+        }
     }
     for key in en.keys() {
-        let used = text.contains(&format!("\"{key}\""))
-            || key
-                .strip_prefix("keys.")
-                .or_else(|| key.strip_prefix("hints."))
-                .is_some_and(|id| keymap_ids.contains(&id));
+        let used = text.contains(&format!("\"{key}\""));
         assert!(used, "{key} is in the catalogue but nothing uses it");
     }
 }
@@ -425,7 +415,7 @@ fn no_english_text_is_left_inline_in_the_interface_code() {
     // Catalogue lookups, placeholder names (`("name", &value)`, or alone on a line of a tuple
     // split over lines), JSON keys and values (`"key": "value"`) and JSON lookups (`e["key"]`).
     let not_text = regex::Regex::new(
-        r#"\b(?:t|tf|t_in)\(\s*"[^"]*"|\(\s*"[a-z_]+",|^\s*"[a-z_]+",\s*$|"[a-z_]+":\s*("[a-z_]+")?|\["[a-z_]+"\]"#,
+        r#"\b(?:t|tf)\(\s*"[^"]*"|\(\s*"[a-z_]+",|^\s*"[a-z_]+",\s*$|"[a-z_]+":\s*("[a-z_]+")?|\["[a-z_]+"\]"#,
     )
     .unwrap();
     let word = regex::Regex::new(r"[A-Za-z]{3,}").unwrap();

@@ -321,18 +321,13 @@ fn the_thread_count_changes_no_byte_of_the_output() {
             let index =
                 tmp.path()
                     .join(format!("idx-{}-{}", mode.join(""), threads.unwrap_or("d")));
-            let mut cmd = crate::support::pstriage();
-            cmd.arg("scan").args(mode).args(["--format", "ndjson"]);
+            let mut args = vec!["scan", "--format", "ndjson"];
+            args.extend(mode);
             if let Some(n) = threads {
-                cmd.args(["--threads", n]);
+                args.extend(["--threads", n]);
             }
-            let out = cmd
-                .arg("--index")
-                .arg(&index)
-                .args(&inputs)
-                .current_dir(root())
-                .output()
-                .unwrap();
+            args.extend(inputs.iter().map(|p| p.to_str().expect("UTF-8 paths")));
+            let out = pstriage(&args, &index);
             assert!(
                 out.status.success(),
                 "{}",

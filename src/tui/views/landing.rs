@@ -35,7 +35,7 @@ pub fn facts_line(ws: &Workspace) -> String {
         .map(|(a, b)| format!("{} → {}", second(a), second(b)))
         .unwrap_or_else(|| t("facts.no_timestamps").into());
     // A count not known yet (hosts and users come from the index) shows as "…".
-    let noun = |n: Option<u64>, [one, other]: [&str; 2]| {
+    let noun = |n: Option<u64>, [one, other]: [&'static str; 2]| {
         let shown = n.map(thousands).unwrap_or_else(|| "…".into());
         tf(if n == Some(1) { one } else { other }, &[("n", &shown)])
     };
