@@ -3,9 +3,11 @@
 
 mod correlate;
 mod decoded;
+mod evaluator;
 
 pub use correlate::{correlate, mark_and_correlate};
 pub use decoded::{decoded_pass, DecodedBlock, DecodedFrom, DecodedPass, Decoder};
+pub use evaluator::{Evaluated, Evaluator, OnFound};
 
 use crate::alert::{self, Alert, AlertKind};
 use crate::ecs;
@@ -91,20 +93,9 @@ pub struct Streamed {
     pub decoded: Option<DecodedPass>,
 }
 
-/// What one streaming worker found in the batches it took.
-#[derive(Default)]
-struct WorkerFinds {
-    alerts: Vec<Alert>,
-    blocks: Vec<DecodedBlock>,
-}
-
-/// A batch of events in reading order, numbered so work done on any thread can be put back
-/// in that order.
-type Batch = (u64, Vec<crate::event::Event>);
-
 /// Alerts of `rules` while reading `inputs`, without an index (`scan --stream`): the same
 /// evaluator, so the same alerts as the indexed path. Reading and parsing stay on this thread;
-/// batches of events are checked on two worker threads.
+/// batches of events are checked on the [`Evaluator`]'s workers.
 ///
 /// With a `decode`r, the workers also decode each script block they check and run the rules
 /// on its layers, and pass the fragments of multi-fragment scripts to a reassembly thread,
@@ -118,133 +109,18 @@ pub fn stream(
     decode: Option<&Decoder>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<Streamed, crate::ingest::IngestError> {
-    const BATCH: usize = 256;
-    let worker_count = crate::threads::workers();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(worker_count * 4);
-    let rx = std::sync::Mutex::new(rx);
-    let (fragments_tx, fragments_rx) = std::sync::mpsc::channel::<Batch>();
-    let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
-    let vocabulary = &vocabulary;
-    let (finds, scripts, result) = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..worker_count)
-            .map(|_| {
-                let fragments_tx = fragments_tx.clone();
-                let rx = &rx;
-                scope.spawn(move || {
-                    let mut finds = WorkerFinds::default();
-                    loop {
-                        let batch = match rx.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok((number, batch)) = batch else { break };
-                        let mut fragments = Vec::new();
-                        for ev in batch {
-                            let alerts = alert::check_all(rules, vocabulary, &ev, analyzer);
-                            let Some(decoder) = decode else {
-                                finds.alerts.extend(alerts);
-                                continue;
-                            };
-                            let fired: Vec<usize> = alerts.iter().map(|a| a.rule).collect();
-                            finds.alerts.extend(alerts);
-                            let Some(block) = decoder.block(&ev, Some(&fired)) else {
-                                continue;
-                            };
-                            if block.in_script() {
-                                fragments.push(ev);
-                            } else {
-                                finds.blocks.push(block);
-                            }
-                        }
-                        if decode.is_some() {
-                            // Every batch, fragments or not: the reassembler waits for each number.
-                            let _ = fragments_tx.send((number, fragments));
-                        }
-                    }
-                    finds
-                })
-            })
-            .collect();
-        drop(fragments_tx);
-        let reassembly = decode.map(|d| scope.spawn(move || reassemble_in_order(d, fragments_rx)));
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut number = 0;
-        let result = crate::ingest::ingest(
-            inputs,
-            &mut |ev| {
-                batch.push(ev);
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    let _ = tx.send((number, full));
-                    number += 1;
-                }
-            },
-            &mut |_| {},
-            cancel,
-        );
-        if !batch.is_empty() {
-            let _ = tx.send((number, batch));
-        }
-        drop(tx);
-        // A worker's panic is a bug: pass it on rather than return fewer alerts.
-        let finds: Vec<WorkerFinds> = workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect();
-        let scripts = reassembly
-            .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .unwrap_or_default();
-        (finds, scripts, result)
+    let (evaluated, result) = std::thread::scope(|scope| {
+        let mut evaluator = Evaluator::start(scope, rules, analyzer, decode, None);
+        let result =
+            crate::ingest::ingest(inputs, &mut |ev| evaluator.push(ev), &mut |_| {}, cancel);
+        (evaluator.finish(), result)
     });
     let report = result?;
-    let mut all = WorkerFinds::default();
-    for f in finds {
-        all.alerts.extend(f.alerts);
-        all.blocks.extend(f.blocks);
-    }
-    sort(&mut all.alerts);
     Ok(Streamed {
-        alerts: all.alerts,
+        alerts: evaluated.alerts,
         report,
-        decoded: decode.map(|_| decoded::finish_pass(all.blocks, scripts)),
+        decoded: decode.map(|_| decoded::finish_pass(evaluated.blocks, evaluated.scripts)),
     })
-}
-
-/// The reassembly thread of a decoding stream: fragments put back in reading order by batch
-/// number, each script decoded as soon as it is complete, the incomplete ones at the end.
-fn reassemble_in_order(
-    decoder: &Decoder,
-    batches: std::sync::mpsc::Receiver<Batch>,
-) -> Vec<DecodedBlock> {
-    let mut reassembler = reassembly::Reassembler::default();
-    let mut waiting: BTreeMap<u64, Vec<crate::event::Event>> = BTreeMap::new();
-    let mut next = 0;
-    let mut scripts = Vec::new();
-    let mut take = |events: Vec<crate::event::Event>, scripts: &mut Vec<DecodedBlock>| {
-        for ev in events {
-            if let Some(s) = reassembler.push(ev) {
-                scripts.extend(decoded::owned_script_block(decoder, s));
-            }
-        }
-    };
-    for (number, events) in batches {
-        waiting.insert(number, events);
-        while let Some(events) = waiting.remove(&next) {
-            take(events, &mut scripts);
-            next += 1;
-        }
-    }
-    // Only a cancelled read leaves gaps; what arrived is still taken in order.
-    for (_, events) in std::mem::take(&mut waiting) {
-        take(events, &mut scripts);
-    }
-    scripts.extend(
-        reassembler
-            .finish()
-            .into_iter()
-            .filter_map(|s| decoded::owned_script_block(decoder, s)),
-    );
-    scripts
 }
 
 /// The multi-fragment scripts of `ds`, reassembled.

@@ -5,6 +5,8 @@ use crate::analysis::Analyzer;
 use crate::i18n::{t, tf};
 use crate::index::{self, Dataset, OpenError, OpenOptions};
 use crate::ingest::{self, IngestReport, Progress};
+use crate::alert::Alert;
+use crate::detect::{self, Evaluator, OnFound};
 use crate::rule::{self, Loaded, Rule};
 use crate::workspace::Workspace;
 use std::fs;
@@ -180,13 +182,25 @@ pub fn load_first_phase(
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<(Workspace, Dataset), LoadError> {
+    first_phase(opts, load_rules(opts)?, progress, None, cancel)
+}
+
+/// The first phase with rules already loaded; `found` hears each batch of alerts as the one
+/// pass finds them (see `open_and_detect`).
+pub fn first_phase(
+    opts: &LoadOptions,
+    set: RuleSet,
+    progress: &mut dyn FnMut(&Progress),
+    found: Option<OnFound>,
+    cancel: &AtomicBool,
+) -> Result<(Workspace, Dataset), LoadError> {
     let RuleSet {
         rules,
         skipped,
         notes,
-    } = load_rules(opts)?;
-    let ds = open_dataset(opts, progress, cancel)?;
-    let mut ws = Workspace::build(&ds, rules)?;
+    } = set;
+    let (ds, alerts) = open_and_detect(opts, &rules, progress, found, cancel)?;
+    let mut ws = Workspace::build(&ds, rules, alerts)?;
     ws.diagnostics.extend(skipped.iter().chain(&notes).cloned());
     ws.skipped_rules = skipped;
     Ok((ws, ds))
@@ -216,6 +230,15 @@ pub fn open_dataset(
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<Dataset, OpenError> {
+    open_tapped(opts, progress, &mut |_| {}, cancel)
+}
+
+fn open_tapped(
+    opts: &LoadOptions,
+    progress: &mut dyn FnMut(&Progress),
+    tap: &mut dyn FnMut(crate::event::Event),
+    cancel: &AtomicBool,
+) -> Result<Dataset, OpenError> {
     let mut report = IngestReport::default();
     let inputs = ingest::collect_inputs(&opts.paths, &mut report);
     let open = OpenOptions {
@@ -223,5 +246,30 @@ pub fn open_dataset(
         index_dir: opts.index_dir.clone(),
         cache_root: opts.cache_root.clone(),
     };
-    index::open_or_build(&inputs, report, &open, progress, cancel)
+    index::open_or_build(&inputs, report, &open, progress, tap, cancel)
+}
+
+/// Opens the dataset and raises the alerts of `rules` over it. When the index has to be built,
+/// in one pass: the events are checked on the evaluator's workers as they are indexed, each
+/// batch's alerts go to `found` at once, and all are final before the index is committed.
+/// A reused index answers through its candidates (`detect::run`), and `found` hears nothing.
+/// Either way the alerts are the same, in the same order.
+pub fn open_and_detect(
+    opts: &LoadOptions,
+    rules: &[Rule],
+    progress: &mut dyn FnMut(&Progress),
+    found: Option<OnFound>,
+    cancel: &AtomicBool,
+) -> Result<(Dataset, Vec<Alert>), LoadError> {
+    std::thread::scope(|scope| {
+        let mut evaluator = Evaluator::start(scope, rules, opts.analyzer, None, found);
+        let ds = open_tapped(opts, progress, &mut |ev| evaluator.push(ev), cancel)?;
+        let alerts = if ds.reused() {
+            drop(evaluator);
+            detect::run(&ds, rules)?
+        } else {
+            evaluator.finish().alerts
+        };
+        Ok((ds, alerts))
+    })
 }

@@ -142,6 +142,7 @@ fn event_loop(
     // The loop itself keeps `hunt_tx`; a dead input thread says so with `Msg::InputClosed`.
     drop(tx);
 
+    let mut waiting = Vec::new();
     loop {
         terminal.draw(|f| views::render(app, f))?;
         let Ok(msg) = rx.recv() else { break };
@@ -170,9 +171,14 @@ fn event_loop(
                     app.update(Msg::ExceptionSaved(result));
                 }
                 Effect::CancelLoad => cancel.store(true, Ordering::Relaxed),
-                Effect::Hunt { .. } | Effect::Around { .. } => {
-                    spawn_hunt(effect, dataset.get().cloned(), hunt_tx.clone())
-                }
+                // A hunt asked for while the index is still being written waits for it (the
+                // hunt view says "indexing…" meanwhile).
+                Effect::Hunt { .. } | Effect::Around { .. } => waiting.push(effect),
+            }
+        }
+        if let Some(ds) = dataset.get() {
+            for effect in waiting.drain(..) {
+                spawn_hunt(effect, ds.clone(), hunt_tx.clone());
             }
         }
         if app.quit {
@@ -184,34 +190,23 @@ fn event_loop(
 
 /// Runs a hunt or a context listing on its own thread and sends the answer back. Hunts are
 /// read-only on a finished index, so several may run at once; the app keeps the newest.
-fn spawn_hunt(effect: Effect, dataset: Option<Arc<Dataset>>, tx: mpsc::Sender<Msg>) {
+fn spawn_hunt(effect: Effect, ds: Arc<Dataset>, tx: mpsc::Sender<Msg>) {
     std::thread::spawn(move || {
         let started = Instant::now();
-        let (generation, result) = match (&effect, dataset) {
-            (Effect::Hunt { generation, hunt }, Some(ds)) => (
+        let (generation, result) = match &effect {
+            Effect::Hunt { generation, hunt } => (
                 *generation,
                 crate::hunt::run(&ds, hunt, Some(hunt::LIST_LIMIT)),
             ),
-            (
-                Effect::Around {
-                    generation,
-                    who,
-                    from_ms,
-                    to_ms,
-                },
-                Some(ds),
-            ) => (
+            Effect::Around {
+                generation,
+                who,
+                from_ms,
+                to_ms,
+            } => (
                 *generation,
                 crate::hunt::around(&ds, who, *from_ms, *to_ms, Some(hunt::LIST_LIMIT)),
             ),
-            (Effect::Hunt { generation, .. } | Effect::Around { generation, .. }, None) => {
-                let _ = tx.send(Msg::HuntDone {
-                    generation: *generation,
-                    result: Err(t("msg.index_not_open").into()),
-                    took_ms: 0,
-                });
-                return;
-            }
             _ => return,
         };
         let _ = tx.send(Msg::HuntDone {
@@ -248,8 +243,9 @@ fn spawn_loader(
     }
 }
 
-/// Loads in two phases: what the first frame needs, then the reassembled scripts and the
-/// split-script findings, which can take a while on big exports.
+/// Loads in phases: the rules (the screen opens on them), the one pass (alerts sent as they are
+/// found, while the index is written), then the reassembled scripts and split-script findings,
+/// then the decoded pass, which can take a while on big exports.
 fn load(
     opts: &LoadOptions,
     tx: &mpsc::Sender<Msg>,
@@ -259,7 +255,13 @@ fn load(
     let mut progress = |p: &crate::ingest::Progress| {
         let _ = tx.send(Msg::Progress(p.clone()));
     };
-    let (ws, ds) = session::load_first_phase(opts, &mut progress, cancel)?;
+    let rules = session::load_rules(opts)?;
+    let provisional = crate::workspace::Workspace::provisional(rules.rules.clone(), opts.analyzer);
+    let _ = tx.send(Msg::Started(Box::new(provisional)));
+    let found = |alerts: &[crate::alert::Alert]| {
+        let _ = tx.send(Msg::Found(alerts.to_vec()));
+    };
+    let (ws, ds) = session::first_phase(opts, rules, &mut progress, Some(&found), cancel)?;
     let ds = Arc::new(ds);
     let _ = dataset.set(ds.clone());
     let second = ws.second_phase();

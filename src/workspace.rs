@@ -44,6 +44,10 @@ pub struct Workspace {
     pub logged: crate::decoded::LoggedBlocks,
     /// Logged blocks that a loader's decoded layer equals (second phase).
     pub decoded_from: HashMap<(String, String), crate::detect::DecodedFrom>,
+    /// While the first pass still reads and indexes (a workspace from
+    /// [`Workspace::provisional`]): how far it is. `alerts` then holds what was found so far,
+    /// and the dataset facts are not known yet. `None` from [`Workspace::build`] on.
+    pub loading: Option<crate::ingest::Progress>,
 }
 
 pub use crate::index::TimesBy;
@@ -89,32 +93,54 @@ impl SecondPhase {
 }
 
 impl Workspace {
-    /// The first phase: runs the rules and gathers the header facts.
-    pub fn build(ds: &Dataset, rules: Vec<Rule>) -> index::Result<Workspace> {
-        let alerts = crate::detect::run(ds, &rules)?;
-        let guides = rules.iter().map(guide::Localized::of).collect();
-        let script_events = ds.script_block_count()?;
-        let report = &ds.manifest().report;
-        Ok(Workspace {
-            analyzer: ds.analyzer(),
+    /// The workspace of a load that has just started: the rules, no alert yet, no dataset
+    /// facts. The TUI shows it at once and adds alerts as the one pass finds them
+    /// ([`Workspace::add_found`]) until the built one replaces it.
+    pub fn provisional(rules: Vec<Rule>, analyzer: crate::analysis::Analyzer) -> Workspace {
+        Workspace {
+            analyzer,
+            guides: rules.iter().map(guide::Localized::of).collect(),
             rules,
-            guides,
-            alerts,
-            files: report.files,
-            events: ds.num_events(),
-            script_events,
-            time_range: ds.time_span()?,
+            alerts: Vec::new(),
+            files: 0,
+            events: 0,
+            script_events: 0,
+            time_range: None,
             hosts: None,
             users: None,
-            skipped_records: report.skipped,
+            skipped_records: 0,
             skipped_rules: Vec::new(),
             host_times: HashMap::new(),
             user_times: HashMap::new(),
-            diagnostics: report.diagnostics.iter().map(|d| d.to_string()).collect(),
+            diagnostics: Vec::new(),
             scripts: Vec::new(),
             complete: false,
             logged: Default::default(),
             decoded_from: HashMap::new(),
+            loading: Some(crate::ingest::Progress::default()),
+        }
+    }
+
+    /// Alerts the one pass has just found, kept in time order.
+    pub fn add_found(&mut self, alerts: Vec<Alert>) {
+        self.alerts.extend(alerts);
+        crate::detect::sort(&mut self.alerts);
+    }
+
+    /// The first phase: the rules' `alerts` over `ds` (`session::open_and_detect`) and the
+    /// header facts.
+    pub fn build(ds: &Dataset, rules: Vec<Rule>, alerts: Vec<Alert>) -> index::Result<Workspace> {
+        let report = &ds.manifest().report;
+        Ok(Workspace {
+            alerts,
+            files: report.files,
+            events: ds.num_events(),
+            script_events: ds.script_block_count()?,
+            time_range: ds.time_span()?,
+            skipped_records: report.skipped,
+            diagnostics: report.diagnostics.iter().map(|d| d.to_string()).collect(),
+            loading: None,
+            ..Workspace::provisional(rules, ds.analyzer())
         })
     }
 

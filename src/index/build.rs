@@ -29,13 +29,15 @@ pub enum BuildError {
     Index(#[from] tantivy::TantivyError),
 }
 
-/// Builds a fresh index of `inputs` in `dir` (which must be empty).
+/// Builds a fresh index of `inputs` in `dir` (which must be empty), handing each event to
+/// `tap` once its document is made (see `open_or_build`).
 pub fn build(
     dir: &Path,
     inputs: &[InputFile],
     analyzer: Analyzer,
     mut report: IngestReport,
     progress: &mut dyn FnMut(&Progress),
+    tap: &mut dyn FnMut(Event),
     cancel: &AtomicBool,
 ) -> Result<(Index, BuildStats), BuildError> {
     let (schema, fields) = build_schema();
@@ -60,6 +62,7 @@ pub fn build(
                 failure = Some(e);
             }
             ord += 1;
+            tap(ev);
         },
         progress,
         cancel,

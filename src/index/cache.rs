@@ -7,7 +7,7 @@ use super::dataset::Dataset;
 use super::schema::{fields_of, register, SCHEMA_VERSION};
 use super::verified;
 use crate::analysis::Analyzer;
-use crate::event::hex;
+use crate::event::{hex, Event};
 use crate::i18n::{t, tf};
 use crate::ingest::{IngestError, IngestReport, InputFile, Progress};
 use serde::{Deserialize, Serialize};
@@ -85,11 +85,15 @@ fn key_of(inputs: &[InputFile], analyzer: Analyzer) -> String {
 
 /// Opens the index of `inputs`, building it when it is missing, stale or incomplete.
 /// `report` holds what resolving the paths already reported; it is kept in the manifest.
+/// When the index is built, `tap` gets every event it indexes, in reading order, as it is
+/// indexed (the one pass: rules run on them while the index is written); a reused index
+/// taps nothing (`Dataset::reused`).
 pub fn open_or_build(
     inputs: &[InputFile],
     report: IngestReport,
     opts: &OpenOptions,
     progress: &mut dyn FnMut(&Progress),
+    tap: &mut dyn FnMut(Event),
     cancel: &AtomicBool,
 ) -> Result<Dataset, OpenError> {
     let key = key_of(inputs, opts.analyzer);
@@ -125,7 +129,7 @@ pub fn open_or_build(
         return Err(OpenError::Ingest(IngestError::NoInput(report.diagnostics)));
     }
     prepare_empty(&dir)?;
-    let (index, stats) = build(&dir, inputs, opts.analyzer, report, progress, cancel)?;
+    let (index, stats) = build(&dir, inputs, opts.analyzer, report, progress, tap, cancel)?;
     let manifest = Manifest {
         key,
         schema_version: SCHEMA_VERSION,

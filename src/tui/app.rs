@@ -31,6 +31,12 @@ pub enum Msg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Progress(Progress),
+    /// The rules are loaded and the one pass has started: a provisional workspace
+    /// (`Workspace::provisional`) that `Found` grows until `Loaded` replaces it.
+    Started(Box<Workspace>),
+    /// Alerts the one pass has just found (in no particular order).
+    Found(Vec<crate::alert::Alert>),
+    /// The first phase is done: the index is committed and the alerts are final.
     Loaded(Box<Workspace>),
     /// The second loading phase: reassembled scripts, split-script findings, event times.
     SecondPhase(Box<crate::workspace::SecondPhaseResult>),
@@ -393,10 +399,21 @@ impl App {
     fn update_state(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Resize(w, h) => self.size = (w, h),
-            Msg::Progress(p) => {
-                if let Phase::Loading(_) = self.phase {
-                    self.phase = Phase::Loading(p);
-                }
+            Msg::Progress(p) => match &mut self.phase {
+                Phase::Loading(_) => self.phase = Phase::Loading(p),
+                Phase::Ready(ws) if ws.loading.is_some() => ws.loading = Some(p),
+                _ => {}
+            },
+            Msg::Started(ws) => {
+                self.phase = Phase::Ready(ws);
+                self.refresh_rows();
+                self.recount();
+            }
+            Msg::Found(alerts) => self.found(alerts),
+            // Replaces the provisional workspace: the same alerts, now final, plus those of the
+            // rules over alerts; the selection stays on its alert.
+            Msg::Loaded(ws) if matches!(self.phase, Phase::Ready(_)) => {
+                self.later_phase(|old| *old = *ws)
             }
             Msg::Loaded(mut ws) => {
                 self.mark_suppressed(&mut ws);
@@ -458,6 +475,35 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Adds alerts the one pass found while loading: marked by the exceptions, listed in
+    /// place, the selection kept on its alert. The rules over alerts wait for `Loaded` (they
+    /// read the whole set). The selected alert's panes are kept when it did not move.
+    fn found(&mut self, mut alerts: Vec<crate::alert::Alert>) {
+        let (keep, before) = (self.current_alert_id(), self.current());
+        let Phase::Ready(ws) = &mut self.phase else {
+            return;
+        };
+        let now = crate::exceptions::now_ms();
+        self.exceptions
+            .mark(&mut alerts, &ws.rules, ws.analyzer, now);
+        ws.add_found(alerts);
+        self.list.refresh(ws, &self.book);
+        if let Some(id) = keep {
+            self.list.reselect(ws, &id);
+        }
+        if self.current() != before {
+            self.detail.derived = None;
+            self.detail.decoded = None;
+        }
+        self.rederive();
+        self.recount();
+    }
+
+    /// True while the first pass is still reading and indexing.
+    pub fn loading(&self) -> bool {
+        self.workspace().is_some_and(|ws| ws.loading.is_some())
     }
 
     /// Merges a later loading phase into the workspace. Alerts may have been added and re-sorted,
@@ -603,7 +649,12 @@ impl App {
 
     fn act(&mut self, act: Act, now: i64) -> Vec<Effect> {
         match act {
-            Act::Quit => self.quit = true,
+            Act::Quit => {
+                self.quit = true;
+                if self.loading() {
+                    return vec![Effect::CancelLoad];
+                }
+            }
             Act::Help => self.help = true,
             Act::FocusNext | Act::FocusPrev => self.detail_focus = !self.detail_focus,
             Act::Hunt => {

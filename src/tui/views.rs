@@ -84,44 +84,7 @@ pub fn render(app: &App, f: &mut Frame) {
     ])
     .areas(area);
     match &app.phase {
-        Phase::Loading(p) => {
-            let pct = if p.bytes_total > 0 {
-                p.bytes_done as f64 * 100.0 / p.bytes_total as f64
-            } else {
-                0.0
-            };
-            let eta = p
-                .eta_secs()
-                .map(|s| tf("load.eta", &[("secs", &format!("{s:.0}"))]))
-                .unwrap_or_else(|| t("load.estimating").to_owned());
-            let lines = vec![
-                Line::styled(t("load.title"), theme.title()),
-                Line::raw(tf(
-                    "load.progress",
-                    &[
-                        ("done", &p.files_done),
-                        ("files", &p.files_total),
-                        ("events", &p.events),
-                        ("read", &crate::ingest::human_bytes(p.bytes_done)),
-                        ("total", &crate::ingest::human_bytes(p.bytes_total)),
-                        ("pct", &format!("{pct:.0}")),
-                    ],
-                )),
-                Line::raw(format!(
-                    "{}/s   {eta}",
-                    crate::ingest::human_bytes(p.rate() as u64)
-                )),
-                Line::raw(tf(
-                    "load.reading",
-                    &[("path", &safe_text::line(&p.current))],
-                )),
-                Line::styled(t("load.cancel"), theme.dim()),
-            ];
-            f.render_widget(
-                Paragraph::new(lines).block(Block::default().borders(Borders::ALL)),
-                body,
-            );
-        }
+        Phase::Loading(p) => render_loading(p, &theme, f, body),
         Phase::Failed(e) => {
             let lines = safe_text::multiline(e)
                 .lines()
@@ -136,10 +99,12 @@ pub fn render(app: &App, f: &mut Frame) {
         }
         Phase::Ready(ws) => {
             render_header(app, ws, &theme, f, header);
-            if ws.script_events == 0 {
+            if ws.script_events == 0 && ws.loading.is_none() {
                 render_setup(ws, &theme, f, body);
             } else if app.view == View::Hunt {
                 hunt::render(app, ws, &theme, f, body);
+            } else if let (true, Some(p)) = (ws.alerts.is_empty(), &ws.loading) {
+                render_loading(p, &theme, f, body);
             } else if ws.alerts.is_empty() {
                 landing::render(ws, &theme, f, body);
             } else {
@@ -163,6 +128,71 @@ pub fn render(app: &App, f: &mut Frame) {
     }
 }
 
+/// How far a load is, in percent of the bytes to read.
+pub fn read_percent(p: &crate::ingest::Progress) -> String {
+    let pct = if p.bytes_total > 0 {
+        p.bytes_done as f64 * 100.0 / p.bytes_total as f64
+    } else {
+        0.0
+    };
+    format!("{pct:.0}")
+}
+
+/// The loading panel: files, events, bytes, rate, what is being read.
+fn render_loading(p: &crate::ingest::Progress, theme: &Theme, f: &mut Frame, area: Rect) {
+    let eta = p
+        .eta_secs()
+        .map(|s| tf("load.eta", &[("secs", &format!("{s:.0}"))]))
+        .unwrap_or_else(|| t("load.estimating").to_owned());
+    let lines = vec![
+        Line::styled(t("load.title"), theme.title()),
+        Line::raw(tf(
+            "load.progress",
+            &[
+                ("done", &p.files_done),
+                ("files", &p.files_total),
+                ("events", &p.events),
+                ("read", &crate::ingest::human_bytes(p.bytes_done)),
+                ("total", &crate::ingest::human_bytes(p.bytes_total)),
+                ("pct", &read_percent(p)),
+            ],
+        )),
+        Line::raw(format!(
+            "{}/s   {eta}",
+            crate::ingest::human_bytes(p.rate() as u64)
+        )),
+        Line::raw(tf(
+            "load.reading",
+            &[("path", &safe_text::line(&p.current))],
+        )),
+        Line::styled(t("load.cancel"), theme.dim()),
+    ];
+    f.render_widget(
+        Paragraph::new(wrap::wrap_lines(lines, area.width.saturating_sub(2)))
+            .block(Block::default().borders(Borders::ALL)),
+        area,
+    );
+}
+
+/// The header's facts while the one pass runs: events read, alerts so far, and the index
+/// (written as events are read, then committed).
+pub fn loading_line(ws: &crate::workspace::Workspace, p: &crate::ingest::Progress) -> String {
+    let read_all = p.files_total > 0 && p.files_done == p.files_total;
+    let index = if read_all {
+        t("load.index_committing").to_owned()
+    } else {
+        tf("load.index_writing", &[("pct", &read_percent(p))])
+    };
+    tf(
+        "load.header",
+        &[
+            ("events", &landing::thousands(p.events)),
+            ("alerts", &landing::thousands(ws.alerts.len() as u64)),
+            ("index", &index),
+        ],
+    )
+}
+
 fn render_header(
     app: &App,
     ws: &crate::workspace::Workspace,
@@ -177,7 +207,10 @@ fn render_header(
     let lines = vec![
         Line::from(vec![
             Span::styled(" pstriage ", theme.title()),
-            Span::raw(landing::facts_line(ws)),
+            Span::raw(match &ws.loading {
+                Some(p) => loading_line(ws, p),
+                None => landing::facts_line(ws),
+            }),
         ]),
         second,
     ];

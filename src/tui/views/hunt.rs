@@ -44,7 +44,13 @@ fn describe(source: &Source) -> String {
 pub fn header_line(app: &App, theme: &Theme) -> Line<'static> {
     let h = &app.hunt;
     let text = match (&h.pending, &h.listing, &h.failure) {
-        (Some((_, source)), _, _) => tf("hunt.running", &[("what", &describe(source))]),
+        (Some((_, source)), _, _) => match app.workspace().and_then(|w| w.loading.as_ref()) {
+            Some(p) => tf(
+                "hunt.waiting",
+                &[("what", &describe(source)), ("pct", &super::read_percent(p))],
+            ),
+            None => tf("hunt.running", &[("what", &describe(source))]),
+        },
         (None, _, Some(e)) => tf("hunt.failed", &[("why", &safe_text::line(e))]),
         (None, Some(l), None) => format!(
             "{}{}",

@@ -1,0 +1,208 @@
+//! The evaluator pool: every event checked by every rule on worker threads, fed in reading
+//! order by whoever reads the exports. `scan --stream` feeds it straight from ingest; the one
+//! pass that builds an index feeds it the same parsed events it indexes, so the alerts are
+//! final when the reading ends, before the index is committed.
+//!
+//! With a decoder the workers also decode each block they check (see [`super::stream`]).
+//! Must not read files, touch the index or reorder what it returns: alerts come back sorted
+//! (`detect::sort`), whichever thread found them.
+
+use super::decoded::{self, DecodedBlock, Decoder};
+use crate::alert::{self, Alert};
+use crate::analysis::Analyzer;
+use crate::event::Event;
+use crate::reassembly;
+use crate::rule::Rule;
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::{Scope, ScopedJoinHandle};
+
+/// Events handed to a worker at a time: big enough that the channel is not the cost, small
+/// enough that the first alerts of a load are found within a few milliseconds.
+const BATCH: usize = 256;
+
+/// A batch of events in reading order, numbered so work done on any thread can be put back
+/// in that order.
+type Batch = (u64, Vec<Event>);
+
+/// Called on a worker thread with the alerts of each batch as soon as they are final (the
+/// TUI's list grows from these while the load goes on). They are not in time order.
+pub type OnFound<'a> = &'a (dyn Fn(&[Alert]) + Sync);
+
+/// What one worker found in the batches it took.
+#[derive(Default)]
+struct WorkerFinds {
+    alerts: Vec<Alert>,
+    blocks: Vec<DecodedBlock>,
+}
+
+/// Everything the pool found.
+pub struct Evaluated {
+    /// The Elastic alerts, sorted.
+    pub alerts: Vec<Alert>,
+    /// With a decoder: the decoded single blocks, and the reassembled scripts.
+    pub blocks: Vec<DecodedBlock>,
+    pub scripts: Vec<DecodedBlock>,
+}
+
+/// A running pool; [`Evaluator::push`] events in reading order, then [`Evaluator::finish`].
+/// Dropped without `finish` (a load that failed, or an index that was reused after all), its
+/// workers end with the scope and what they found is thrown away.
+pub struct Evaluator<'scope> {
+    tx: SyncSender<Batch>,
+    batch: Vec<Event>,
+    number: u64,
+    workers: Vec<ScopedJoinHandle<'scope, WorkerFinds>>,
+    reassembly: Option<ScopedJoinHandle<'scope, Vec<DecodedBlock>>>,
+}
+
+impl<'scope> Evaluator<'scope> {
+    /// Starts `threads::workers()` workers in `scope`.
+    pub fn start<'env>(
+        scope: &'scope Scope<'scope, 'env>,
+        rules: &'env [Rule],
+        analyzer: Analyzer,
+        decode: Option<&'env Decoder<'env>>,
+        found: Option<OnFound<'env>>,
+    ) -> Self {
+        let worker_count = crate::threads::workers();
+        let (tx, rx) = mpsc::sync_channel::<Batch>(worker_count * 4);
+        let rx = Arc::new(Mutex::new(rx));
+        let (fragments_tx, fragments_rx) = mpsc::channel::<Batch>();
+        let vocabulary = Arc::new(crate::rule::kql::Plan::joint_vocabulary(
+            rules.iter().map(|r| &r.plan),
+        ));
+        let workers = (0..worker_count)
+            .map(|_| {
+                let (rx, vocabulary) = (rx.clone(), vocabulary.clone());
+                let fragments_tx = fragments_tx.clone();
+                scope.spawn(move || {
+                    let mut finds = WorkerFinds::default();
+                    loop {
+                        let batch = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((number, batch)) = batch else { break };
+                        let before = finds.alerts.len();
+                        let mut fragments = Vec::new();
+                        for ev in batch {
+                            let alerts = alert::check_all(rules, &vocabulary, &ev, analyzer);
+                            let Some(decoder) = decode else {
+                                finds.alerts.extend(alerts);
+                                continue;
+                            };
+                            let fired: Vec<usize> = alerts.iter().map(|a| a.rule).collect();
+                            finds.alerts.extend(alerts);
+                            let Some(block) = decoder.block(&ev, Some(&fired)) else {
+                                continue;
+                            };
+                            if block.in_script() {
+                                fragments.push(ev);
+                            } else {
+                                finds.blocks.push(block);
+                            }
+                        }
+                        if let Some(found) = found.filter(|_| finds.alerts.len() > before) {
+                            found(&finds.alerts[before..]);
+                        }
+                        if decode.is_some() {
+                            // Every batch, fragments or not: the reassembler waits for each number.
+                            let _ = fragments_tx.send((number, fragments));
+                        }
+                    }
+                    finds
+                })
+            })
+            .collect();
+        drop(fragments_tx);
+        let reassembly = decode.map(|d| scope.spawn(move || reassemble_in_order(d, fragments_rx)));
+        Evaluator {
+            tx,
+            batch: Vec::with_capacity(BATCH),
+            number: 0,
+            workers,
+            reassembly,
+        }
+    }
+
+    /// The next event in reading order.
+    pub fn push(&mut self, ev: Event) {
+        self.batch.push(ev);
+        if self.batch.len() == BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        // A closed channel means a worker panicked; `finish` passes the panic on.
+        let _ = self.tx.send((self.number, full));
+        self.number += 1;
+    }
+
+    /// Waits for the workers and returns what they found, alerts sorted.
+    pub fn finish(mut self) -> Evaluated {
+        if !self.batch.is_empty() {
+            self.send();
+        }
+        let Evaluator {
+            tx,
+            workers,
+            reassembly,
+            ..
+        } = self;
+        drop(tx);
+        // A worker's panic is a bug: pass it on rather than return fewer alerts.
+        let mut all = WorkerFinds::default();
+        for w in workers {
+            let finds = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            all.alerts.extend(finds.alerts);
+            all.blocks.extend(finds.blocks);
+        }
+        let scripts = reassembly
+            .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .unwrap_or_default();
+        super::sort(&mut all.alerts);
+        Evaluated {
+            alerts: all.alerts,
+            blocks: all.blocks,
+            scripts,
+        }
+    }
+}
+
+/// The reassembly thread of a decoding pool: fragments put back in reading order by batch
+/// number, each script decoded as soon as it is complete, the incomplete ones at the end.
+fn reassemble_in_order(decoder: &Decoder, batches: Receiver<Batch>) -> Vec<DecodedBlock> {
+    let mut reassembler = reassembly::Reassembler::default();
+    let mut waiting: BTreeMap<u64, Vec<Event>> = BTreeMap::new();
+    let mut next = 0;
+    let mut scripts = Vec::new();
+    let mut take = |events: Vec<Event>, scripts: &mut Vec<DecodedBlock>| {
+        for ev in events {
+            if let Some(s) = reassembler.push(ev) {
+                scripts.extend(decoded::owned_script_block(decoder, s));
+            }
+        }
+    };
+    for (number, events) in batches {
+        waiting.insert(number, events);
+        while let Some(events) = waiting.remove(&next) {
+            take(events, &mut scripts);
+            next += 1;
+        }
+    }
+    // Only a cancelled read leaves gaps; what arrived is still taken in order.
+    for (_, events) in std::mem::take(&mut waiting) {
+        take(events, &mut scripts);
+    }
+    scripts.extend(
+        reassembler
+            .finish()
+            .into_iter()
+            .filter_map(|s| decoded::owned_script_block(decoder, s)),
+    );
+    scripts
+}
