@@ -1,12 +1,12 @@
 //! What every command does first: load the rules (bundled + `--rules`) and open the dataset
 //! (resolve paths, reuse or build the index). Shared by `scan`, `report`, `triage` and the TUI.
 
+use crate::alert::Alert;
 use crate::analysis::Analyzer;
+use crate::detect::{self, Evaluator, OnFound};
 use crate::i18n::{t, tf};
 use crate::index::{self, Dataset, OpenError, OpenOptions};
 use crate::ingest::{self, IngestReport, Progress};
-use crate::alert::Alert;
-use crate::detect::{self, Evaluator, OnFound};
 use crate::rule::{self, Loaded, Rule};
 use crate::workspace::Workspace;
 use std::fs;

@@ -47,7 +47,10 @@ pub fn header_line(app: &App, theme: &Theme) -> Line<'static> {
         (Some((_, source)), _, _) => match app.workspace().and_then(|w| w.loading.as_ref()) {
             Some(p) => tf(
                 "hunt.waiting",
-                &[("what", &describe(source)), ("pct", &super::read_percent(p))],
+                &[
+                    ("what", &describe(source)),
+                    ("pct", &super::read_percent(p)),
+                ],
             ),
             None => tf("hunt.running", &[("what", &describe(source))]),
         },
