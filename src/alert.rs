@@ -24,7 +24,11 @@ pub struct Alert {
     pub matched_terms: Vec<String>,
     /// Every matched occurrence in the script text.
     pub hits: Vec<Hit>,
-    pub explanation: Explanation,
+    /// Why it fired, kept only where the event alone cannot tell it again: the alert of a rule
+    /// over alerts explains a group of other alerts. `None` for every other alert, whose
+    /// explanation [`Alert::explanation`] makes when it is opened — a rule with a long term
+    /// list explains itself in hundreds of nodes, which thousands of alerts would all hold.
+    pub group_explanation: Option<Box<Explanation>>,
     pub reason: String,
     pub kind: AlertKind,
     /// The exception item that suppresses the alert, if one does: Elastic would not raise it.
@@ -78,6 +82,19 @@ impl AlertKind {
             AlertKind::SplitScript { .. } => Some(("[split]", "[s]")),
             AlertKind::Decoded { .. } => Some(("[decoded]", "[d]")),
         }
+    }
+}
+
+impl Alert {
+    /// Why `rules[self.rule]` fired: the group's explanation for an alert of a rule over
+    /// alerts, else the rule evaluated again on the alert's event (for a split-script or
+    /// decoded finding that event holds the reassembled script or the layer).
+    pub fn explanation(&self, rules: &[Rule], analyzer: Analyzer) -> Explanation {
+        if let Some(e) = &self.group_explanation {
+            return (**e).clone();
+        }
+        let fields = Fields::of_lenient(&self.event.doc);
+        rules[self.rule].explain(&fields, analyzer)
     }
 }
 
@@ -232,7 +249,6 @@ struct Found {
     user: Option<String>,
     matched_terms: Vec<String>,
     hits: Vec<Hit>,
-    explanation: Explanation,
     reason: String,
     columns: Vec<(String, serde_json::Value)>,
 }
@@ -248,7 +264,7 @@ impl Found {
             user: self.user,
             matched_terms: self.matched_terms,
             hits: self.hits,
-            explanation: self.explanation,
+            group_explanation: None,
             reason: self.reason,
             kind: AlertKind::Elastic,
             suppressed_by: None,
@@ -296,7 +312,6 @@ fn explain(
         reason: reason(rule, fields),
         matched_terms,
         hits,
-        explanation,
         columns,
     }
 }

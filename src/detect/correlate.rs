@@ -175,7 +175,7 @@ fn group_alert(
         ),
         matched_terms: rule_names,
         hits: Vec::new(),
-        explanation,
+        group_explanation: Some(Box::new(explanation)),
         kind: AlertKind::Elastic,
         suppressed_by: None,
         columns: group.columns,

@@ -78,6 +78,8 @@ pub struct Derived {
     pub requested_whole: bool,
     pub script: ScriptView,
     pub timeline: TimelineView,
+    /// Why the rule fired (the Rule tab's tree): made here, for the opened alert only.
+    pub explanation: Explanation,
 }
 
 /// The script text of `event` (array element `index`), as stored.
@@ -340,6 +342,7 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
         requested_whole: whole,
         script,
         timeline,
+        explanation: alert.explanation(&ws.rules, ws.analyzer),
     }
 }
 

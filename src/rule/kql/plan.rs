@@ -134,6 +134,8 @@ pub struct DocTokens<'f, 'a, 'v> {
     vocabulary: &'v Vocabulary,
     /// Per text field: occurrences per array element, and which term ids occur at all.
     by_field: FxHashMap<String, (Vec<Vec<Occurrence>>, Vec<bool>)>,
+    /// The term ids of the clause being answered (reused: no allocation per clause).
+    ids: Vec<u32>,
 }
 
 impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
@@ -143,14 +145,18 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
             analyzer,
             vocabulary,
             by_field: FxHashMap::default(),
+            ids: Vec::new(),
         }
     }
 
     fn tokens(&mut self, field: &str) -> &(Vec<Vec<Occurrence>>, Vec<bool>) {
-        let analyzer = text_analyzer(field, self.analyzer);
-        let (fields, vocabulary) = (self.fields, self.vocabulary);
-        self.by_field.entry(field.to_owned()).or_insert_with(|| {
-            let per_value: Vec<Vec<Occurrence>> = fields
+        // Looked up before it is owned: the field name is copied once per document, not once
+        // per clause that reads it.
+        if !self.by_field.contains_key(field) {
+            let analyzer = text_analyzer(field, self.analyzer);
+            let vocabulary = self.vocabulary;
+            let per_value: Vec<Vec<Occurrence>> = self
+                .fields
                 .get(source_field(field))
                 .iter()
                 .map(|v| occurrences(vocabulary, analyzer, &leaf_as_keyword(v)))
@@ -159,8 +165,9 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
             for o in per_value.iter().flatten() {
                 present[o.id as usize] = true;
             }
-            (per_value, present)
-        })
+            self.by_field.insert(field.to_owned(), (per_value, present));
+        }
+        &self.by_field[field]
     }
 }
 
@@ -189,20 +196,28 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>) -> bool {
             if want.is_empty() {
                 return false;
             }
-            let vocabulary = doc.vocabulary;
-            // A term outside the document's vocabulary cannot be looked up: ask the evaluator.
-            if want.iter().any(|w| vocabulary.id(w).is_none()) {
-                return clause.held(doc);
+            // Each term looked up once, into a buffer the document keeps for every clause.
+            let mut ids = std::mem::take(&mut doc.ids);
+            ids.clear();
+            for w in want {
+                match doc.vocabulary.id(w) {
+                    Some(id) => ids.push(id),
+                    // A term outside the document's vocabulary cannot be looked up: ask the
+                    // evaluator.
+                    None => {
+                        doc.ids = ids;
+                        return clause.held(doc);
+                    }
+                }
             }
-            let id = |w: &String| vocabulary.id(w).unwrap_or(u32::MAX);
             let (per_value, present) = doc.tokens(field);
-            if !*phrase || want.len() == 1 {
-                want.iter()
-                    .any(|w| present.get(id(w) as usize) == Some(&true))
+            let held = if !*phrase || ids.len() == 1 {
+                ids.iter().any(|&id| present[id as usize])
             } else {
-                let ids: Vec<u32> = want.iter().map(id).collect();
                 per_value.iter().any(|occ| has_phrase(occ, &ids))
-            }
+            };
+            doc.ids = ids;
+            held
         }
         Node::Keyword { field, value } => keyword_holds(doc.fields.get(source_field(field)), value),
         Node::Other(clause) => clause.held(doc),

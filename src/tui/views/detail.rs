@@ -149,7 +149,9 @@ pub fn render_rule(
         Line::raw(""),
         Line::styled(t("rule.why_fired"), theme.title()),
     ];
-    tree(&alert.explanation, 0, theme, &mut lines);
+    if let Some(d) = &app.detail.derived {
+        tree(&d.explanation, 0, theme, &mut lines);
+    }
     lines.push(Line::raw(""));
     lines.push(kv(
         t("rule.schedule"),
