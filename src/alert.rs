@@ -4,7 +4,7 @@
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::{hex, Event};
-use crate::rule::kql::{matches, DocTokens, Explanation, Hit, Vocabulary};
+use crate::rule::kql::{matches, DocTokens, Explanation, Hit, PlanSet, Vocabulary};
 use crate::rule::Rule;
 use sha2::{Digest, Sha256};
 
@@ -115,7 +115,7 @@ pub(crate) fn id_of(rule_id: &str, identity: &str) -> String {
 pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Option<Alert> {
     let found = find(
         [(rule_index, rule, false)],
-        rule.plan.vocabulary(),
+        Plans::Own(rule),
         event,
         analyzer,
         false,
@@ -123,16 +123,36 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
     attach_copies(found, event).pop()
 }
 
-/// Evaluates every rule on `event`, tokenizing its text once for all of them. `vocabulary` is
-/// the rules' `Plan::joint_vocabulary` (made once for the rule set, not per event).
-pub fn check_all(
-    rules: &[Rule],
-    vocabulary: &Vocabulary,
-    event: &Event,
-    analyzer: Analyzer,
-) -> Vec<Alert> {
+/// Evaluates every rule on `event`, tokenizing its text once for all of them. `plans` is
+/// `PlanSet::new` of the rules' plans, in order (made once for the rule set, not per event).
+pub fn check_all(rules: &[Rule], plans: &PlanSet, event: &Event, analyzer: Analyzer) -> Vec<Alert> {
     let all = rules.iter().enumerate().map(|(i, rule)| (i, rule, false));
-    attach_copies(find(all, vocabulary, event, analyzer, true), event)
+    attach_copies(find(all, Plans::Set(plans), event, analyzer, true), event)
+}
+
+/// How `find` asks whether a listed rule's query matches.
+enum Plans<'p> {
+    /// The one listed rule's own plan and vocabulary (`check`).
+    Own(&'p Rule),
+    /// A rule set's plans, plan `i` being rule `i`'s.
+    Set(&'p PlanSet),
+}
+
+impl Plans<'_> {
+    /// The vocabulary the document is tokenized with.
+    fn vocabulary(&self) -> &Vocabulary {
+        match self {
+            Plans::Own(rule) => rule.plan.vocabulary(),
+            Plans::Set(set) => set.vocabulary(),
+        }
+    }
+
+    fn matches(&self, i: usize, rule: &Rule, doc: &mut DocTokens<'_, '_, '_>) -> bool {
+        match self {
+            Plans::Own(_) => matches(&rule.plan, doc),
+            Plans::Set(set) => set.matches(i, &rule.plan, doc),
+        }
+    }
 }
 
 /// Whether Elasticsearch refuses to index the document at all, so that no rule can alert on
@@ -147,27 +167,27 @@ fn rejected_by_elasticsearch(fields: &Fields<'_>, analyzer: Analyzer) -> bool {
 
 /// The alerts of `event` for the rules it is a candidate of: `(rule index, exact)`, where
 /// `exact` says the index query already decided the match (only the explanation is built).
-/// `vocabulary` is the rules' `Plan::joint_vocabulary`. The event is moved into its alerts.
+/// `plans` is `PlanSet::new` of the rules' plans. The event is moved into its alerts.
 pub fn check_candidate(
     rules: &[Rule],
     candidate_of: &[(usize, bool)],
-    vocabulary: &Vocabulary,
+    plans: &PlanSet,
     event: Event,
     analyzer: Analyzer,
 ) -> Vec<Alert> {
     let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
-    let found = find(listed, vocabulary, &event, analyzer, true);
+    let found = find(listed, Plans::Set(plans), &event, analyzer, true);
     attach(found, event)
 }
 
 /// What the listed rules (index, rule, whether the index already decided the match) find in
-/// `event`: the document flattened and tokenized once (`vocabulary` must hold the terms of every
-/// listed rule) and its identity hashed once, when something matches. `as_indexed`: the event
+/// `event`: the document flattened and tokenized once (`plans.vocabulary` must hold the terms of
+/// every listed rule) and its identity hashed once, when something matches. `as_indexed`: the event
 /// as Elasticsearch would store it, so nothing when it would refuse it (a split script or a
 /// decoded layer is never indexed, so it is not refused either).
 fn find<'r>(
     listed: impl IntoIterator<Item = (usize, &'r Rule, bool)>,
-    vocabulary: &Vocabulary,
+    plans: Plans<'_>,
     event: &Event,
     analyzer: Analyzer,
     as_indexed: bool,
@@ -176,11 +196,11 @@ fn find<'r>(
     if as_indexed && rejected_by_elasticsearch(&fields, analyzer) {
         return Vec::new();
     }
-    let mut tokens = DocTokens::new(&fields, analyzer, vocabulary);
+    let mut tokens = DocTokens::new(&fields, analyzer, plans.vocabulary());
     let mut identity = None;
     let mut found = Vec::new();
     for (i, rule, exact) in listed {
-        if rule.over_alerts() || !exact && !matches(&rule.plan, &mut tokens) {
+        if rule.over_alerts() || !exact && !plans.matches(i, rule, &mut tokens) {
             continue;
         }
         // The identity hashes the whole document: only for a rule that fires (an ES|QL rule

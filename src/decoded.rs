@@ -12,7 +12,7 @@ use crate::analysis::Analyzer;
 use crate::decode::Tree;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
-use crate::rule::kql::Vocabulary;
+use crate::rule::kql::PlanSet;
 use crate::rule::Rule;
 use rustc_hash::FxHasher;
 use serde_json::{Map, Value};
@@ -135,10 +135,10 @@ pub fn link_logged(findings: &mut [Alert], logged: &LoggedBlocks) {
 /// caller has just checked it; else a rule is checked on the logged text only once it matches a
 /// layer (most layered texts give no finding, and a reassembled script may be megabytes).
 /// `logged_as` is left empty for [`link_logged`], which needs every block of the case.
-/// `vocabulary` is the rules' `Plan::joint_vocabulary`, made once for the pass.
+/// `plans` is `PlanSet::new` of the rules' plans, made once for the pass.
 pub fn findings(
     rules: &[Rule],
-    vocabulary: &Vocabulary,
+    plans: &PlanSet,
     event: &Event,
     tree: &Tree,
     analyzer: Analyzer,
@@ -154,13 +154,13 @@ pub fn findings(
             break;
         }
         let decoded = with_script_text(event, text);
-        for mut a in alert::check_all(rules, vocabulary, &decoded, analyzer) {
+        for mut a in alert::check_all(rules, plans, &decoded, analyzer) {
             let Some(at) = pending.iter().position(|&i| i == a.rule) else {
                 continue;
             };
             pending.remove(at);
             let on_logged = fired_on_logged.get_or_insert_with(|| {
-                alert::check_all(rules, vocabulary, event, analyzer)
+                alert::check_all(rules, plans, event, analyzer)
                     .iter()
                     .map(|a| a.rule)
                     .collect()

@@ -44,8 +44,8 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> index::Result<Vec<Alert>> {
 /// at a time. Where a rule's query was exact every candidate matches and only the explanation
 /// is built; otherwise the evaluator decides.
 fn confirm(ds: &Dataset, rules: &[Rule], tasks: &[Task]) -> index::Result<Vec<Alert>> {
-    let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
-    let vocabulary = &vocabulary;
+    let plans = crate::rule::kql::PlanSet::new(rules.iter().map(|r| &r.plan));
+    let plans = &plans;
     let next = AtomicUsize::new(0);
     let work = || -> index::Result<Vec<Alert>> {
         let mut out = Vec::new();
@@ -59,7 +59,7 @@ fn confirm(ds: &Dataset, rules: &[Rule], tasks: &[Task]) -> index::Result<Vec<Al
                 out.extend(alert::check_candidate(
                     rules,
                     candidate_of,
-                    vocabulary,
+                    plans,
                     event,
                     ds.analyzer(),
                 ));

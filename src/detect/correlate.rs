@@ -224,8 +224,8 @@ mod tests {
             es_index: None,
             source: SourceRef::line("t", 1),
         };
-        let vocabulary = crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan));
-        let mut alerts = alert::check_all(&rules, &vocabulary, &ev, Analyzer::Pattern);
+        let plans = crate::rule::kql::PlanSet::new(rules.iter().map(|r| &r.plan));
+        let mut alerts = alert::check_all(&rules, &plans, &ev, Analyzer::Pattern);
         assert_eq!(alerts.len(), 6);
         correlate(&rules, &mut alerts, Analyzer::Pattern);
         let group = |alerts: &[Alert]| {

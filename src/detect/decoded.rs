@@ -15,7 +15,7 @@ use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::index::{self, Dataset};
 use crate::reassembly::{self, Script};
-use crate::rule::kql::Vocabulary;
+use crate::rule::kql::PlanSet;
 use crate::rule::Rule;
 use std::collections::HashMap;
 
@@ -72,7 +72,7 @@ const BLOCK_FIELDS: [&str; 6] = [
 /// Decodes script blocks and runs the rules on their layers.
 pub struct Decoder<'r> {
     rules: &'r [Rule],
-    vocabulary: Vocabulary,
+    plans: PlanSet,
     analyzer: Analyzer,
     limits: Limits,
 }
@@ -81,7 +81,7 @@ impl<'r> Decoder<'r> {
     pub fn new(rules: &'r [Rule], analyzer: Analyzer, limits: Limits) -> Self {
         Decoder {
             rules,
-            vocabulary: crate::rule::kql::Plan::joint_vocabulary(rules.iter().map(|r| &r.plan)),
+            plans: PlanSet::new(rules.iter().map(|r| &r.plan)),
             analyzer,
             limits,
         }
@@ -110,14 +110,7 @@ impl<'r> Decoder<'r> {
         let findings = if tree.layers.is_empty() {
             Vec::new()
         } else {
-            decoded::findings(
-                self.rules,
-                &self.vocabulary,
-                event,
-                &tree,
-                self.analyzer,
-                fired,
-            )
+            decoded::findings(self.rules, &self.plans, event, &tree, self.analyzer, fired)
         };
         Some(DecodedBlock {
             order: (

@@ -12,6 +12,7 @@ use crate::alert::{self, Alert};
 use crate::analysis::Analyzer;
 use crate::event::Event;
 use crate::reassembly;
+use crate::rule::kql::PlanSet;
 use crate::rule::Rule;
 use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -70,12 +71,10 @@ impl<'scope> Evaluator<'scope> {
         let (tx, rx) = mpsc::sync_channel::<Batch>(worker_count * 4);
         let rx = Arc::new(Mutex::new(rx));
         let (fragments_tx, fragments_rx) = mpsc::channel::<Batch>();
-        let vocabulary = Arc::new(crate::rule::kql::Plan::joint_vocabulary(
-            rules.iter().map(|r| &r.plan),
-        ));
+        let plans = Arc::new(PlanSet::new(rules.iter().map(|r| &r.plan)));
         let workers = (0..worker_count)
             .map(|_| {
-                let (rx, vocabulary) = (rx.clone(), vocabulary.clone());
+                let (rx, plans) = (rx.clone(), plans.clone());
                 let fragments_tx = fragments_tx.clone();
                 scope.spawn(move || {
                     let mut finds = WorkerFinds::default();
@@ -88,7 +87,7 @@ impl<'scope> Evaluator<'scope> {
                         let before = finds.alerts.len();
                         let mut fragments = Vec::new();
                         for ev in batch {
-                            let alerts = alert::check_all(rules, &vocabulary, &ev, analyzer);
+                            let alerts = alert::check_all(rules, &plans, &ev, analyzer);
                             let Some(decoder) = decode else {
                                 finds.alerts.extend(alerts);
                                 continue;

@@ -14,5 +14,5 @@ mod vocabulary;
 pub use ast::{Expr, Literal, Piece, RangeOp};
 pub use eval::{evaluate, explain, text_analyzer, Explanation, Hit, Prepared};
 pub use parser::{parse, KqlError};
-pub use plan::{matches, DocTokens, Plan};
+pub use plan::{matches, BoundTerms, DocTokens, Plan, PlanSet};
 pub use vocabulary::Vocabulary;

@@ -42,7 +42,14 @@ fn check(analyzer: Analyzer) {
             .into_iter()
             .map(|r| r.meta.query.unwrap_or_default()),
     );
-    for q in &queries {
+    // Every query's plan in one set, as the rules are run: each plan's terms get ids in a
+    // vocabulary shared with the others, looked up once.
+    let plans: Vec<pstriage::rule::kql::Plan> = queries
+        .iter()
+        .map(|q| pstriage::rule::kql::Plan::new(&parse(q).unwrap()))
+        .collect();
+    let set = pstriage::rule::kql::PlanSet::new(&plans);
+    for (k, q) in queries.iter().enumerate() {
         let expr = parse(q).unwrap();
         let by_evaluator: BTreeSet<_> = events
             .iter()
@@ -71,6 +78,19 @@ fn check(analyzer: Analyzer) {
                 "{analyzer}: plan ({which} vocabulary) differs from the evaluator on {q}"
             );
         }
+        let by_set: BTreeSet<_> = events
+            .iter()
+            .filter(|(_, e)| {
+                let f = Fields::of_lenient(&e.doc);
+                let mut doc = pstriage::rule::kql::DocTokens::new(&f, analyzer, set.vocabulary());
+                set.matches(k, &plans[k], &mut doc)
+            })
+            .map(|(a, _)| *a)
+            .collect();
+        assert_eq!(
+            by_set, by_evaluator,
+            "{analyzer}: plan in a set differs from the evaluator on {q}"
+        );
         let compiled = ds.candidates(&expr).unwrap();
         let candidates: BTreeSet<_> = compiled.events.iter().copied().collect();
         assert!(

@@ -34,6 +34,8 @@ enum Node {
         phrase: bool,
         /// The clause itself, for a document whose vocabulary lacks these terms.
         clause: Clause,
+        /// This node's place among the plan's text nodes (where `BoundTerms` keeps its ids).
+        slot: usize,
     },
     /// `keyword_field:value`: exact comparison, no tokens.
     Keyword {
@@ -64,12 +66,13 @@ impl Clause {
     }
 }
 
-fn prepare_node(e: &Expr) -> Node {
+/// The node of `e`; `slots` counts the text nodes made so far.
+fn prepare_node(e: &Expr, slots: &mut usize) -> Node {
     match e {
         Expr::All => Node::All,
-        Expr::Or(v) => Node::Or(v.iter().map(prepare_node).collect()),
-        Expr::And(v) => Node::And(v.iter().map(prepare_node).collect()),
-        Expr::Not(i) => Node::Not(Box::new(prepare_node(i))),
+        Expr::Or(v) => Node::Or(v.iter().map(|c| prepare_node(c, slots)).collect()),
+        Expr::And(v) => Node::And(v.iter().map(|c| prepare_node(c, slots)).collect()),
+        Expr::Not(i) => Node::Not(Box::new(prepare_node(i, slots))),
         Expr::Match {
             field: Some(f),
             value:
@@ -84,6 +87,7 @@ fn prepare_node(e: &Expr) -> Node {
             standard: Analyzer::Standard.terms(text),
             phrase: *quoted,
             clause: Clause::new(e),
+            slot: std::mem::replace(slots, *slots + 1),
         },
         Expr::Match {
             field: Some(f),
@@ -99,7 +103,7 @@ fn prepare_node(e: &Expr) -> Node {
 impl Plan {
     pub fn new(expr: &Expr) -> Plan {
         Plan {
-            root: prepare_node(expr),
+            root: prepare_node(expr, &mut 0),
             prepared: Prepared::new(expr),
         }
     }
@@ -115,7 +119,7 @@ impl Plan {
     }
 
     /// One vocabulary for several plans, so one `DocTokens` serves them all.
-    pub fn joint_vocabulary<'p>(plans: impl IntoIterator<Item = &'p Plan>) -> Vocabulary {
+    fn joint_vocabulary<'p>(plans: impl IntoIterator<Item = &'p Plan>) -> Vocabulary {
         let mut v = Vocabulary::default();
         for p in plans {
             for t in p.vocabulary().terms() {
@@ -123,6 +127,68 @@ impl Plan {
             }
         }
         v
+    }
+}
+
+/// One plan's text terms looked up in one vocabulary, per text node (`slot`) and analyzer
+/// (pattern, standard): their ids, or `None` when a term is not in the vocabulary (the
+/// evaluator then answers that node).
+#[derive(Clone, Debug, Default)]
+pub struct BoundTerms(Vec<[Option<Box<[u32]>>; 2]>);
+
+/// Plans evaluated together over many documents: one vocabulary for all of them, each plan's
+/// terms looked up in it once instead of once per document (a rule with a long term list
+/// would otherwise hash every term of it for every event).
+#[derive(Clone, Debug)]
+pub struct PlanSet {
+    vocabulary: Vocabulary,
+    bound: Vec<BoundTerms>,
+}
+
+impl PlanSet {
+    pub fn new<'p>(plans: impl IntoIterator<Item = &'p Plan>) -> PlanSet {
+        let plans: Vec<&Plan> = plans.into_iter().collect();
+        let vocabulary = Plan::joint_vocabulary(plans.iter().copied());
+        let bound = plans.iter().map(|p| p.bind(&vocabulary)).collect();
+        PlanSet { vocabulary, bound }
+    }
+
+    /// The vocabulary a `DocTokens` for these plans must keep.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// Whether plan number `k` (in the order given to `new`) matches the document behind
+    /// `doc`, which must have been made with [`PlanSet::vocabulary`].
+    pub fn matches(&self, k: usize, plan: &Plan, doc: &mut DocTokens<'_, '_, '_>) -> bool {
+        debug_assert!(std::ptr::eq(doc.vocabulary, &self.vocabulary));
+        eval(&plan.root, doc, Some(&self.bound[k]))
+    }
+}
+
+impl Plan {
+    /// This plan's terms looked up in `vocabulary`.
+    fn bind(&self, vocabulary: &Vocabulary) -> BoundTerms {
+        fn walk(n: &Node, v: &Vocabulary, out: &mut Vec<[Option<Box<[u32]>>; 2]>) {
+            match n {
+                Node::Or(c) | Node::And(c) => c.iter().for_each(|c| walk(c, v, out)),
+                Node::Not(c) => walk(c, v, out),
+                Node::Text {
+                    pattern,
+                    standard,
+                    slot,
+                    ..
+                } => {
+                    let ids = |terms: &[String]| v.ids_of(terms).map(Vec::into_boxed_slice);
+                    debug_assert_eq!(*slot, out.len(), "slots are numbered in walk order");
+                    out.push([ids(pattern), ids(standard)]);
+                }
+                Node::All | Node::Keyword { .. } | Node::Other(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, vocabulary, &mut out);
+        BoundTerms(out)
     }
 }
 
@@ -134,8 +200,6 @@ pub struct DocTokens<'f, 'a, 'v> {
     vocabulary: &'v Vocabulary,
     /// Per text field: occurrences per array element, and which term ids occur at all.
     by_field: FxHashMap<String, (Vec<Vec<Occurrence>>, Vec<bool>)>,
-    /// The term ids of the clause being answered (reused: no allocation per clause).
-    ids: Vec<u32>,
 }
 
 impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
@@ -145,7 +209,6 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
             analyzer,
             vocabulary,
             by_field: FxHashMap::default(),
-            ids: Vec::new(),
         }
     }
 
@@ -171,53 +234,55 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
     }
 }
 
-/// Whether `plan` matches the document behind `doc`.
+/// Whether `plan` matches the document behind `doc` (its terms looked up in the document's
+/// vocabulary as they are met; see [`PlanSet`] for many documents).
 pub fn matches(plan: &Plan, doc: &mut DocTokens<'_, '_, '_>) -> bool {
-    eval(&plan.root, doc)
+    eval(&plan.root, doc, None)
 }
 
-fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>) -> bool {
+fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>, bound: Option<&BoundTerms>) -> bool {
     match n {
         Node::All => true,
-        Node::Or(v) => v.iter().any(|c| eval(c, doc)),
-        Node::And(v) => v.iter().all(|c| eval(c, doc)),
-        Node::Not(c) => !eval(c, doc),
+        Node::Or(v) => v.iter().any(|c| eval(c, doc, bound)),
+        Node::And(v) => v.iter().all(|c| eval(c, doc, bound)),
+        Node::Not(c) => !eval(c, doc, bound),
         Node::Text {
             field,
             pattern,
             standard,
             phrase,
             clause,
+            slot,
         } => {
-            let want = match text_analyzer(field, doc.analyzer) {
-                Analyzer::Pattern => pattern,
-                Analyzer::Standard => standard,
+            let (want, which) = match text_analyzer(field, doc.analyzer) {
+                Analyzer::Pattern => (pattern, 0),
+                Analyzer::Standard => (standard, 1),
             };
             if want.is_empty() {
                 return false;
             }
-            // Each term looked up once, into a buffer the document keeps for every clause.
-            let mut ids = std::mem::take(&mut doc.ids);
-            ids.clear();
-            for w in want {
-                match doc.vocabulary.id(w) {
-                    Some(id) => ids.push(id),
+            let looked_up;
+            let ids: &[u32] = match bound {
+                Some(b) => match &b.0[*slot][which] {
+                    Some(ids) => ids,
+                    None => return clause.held(doc),
+                },
+                None => match doc.vocabulary.ids_of(want) {
+                    Some(ids) => {
+                        looked_up = ids;
+                        &looked_up
+                    }
                     // A term outside the document's vocabulary cannot be looked up: ask the
                     // evaluator.
-                    None => {
-                        doc.ids = ids;
-                        return clause.held(doc);
-                    }
-                }
-            }
+                    None => return clause.held(doc),
+                },
+            };
             let (per_value, present) = doc.tokens(field);
-            let held = if !*phrase || ids.len() == 1 {
+            if !*phrase || ids.len() == 1 {
                 ids.iter().any(|&id| present[id as usize])
             } else {
-                per_value.iter().any(|occ| has_phrase(occ, &ids))
-            };
-            doc.ids = ids;
-            held
+                per_value.iter().any(|occ| has_phrase(occ, ids))
+            }
         }
         Node::Keyword { field, value } => keyword_holds(doc.fields.get(source_field(field)), value),
         Node::Other(clause) => clause.held(doc),
