@@ -9,7 +9,6 @@ use super::eval::{holds, keyword_holds, text_analyzer, vocabulary_of, Prepared};
 use super::vocabulary::{has_phrase, occurrences, Occurrence, Vocabulary};
 use crate::analysis::Analyzer;
 use crate::ecs::{field_type, leaf_as_keyword, source_field, FieldType, Fields};
-use rustc_hash::FxHashMap;
 
 /// A prepared query.
 #[derive(Clone, Debug)]
@@ -36,6 +35,9 @@ enum Node {
         clause: Clause,
         /// This node's place among the plan's text nodes (where `BoundTerms` keeps its ids).
         slot: usize,
+        /// Whether `field` is the script text (analyzed as the dataset says; every other
+        /// text field with the standard analyzer): decided once, not per document.
+        is_script: bool,
     },
     /// `keyword_field:value`: exact comparison, no tokens.
     Keyword {
@@ -88,6 +90,7 @@ fn prepare_node(e: &Expr, slots: &mut usize) -> Node {
             phrase: *quoted,
             clause: Clause::new(e),
             slot: std::mem::replace(slots, *slots + 1),
+            is_script: text_analyzer(f, Analyzer::Pattern) != text_analyzer(f, Analyzer::Standard),
         },
         Expr::Match {
             field: Some(f),
@@ -198,9 +201,13 @@ pub struct DocTokens<'f, 'a, 'v> {
     fields: &'f Fields<'a>,
     analyzer: Analyzer,
     vocabulary: &'v Vocabulary,
-    /// Per text field: occurrences per array element, and which term ids occur at all.
-    by_field: FxHashMap<String, (Vec<Vec<Occurrence>>, Vec<bool>)>,
+    /// Per text field read so far: its tokens.
+    by_field: Vec<(String, FieldTokens)>,
 }
+
+/// One text field's vocabulary tokens: occurrences per array element, and which term ids occur
+/// at all.
+type FieldTokens = (Vec<Vec<Occurrence>>, Vec<bool>);
 
 impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
     pub fn new(fields: &'f Fields<'a>, analyzer: Analyzer, vocabulary: &'v Vocabulary) -> Self {
@@ -208,29 +215,33 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
             fields,
             analyzer,
             vocabulary,
-            by_field: FxHashMap::default(),
+            by_field: Vec::new(),
         }
     }
 
-    fn tokens(&mut self, field: &str) -> &(Vec<Vec<Occurrence>>, Vec<bool>) {
-        // Looked up before it is owned: the field name is copied once per document, not once
-        // per clause that reads it.
-        if !self.by_field.contains_key(field) {
-            let analyzer = text_analyzer(field, self.analyzer);
-            let vocabulary = self.vocabulary;
-            let per_value: Vec<Vec<Occurrence>> = self
-                .fields
-                .get(source_field(field))
-                .iter()
-                .map(|v| occurrences(vocabulary, analyzer, &leaf_as_keyword(v)))
-                .collect();
-            let mut present = vec![false; vocabulary.len()];
-            for o in per_value.iter().flatten() {
-                present[o.id as usize] = true;
+    /// The vocabulary tokens of `field` under `analyzer` (the field's own), made on first use.
+    fn tokens(&mut self, field: &str, analyzer: Analyzer) -> &FieldTokens {
+        // A document has one or two text fields: a short list, compared before anything is
+        // copied, beats hashing the field name for every clause.
+        let at = match self.by_field.iter().position(|(f, _)| f == field) {
+            Some(at) => at,
+            None => {
+                let vocabulary = self.vocabulary;
+                let per_value: Vec<Vec<Occurrence>> = self
+                    .fields
+                    .get(source_field(field))
+                    .iter()
+                    .map(|v| occurrences(vocabulary, analyzer, &leaf_as_keyword(v)))
+                    .collect();
+                let mut present = vec![false; vocabulary.len()];
+                for o in per_value.iter().flatten() {
+                    present[o.id as usize] = true;
+                }
+                self.by_field.push((field.to_owned(), (per_value, present)));
+                self.by_field.len() - 1
             }
-            self.by_field.insert(field.to_owned(), (per_value, present));
-        }
-        &self.by_field[field]
+        };
+        &self.by_field[at].1
     }
 }
 
@@ -253,8 +264,14 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>, bound: Option<&BoundTerms>) -
             phrase,
             clause,
             slot,
+            is_script,
         } => {
-            let (want, which) = match text_analyzer(field, doc.analyzer) {
+            let analyzer = if *is_script {
+                doc.analyzer
+            } else {
+                Analyzer::Standard
+            };
+            let (want, which) = match analyzer {
                 Analyzer::Pattern => (pattern, 0),
                 Analyzer::Standard => (standard, 1),
             };
@@ -277,11 +294,13 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>, bound: Option<&BoundTerms>) -
                     None => return clause.held(doc),
                 },
             };
-            let (per_value, present) = doc.tokens(field);
+            let (per_value, present) = doc.tokens(field, analyzer);
             if !*phrase || ids.len() == 1 {
                 ids.iter().any(|&id| present[id as usize])
             } else {
-                per_value.iter().any(|occ| has_phrase(occ, ids))
+                // Most documents lack a term of the phrase: no need to look for its order.
+                ids.iter().all(|&id| present[id as usize])
+                    && per_value.iter().any(|occ| has_phrase(occ, ids))
             }
         }
         Node::Keyword { field, value } => keyword_holds(doc.fields.get(source_field(field)), value),
