@@ -5,6 +5,10 @@
 //! term dictionary. A query value that yields such a token searches the marker, which finds a
 //! superset of the documents (every document with some long token there); the evaluator then
 //! confirms each against the real text, so results stay exact.
+//!
+//! Each distinct term is handed to tantivy once per document: the field keeps document ids
+//! only (no positions, no frequencies), so a repeat adds nothing to the index but costs a
+//! lookup in tantivy's term table (a script block repeats its tokens 5.6 times on average).
 
 use crate::analysis::Analyzer;
 use std::borrow::Cow;
@@ -41,6 +45,8 @@ pub(super) struct ScriptTokenizer {
     /// Reused across documents: token strings keep their capacity, so a document's tokens cost
     /// no allocation once the buffer has grown.
     tokens: Vec<Token>,
+    /// The terms of the current document already handed on.
+    seen: rustc_hash::FxHashSet<String>,
 }
 
 impl ScriptTokenizer {
@@ -48,6 +54,7 @@ impl ScriptTokenizer {
         ScriptTokenizer {
             analyzer,
             tokens: Vec::new(),
+            seen: Default::default(),
         }
     }
 }
@@ -61,9 +68,14 @@ impl Tokenizer for ScriptTokenizer {
     type TokenStream<'a> = ScriptTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ScriptTokenStream<'a> {
-        let tokens = &mut self.tokens;
+        let (tokens, seen) = (&mut self.tokens, &mut self.seen);
+        seen.clear();
         let mut len = 0;
         self.analyzer.for_each_token(text, |t, start, end| {
+            let term = index_term(t);
+            if seen.contains(&*term) {
+                return;
+            }
             if len == tokens.len() {
                 tokens.push(Token::default());
             }
@@ -73,7 +85,8 @@ impl Tokenizer for ScriptTokenizer {
             slot.position = len;
             slot.position_length = 1;
             slot.text.clear();
-            slot.text.push_str(&index_term(t));
+            slot.text.push_str(&term);
+            seen.insert(term.into_owned());
             len += 1;
         });
         ScriptTokenStream {
