@@ -222,6 +222,44 @@ fn key(c: char) -> pstriage::tui::app::Msg {
     pstriage::tui::app::Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), 0)
 }
 
+/// `scan --stream` with the rules of `dir` added against the bundled rules alone: medians of
+/// three alternated runs, and the peak memory of each.
+fn more_rules_rows(file: &Path, dir: &Path, unused: &Path) -> Vec<(String, String, String)> {
+    let dir_arg = dir.to_str().expect("a UTF-8 path");
+    let (mut two, mut more) = (Vec::new(), Vec::new());
+    let (mut two_mem, mut more_mem, mut said) = (None, None, String::new());
+    for _ in 0..3 {
+        let (d, m, _) = run_bin(&["scan", "--stream"], unused, file);
+        two.push(d);
+        two_mem = Some(m);
+        let (d, m, err) = run_bin(&["scan", "--stream", "--rules", dir_arg], unused, file);
+        more.push(d);
+        more_mem = Some(m);
+        said = err;
+    }
+    let (two, more) = (median(&mut two), median(&mut more));
+    let (two_mem, more_mem) = (two_mem.expect("ran"), more_mem.expect("ran"));
+    // The summary line: "…; N alerts from M rules in …".
+    let summary = said.lines().last().unwrap_or_default();
+    let counts = summary.rsplit(';').next().unwrap_or_default().trim();
+    vec![
+        (
+            "scan --stream, bundled rules (median of 3, alternated)".into(),
+            format!("{:.3} s · {}", secs(two), two_mem.describe()),
+            "1.00×".into(),
+        ),
+        (
+            format!("scan --stream --rules {} ({counts})", dir.display()),
+            format!("{:.3} s · {}", secs(more), more_mem.describe()),
+            format!(
+                "{:.2}× time, {:.2}× peak RSS",
+                secs(more) / secs(two),
+                more_mem.peak_rss_kb as f64 / two_mem.peak_rss_kb.max(1) as f64
+            ),
+        ),
+    ]
+}
+
 /// A cold TUI load: when the first alert could be listed, when the last was heard, and when
 /// the workspace (index committed) was ready, as ratios to the streaming scan `stream`.
 fn tui_cold_rows(file: &Path, index: &Path, stream: Duration) -> Vec<(String, String, String)> {
@@ -431,6 +469,16 @@ fn main() {
         ),
         format!("{:.2}× scan --stream", secs(decoding) / secs(plain)),
     ));
+
+    // More rules (issue 11): `PSTRIAGE_BENCH_RULES` names a directory of detection-rules TOML
+    // (Elastic's own are not in this repository), streamed against the bundled two, alternated.
+    if let Some(dir) = std::env::var_os("PSTRIAGE_BENCH_RULES") {
+        rows.extend(more_rules_rows(
+            &file,
+            Path::new(&dir),
+            &tmp.path().join("unused"),
+        ));
+    }
 
     // The TUI's cold start (issue 11), in process as its loader runs it: the rules, then the
     // one pass on a new index, alerts handed on as found; against the median stream above.
