@@ -14,7 +14,7 @@ mod schema;
 mod tokenizer;
 mod verified;
 
-pub use build::{build, BuildStats};
+pub use build::{build, BuildStats, Tap};
 pub use cache::{default_cache_root, open_or_build, Manifest, OpenError, OpenOptions};
 pub use dataset::{Candidates, Dataset, EventAddr, IndexError, Result, TimesBy, Who};
 pub use schema::SCHEMA_VERSION;

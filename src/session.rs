@@ -236,7 +236,7 @@ pub fn open_dataset(
 fn open_tapped(
     opts: &LoadOptions,
     progress: &mut dyn FnMut(&Progress),
-    tap: &mut dyn FnMut(crate::event::Event),
+    tap: &mut dyn index::Tap,
     cancel: &AtomicBool,
 ) -> Result<Dataset, OpenError> {
     let mut report = IngestReport::default();
@@ -263,7 +263,7 @@ pub fn open_and_detect(
 ) -> Result<(Dataset, Vec<Alert>), LoadError> {
     std::thread::scope(|scope| {
         let mut evaluator = Evaluator::start(scope, rules, opts.analyzer, None, found);
-        let ds = open_tapped(opts, progress, &mut |ev| evaluator.push(ev), cancel)?;
+        let ds = open_tapped(opts, progress, &mut evaluator, cancel)?;
         let alerts = if ds.reused() {
             drop(evaluator);
             detect::run(&ds, rules)?

@@ -134,6 +134,14 @@ impl<'scope> Evaluator<'scope> {
         }
     }
 
+    /// Hands on the events pushed since the last full batch, so that nothing waits for
+    /// `finish` (a one-pass load calls it when reading ends, before the commit).
+    pub fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            self.send();
+        }
+    }
+
     fn send(&mut self) {
         let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
         // A closed channel means a worker panicked; `finish` passes the panic on.
@@ -143,9 +151,7 @@ impl<'scope> Evaluator<'scope> {
 
     /// Waits for the workers and returns what they found, alerts sorted.
     pub fn finish(mut self) -> Evaluated {
-        if !self.batch.is_empty() {
-            self.send();
-        }
+        self.flush();
         let Evaluator {
             tx,
             workers,
@@ -204,4 +210,15 @@ fn reassemble_in_order(decoder: &Decoder, batches: Receiver<Batch>) -> Vec<Decod
             .filter_map(|s| decoded::owned_script_block(decoder, s)),
     );
     scripts
+}
+
+/// The one pass: the index build hands each event it indexes to the pool.
+impl crate::index::Tap for Evaluator<'_> {
+    fn event(&mut self, ev: Event) {
+        self.push(ev);
+    }
+
+    fn read_all(&mut self) {
+        self.flush();
+    }
 }

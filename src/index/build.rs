@@ -29,6 +29,21 @@ pub enum BuildError {
     Index(#[from] tantivy::TantivyError),
 }
 
+/// What a build hands the events it indexes to (the one pass: the rule evaluator). A closure
+/// taking each `Event` is one.
+pub trait Tap {
+    /// The next event in reading order, once its document is made.
+    fn event(&mut self, ev: Event);
+    /// Every event has been handed on; the index is about to be committed.
+    fn read_all(&mut self) {}
+}
+
+impl<F: FnMut(Event)> Tap for F {
+    fn event(&mut self, ev: Event) {
+        self(ev)
+    }
+}
+
 /// Builds a fresh index of `inputs` in `dir` (which must be empty), handing each event to
 /// `tap` once its document is made (see `open_or_build`).
 pub fn build(
@@ -37,7 +52,7 @@ pub fn build(
     analyzer: Analyzer,
     mut report: IngestReport,
     progress: &mut dyn FnMut(&Progress),
-    tap: &mut dyn FnMut(Event),
+    tap: &mut dyn Tap,
     cancel: &AtomicBool,
 ) -> Result<(Index, BuildStats), BuildError> {
     let (schema, fields) = build_schema();
@@ -62,7 +77,7 @@ pub fn build(
                 failure = Some(e);
             }
             ord += 1;
-            tap(ev);
+            tap.event(ev);
         },
         progress,
         cancel,
@@ -79,6 +94,7 @@ pub fn build(
         return Err(e.into());
     }
     report.absorb(loaded);
+    tap.read_all();
     writer.commit()?;
     writer.wait_merging_threads()?;
     Ok((

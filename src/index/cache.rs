@@ -2,12 +2,12 @@
 //! mtimes) and analyzer, under the user's cache directory or `--index DIR`. A `manifest.json`
 //! written after the final commit marks a complete index; without it the directory is rebuilt.
 
-use super::build::{build, BuildError};
+use super::build::{build, BuildError, Tap};
 use super::dataset::Dataset;
 use super::schema::{fields_of, register, SCHEMA_VERSION};
 use super::verified;
 use crate::analysis::Analyzer;
-use crate::event::{hex, Event};
+use crate::event::hex;
 use crate::i18n::{t, tf};
 use crate::ingest::{IngestError, IngestReport, InputFile, Progress};
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,7 @@ pub fn open_or_build(
     report: IngestReport,
     opts: &OpenOptions,
     progress: &mut dyn FnMut(&Progress),
-    tap: &mut dyn FnMut(Event),
+    tap: &mut dyn Tap,
     cancel: &AtomicBool,
 ) -> Result<Dataset, OpenError> {
     let key = key_of(inputs, opts.analyzer);
