@@ -447,6 +447,7 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        self.list.chosen = true;
         match m.kind {
             MouseEventKind::ScrollDown => return self.act(Act::Down, 0),
             MouseEventKind::ScrollUp => return self.act(Act::Up, 0),
@@ -478,8 +479,9 @@ impl App {
     }
 
     /// Adds alerts the one pass found while loading: marked by the exceptions, listed in
-    /// place, the selection kept on its alert. The rules over alerts wait for `Loaded` (they
-    /// read the whole set). The selected alert's panes are kept when it did not move.
+    /// place, the selection kept on its alert once the analyst has chosen one (else on the
+    /// first row). The rules over alerts wait for `Loaded` (they read the whole set). The
+    /// selected alert's panes are kept when it did not change.
     fn found(&mut self, mut alerts: Vec<crate::alert::Alert>) {
         let (keep, before) = (self.current_alert_id(), self.current());
         let Phase::Ready(ws) = &mut self.phase else {
@@ -490,8 +492,9 @@ impl App {
             .mark(&mut alerts, &ws.rules, ws.analyzer, now);
         ws.add_found(alerts);
         self.list.refresh(ws, &self.book);
-        if let Some(id) = keep {
-            self.list.reselect(ws, &id);
+        match keep {
+            Some(id) if self.list.chosen => self.list.reselect(ws, &id),
+            _ => self.list.selected = 0,
         }
         if self.current() != before {
             self.detail.derived = None;
@@ -511,6 +514,9 @@ impl App {
     /// whole script, the timeline's counts or a decoded layer's links may exist now).
     fn later_phase(&mut self, merge: impl FnOnce(&mut Workspace)) {
         let keep = self.current_alert_id();
+        // While loading, an alert nobody chose is only the first one found: the list then
+        // opens on its first row, as if the load had finished at once.
+        let follow = self.list.chosen || !self.loading();
         let mut phase = std::mem::replace(&mut self.phase, Phase::Failed(String::new()));
         if let Phase::Ready(ws) = &mut phase {
             merge(ws);
@@ -523,8 +529,9 @@ impl App {
         self.hunt.decoded = None;
         if let Phase::Ready(ws) = &self.phase {
             self.list.refresh(ws, &self.book);
-            if let Some(id) = keep {
-                self.list.reselect(ws, &id);
+            match keep {
+                Some(id) if follow => self.list.reselect(ws, &id),
+                _ => self.list.selected = 0,
             }
         }
         self.rederive();
@@ -571,6 +578,7 @@ impl App {
             }
             return Vec::new();
         }
+        self.list.chosen = true;
         match keymap::lookup(key, &self.scopes()) {
             Some(act) => self.act(act, now),
             None => Vec::new(),

@@ -52,6 +52,10 @@ pub struct AlertList {
     pub show_suppressed: bool,
     /// Alerts an exception suppresses.
     pub suppressed: usize,
+    /// Whether the analyst has pressed a key or clicked since the list opened: from then on,
+    /// the selection follows its alert as alerts found while loading join the list; before,
+    /// it stays on the first row, as if the load had finished at once.
+    pub chosen: bool,
 }
 
 impl Default for AlertList {
@@ -60,6 +64,7 @@ impl Default for AlertList {
             rows: Vec::new(),
             grouped: false,
             group_sizes: Vec::new(),
+            chosen: false,
             selected: 0,
             sort: SortKey::Time,
             status_filter: None,

@@ -166,3 +166,25 @@ fn quitting_while_loading_cancels_the_load_and_not_after() {
     assert!(app.update(key('q')).is_empty());
     assert!(app.quit);
 }
+
+#[test]
+fn an_untouched_list_stays_on_its_first_row_while_alerts_arrive() {
+    let (mut app, ws, _tmp) = started();
+    let elastic: Vec<Alert> = ws
+        .alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::Elastic)
+        .cloned()
+        .collect();
+    // The first alerts heard are late ones; nobody has pressed a key.
+    app.update(Msg::Found(elastic[6..].to_vec()));
+    app.update(Msg::Found(elastic[..6].to_vec()));
+    assert_eq!(app.list.selected, 0);
+    assert_eq!(
+        selected_id(&app),
+        elastic[0].id,
+        "the earliest alert, not the first heard"
+    );
+    app.update(Msg::Loaded(Box::new(ws)));
+    assert_eq!(app.list.selected, 0);
+}
