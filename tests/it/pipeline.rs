@@ -132,13 +132,16 @@ fn a_cancelled_load_leaves_no_index_a_later_run_trusts() {
     };
     let rules = session::load_rules(&opts).unwrap().rules;
     let cancel = AtomicBool::new(false);
+    // A listener makes it the one pass, as in the TUI.
+    let listener = |_: &[Alert]| {};
     // Cancelled as `q` does it, from outside the load, once the first file is in.
     let mut progress = |p: &pstriage::ingest::Progress| {
         if p.files_done == 1 {
             cancel.store(true, Ordering::Relaxed);
         }
     };
-    let cancelled = session::open_and_detect(&opts, &rules, &mut progress, None, &cancel);
+    let cancelled =
+        session::open_and_detect(&opts, &rules, &mut progress, Some(&listener), &cancel);
     assert!(
         matches!(
             cancelled,
@@ -153,7 +156,8 @@ fn a_cancelled_load_leaves_no_index_a_later_run_trusts() {
         "no manifest: nothing marks the partial index complete"
     );
     let no = AtomicBool::new(false);
-    let (ds, alerts) = session::open_and_detect(&opts, &rules, &mut |_| {}, None, &no).unwrap();
+    let (ds, alerts) =
+        session::open_and_detect(&opts, &rules, &mut |_| {}, Some(&listener), &no).unwrap();
     assert!(!ds.reused(), "the next run builds again");
     let (events, _) = crate::support::load(&opts.paths);
     assert_eq!(
