@@ -4,7 +4,8 @@
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::{hex, Event};
-use crate::rule::kql::{matches, DocTokens, Explanation, Hit, PlanSet, Vocabulary};
+use crate::rule::filter;
+use crate::rule::kql::{self, matches, DocTokens, Explanation, Hit, PlanSet, Vocabulary};
 use crate::rule::Rule;
 use sha2::{Digest, Sha256};
 
@@ -198,20 +199,20 @@ fn find<'r>(
     }
     let mut tokens = DocTokens::new(&fields, analyzer, plans.vocabulary());
     let mut identity = None;
-    let mut found = Vec::new();
+    let mut out = Vec::new();
     for (i, rule, exact) in listed {
         if rule.over_alerts() || !exact && !plans.matches(i, rule, &mut tokens) {
             continue;
         }
         // The identity hashes the whole document: only for a rule that fires (an ES|QL rule
         // is a candidate of every event and most leave its pipeline early).
-        let Some(fired) = rule.fires(&fields, analyzer) else {
+        let Some(fired) = fired(rule, &fields, analyzer) else {
             continue;
         };
         let identity = identity.get_or_insert_with(|| event.identity());
-        found.push(explain(rule, i, fired, &fields, identity));
+        out.push(found(rule, i, fired, &fields, identity));
     }
-    found
+    out
 }
 
 /// `attach` for a borrowed event: copied only when something was found.
@@ -293,35 +294,76 @@ impl Found {
     }
 }
 
-/// The full alert of a rule that fired (`fired`: its explanation and ES|QL columns;
-/// `identity` is the event's): hits, terms, reason.
-fn explain(
+/// What a rule that fired leaves for its alert: the query values that held on the script text
+/// (each once, in query order), the hits there, and an ES|QL rule's kept columns.
+struct Fired {
+    terms: Vec<String>,
+    hits: Vec<Hit>,
+    columns: Vec<(String, serde_json::Value)>,
+}
+
+/// `rule`'s verdict on the document and what its alert keeps (`None`: it does not fire). A KQL
+/// rule's is found without building its explanation (`kql::positive`: thousands of alerts of
+/// a rule with a long term list made that a third of a scan); an ES|QL rule's pipeline gives
+/// its explanation anyway.
+fn fired(rule: &Rule, fields: &Fields<'_>, analyzer: Analyzer) -> Option<Fired> {
+    let mut terms: Vec<String> = Vec::new();
+    fn add(terms: &mut Vec<String>, t: &str) {
+        if !terms.iter().any(|m| m == t) {
+            terms.push(t.to_owned());
+        }
+    }
+    let on_script = |h: &Hit| h.field == ecs::names::SCRIPT_BLOCK_TEXT;
+    if rule.esql.is_none() {
+        let found = kql::positive(&rule.expr, rule.plan.prepared(), fields, analyzer)?;
+        // Filters hold no terms and find no hits: they only decide.
+        if !filter::hold(&rule.filters, fields, analyzer) {
+            return None;
+        }
+        found
+            .terms
+            .iter()
+            .filter(|(field, _)| *field == Some(ecs::names::SCRIPT_BLOCK_TEXT))
+            .for_each(|(_, t)| add(&mut terms, t));
+        let hits = found.hits.into_iter().filter(on_script).collect();
+        return Some(Fired {
+            terms,
+            hits,
+            columns: Vec::new(),
+        });
+    }
+    let (explanation, columns) = rule.fires(fields, analyzer)?;
+    explanation
+        .positive_terms(ecs::names::SCRIPT_BLOCK_TEXT)
+        .into_iter()
+        .for_each(|t| add(&mut terms, t));
+    // An ES|QL rule names no terms: what its patterns matched stands for them.
+    for h in explanation.positive_hits() {
+        if terms.len() < 8 {
+            add(&mut terms, &h.term);
+        }
+    }
+    let hits = explanation
+        .positive_hits()
+        .into_iter()
+        .filter(|h| on_script(h))
+        .cloned()
+        .collect();
+    Some(Fired {
+        terms,
+        hits,
+        columns,
+    })
+}
+
+/// The alert of a rule that fired, but for its event (`identity` is the event's).
+fn found(
     rule: &Rule,
     rule_index: usize,
-    (explanation, columns): (Explanation, Vec<(String, serde_json::Value)>),
+    fired: Fired,
     fields: &Fields<'_>,
     identity: &str,
 ) -> Found {
-    let mut matched_terms: Vec<String> = Vec::new();
-    for t in explanation.positive_terms(ecs::names::SCRIPT_BLOCK_TEXT) {
-        if !matched_terms.iter().any(|m| m == t) {
-            matched_terms.push(t.to_owned());
-        }
-    }
-    if rule.esql.is_some() {
-        // An ES|QL rule names no terms: what its patterns matched stands for them.
-        for h in explanation.positive_hits() {
-            if !matched_terms.contains(&h.term) && matched_terms.len() < 8 {
-                matched_terms.push(h.term.clone());
-            }
-        }
-    }
-    let hits: Vec<Hit> = explanation
-        .positive_hits()
-        .into_iter()
-        .filter(|h| h.field == ecs::names::SCRIPT_BLOCK_TEXT)
-        .cloned()
-        .collect();
     let facts = Facts::of(fields);
     Found {
         id: id_of(&rule.meta.rule_id, identity),
@@ -330,9 +372,9 @@ fn explain(
         host: facts.host,
         user: facts.user,
         reason: reason(rule, fields),
-        matched_terms,
-        hits,
-        columns,
+        matched_terms: fired.terms,
+        hits: fired.hits,
+        columns: fired.columns,
     }
 }
 

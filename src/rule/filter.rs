@@ -352,6 +352,15 @@ impl fmt::Display for Filter {
 
 /// A rule's whole verdict: the explanation of its KQL `query` and, when it has enabled
 /// filters, one node per filter (a negated one under `not`) beside it.
+/// Whether every enabled filter lets the document through (a negated one when its clause
+/// fails): `explain_rule`'s verdict on the filters, without the tree.
+pub fn hold(filters: &[Filter], fields: &Fields, analyzer: Analyzer) -> bool {
+    filters
+        .iter()
+        .filter(|f| !f.disabled)
+        .all(|f| f.clause.holds(fields, analyzer) != f.negate)
+}
+
 pub fn explain_rule(
     query: Explanation,
     filters: &[Filter],

@@ -12,7 +12,7 @@ mod plan;
 mod vocabulary;
 
 pub use ast::{Expr, Literal, Piece, RangeOp};
-pub use eval::{evaluate, explain, text_analyzer, Explanation, Hit, Prepared};
+pub use eval::{evaluate, explain, positive, text_analyzer, Explanation, Hit, Positive, Prepared};
 pub use parser::{parse, KqlError};
 pub use plan::{matches, BoundTerms, DocTokens, Plan, PlanSet};
 pub use vocabulary::Vocabulary;

@@ -78,6 +78,36 @@ fn check(analyzer: Analyzer) {
                 "{analyzer}: plan ({which} vocabulary) differs from the evaluator on {q}"
             );
         }
+        // What an alert keeps, found without the tree, is what the tree says: the verdict, the
+        // positive hits, and the positive values of every field the query names.
+        let prepared = pstriage::rule::kql::Prepared::new(&expr);
+        for (_, e) in &events {
+            let f = Fields::of_lenient(&e.doc);
+            let tree = evaluate(&expr, &f, analyzer);
+            let lean = pstriage::rule::kql::positive(&expr, &prepared, &f, analyzer);
+            assert_eq!(lean.is_some(), tree.held, "{analyzer}: verdict of {q}");
+            let Some(lean) = lean else { continue };
+            let tree_hits: Vec<_> = tree.positive_hits().into_iter().cloned().collect();
+            assert_eq!(lean.hits, tree_hits, "{analyzer}: hits of {q}");
+            for field in [
+                "powershell.file.script_block_text",
+                "host.name",
+                "user.id",
+                "@timestamp",
+            ] {
+                let lean_terms: Vec<&str> = lean
+                    .terms
+                    .iter()
+                    .filter(|(f, _)| *f == Some(field))
+                    .map(|(_, t)| *t)
+                    .collect();
+                assert_eq!(
+                    lean_terms,
+                    tree.positive_terms(field),
+                    "{analyzer}: terms on {field} of {q}"
+                );
+            }
+        }
         let by_set: BTreeSet<_> = events
             .iter()
             .filter(|(_, e)| {

@@ -192,6 +192,42 @@ pub fn explain(
     ctx.eval(expr)
 }
 
+/// What an alert keeps of a match, found without building the explanation: the hits and the
+/// query values (with their field) of the clauses that held and count towards it, in query
+/// order — exactly `Explanation::positive_hits` and the leaves `positive_terms` reads.
+#[derive(Debug, Default)]
+pub struct Positive<'e> {
+    pub hits: Vec<Hit>,
+    pub terms: Vec<(Option<&'e str>, &'e str)>,
+}
+
+impl Positive<'_> {
+    fn truncate(&mut self, (hits, terms): (usize, usize)) {
+        self.hits.truncate(hits);
+        self.terms.truncate(terms);
+    }
+}
+
+/// `explain`'s verdict with only what an alert keeps: `None` when `expr` does not hold.
+pub fn positive<'e>(
+    expr: &'e Expr,
+    prepared: &Prepared,
+    fields: &Fields<'_>,
+    analyzer: Analyzer,
+) -> Option<Positive<'e>> {
+    let mut ctx = Ctx {
+        fields,
+        analyzer,
+        tokens: HashMap::new(),
+        labels: None,
+        next_leaf: 0,
+        vocabulary: Cow::Borrowed(&prepared.vocabulary),
+        occurrences: HashMap::new(),
+    };
+    let mut out = Positive::default();
+    ctx.positive(expr, &mut out).then_some(out)
+}
+
 /// Whether `expr` holds, without building an explanation for people: for the clauses the
 /// fast path of `plan` does not prepare. `vocabulary` is `vocabulary_of(expr)`, made once.
 pub(super) fn holds(
@@ -315,6 +351,56 @@ impl Ctx<'_, '_, '_> {
                 leaf(self.next_label(), held, Some(field), value, Vec::new())
             }
         }
+    }
+
+    /// `eval` without the tree: every clause is evaluated as `eval` does (no short cut, so
+    /// the same hits are found), and what a clause added is taken back when it does not hold
+    /// or sits under a `not` — as `Explanation::positive_hits` walks the tree.
+    fn positive<'e>(&mut self, expr: &'e Expr, out: &mut Positive<'e>) -> bool {
+        let mark = (out.hits.len(), out.terms.len());
+        let held = match expr {
+            Expr::All => true,
+            Expr::Or(items) => items
+                .iter()
+                .fold(false, |any, e| self.positive(e, out) | any),
+            Expr::And(items) => items
+                .iter()
+                .fold(true, |all, e| self.positive(e, out) & all),
+            Expr::Not(inner) => {
+                let held = !self.positive(inner, out);
+                out.truncate(mark);
+                held
+            }
+            Expr::Match {
+                field: Some(field),
+                value,
+            } => {
+                let (held, hits) = self.match_field(field, value);
+                out.hits.extend(hits);
+                out.terms.push((Some(field), &value.text));
+                held
+            }
+            Expr::Match { field: None, value } => {
+                let names: Vec<String> = self.fields.iter().map(|(k, _)| k.to_owned()).collect();
+                let mut held = false;
+                for name in names {
+                    let (h, found) = self.match_field(&name, value);
+                    held |= h;
+                    out.hits.extend(found);
+                }
+                out.terms.push((None, &value.text));
+                held
+            }
+            Expr::Range { field, op, value } => {
+                let held = self.range(field, *op, value);
+                out.terms.push((Some(field), &value.text));
+                held
+            }
+        };
+        if !held {
+            out.truncate(mark);
+        }
+        held
     }
 
     fn values(&self, field: &str) -> &[&Value] {
