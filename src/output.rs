@@ -24,12 +24,18 @@ pub enum Format {
 
 /// The alert as an Elastic alert document: the source document with `kibana.alert.*` and
 /// `pstriage.*` fields added (dotted keys, as the alerts index stores them).
-pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Value {
-    let mut doc: Map<String, Value> = alert.event.doc.clone();
-    let fields = Fields::of_lenient(&alert.event.doc);
+pub fn alert_document<'a>(
+    alert: &'a Alert,
+    rule: &Rule,
+    workflow_status: &str,
+) -> AlertDocument<'a> {
+    let source = &alert.event.doc;
+    let fields = Fields::of_only(source, &[ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]);
     let meta = &rule.meta;
-    let mut put = |k: &str, v: Value| {
-        doc.insert(k.to_owned(), v);
+    let mut added: Vec<(&str, Value)> = Vec::new();
+    let mut put = |k: &'a str, v: Value| match added.iter_mut().find(|(a, _)| *a == k) {
+        Some(slot) => slot.1 = v,
+        None => added.push((k, v)),
     };
     put("kibana.alert.rule.name", json!(meta.name));
     put("kibana.alert.rule.rule_id", json!(meta.rule_id));
@@ -97,7 +103,41 @@ pub fn alert_document(alert: &Alert, rule: &Rule, workflow_status: &str) -> Valu
     if let Some(i) = alert.event.source.index {
         put("pstriage.source.index", json!(i));
     }
-    Value::Object(doc)
+    AlertDocument { source, added }
+}
+
+/// An alert document, written without copying its source document: an added field whose key
+/// the source has takes that field's place, the others follow in the order they were added —
+/// the document inserting them into a copy of the source would give.
+pub struct AlertDocument<'a> {
+    source: &'a Map<String, Value>,
+    added: Vec<(&'a str, Value)>,
+}
+
+impl serde::Serialize for AlertDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let replaces: Vec<Option<usize>> = self
+            .source
+            .keys()
+            .map(|k| self.added.iter().position(|(a, _)| a == k))
+            .collect();
+        let replaced = replaces.iter().flatten().count();
+        let mut map =
+            serializer.serialize_map(Some(self.source.len() + self.added.len() - replaced))?;
+        for ((k, v), with) in self.source.iter().zip(&replaces) {
+            match with {
+                Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
+                None => map.serialize_entry(k, v)?,
+            }
+        }
+        for (i, (k, v)) in self.added.iter().enumerate() {
+            if !replaces.contains(&Some(i)) {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// Writes `alerts` in `format`.
@@ -117,7 +157,7 @@ pub fn write(
             Ok(())
         }
         Format::Json => {
-            let docs: Vec<Value> = alerts
+            let docs: Vec<AlertDocument> = alerts
                 .iter()
                 .map(|a| alert_document(a, &rules[a.rule], "open"))
                 .collect();
