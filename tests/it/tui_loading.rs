@@ -34,6 +34,15 @@ fn started() -> (App, Workspace, tempfile::TempDir) {
     (app, ws, tmp)
 }
 
+/// The sample's Elastic alerts (what the one pass finds), in time order.
+fn elastic(ws: &Workspace) -> Vec<Alert> {
+    ws.alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::Elastic)
+        .cloned()
+        .collect()
+}
+
 fn reading(events: u64, pct: u64) -> Msg {
     Msg::Progress(Progress {
         files_total: 1,
@@ -69,12 +78,7 @@ fn the_list_grows_in_time_order_while_loading_and_keeps_the_selection() {
 
     // The one pass finds the Elastic alerts; the later half arrives first (workers finish their
     // batches in any order).
-    let elastic: Vec<Alert> = ws
-        .alerts
-        .iter()
-        .filter(|a| a.kind == AlertKind::Elastic)
-        .cloned()
-        .collect();
+    let elastic = elastic(&ws);
     assert_eq!(elastic.len(), 11);
     app.update(Msg::Found(elastic[6..].to_vec()));
     assert_eq!(app.list.rows.len(), 5);
@@ -170,12 +174,7 @@ fn quitting_while_loading_cancels_the_load_and_not_after() {
 #[test]
 fn an_untouched_list_stays_on_its_first_row_while_alerts_arrive() {
     let (mut app, ws, _tmp) = started();
-    let elastic: Vec<Alert> = ws
-        .alerts
-        .iter()
-        .filter(|a| a.kind == AlertKind::Elastic)
-        .cloned()
-        .collect();
+    let elastic = elastic(&ws);
     // The first alerts heard are late ones; nobody has pressed a key.
     app.update(Msg::Found(elastic[6..].to_vec()));
     app.update(Msg::Found(elastic[..6].to_vec()));

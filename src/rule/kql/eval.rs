@@ -180,16 +180,13 @@ pub fn explain(
     fields: &Fields<'_>,
     analyzer: Analyzer,
 ) -> Explanation {
-    let mut ctx = Ctx {
+    Ctx::new(
         fields,
         analyzer,
-        tokens: HashMap::new(),
-        labels: Some(&prepared.labels),
-        next_leaf: 0,
-        vocabulary: Cow::Borrowed(&prepared.vocabulary),
-        occurrences: HashMap::new(),
-    };
-    ctx.eval(expr)
+        &prepared.vocabulary,
+        Some(&prepared.labels),
+    )
+    .eval(expr)
 }
 
 /// What an alert keeps of a match, found without building the explanation: the hits and the
@@ -215,15 +212,7 @@ pub fn positive<'e>(
     fields: &Fields<'_>,
     analyzer: Analyzer,
 ) -> Option<Positive<'e>> {
-    let mut ctx = Ctx {
-        fields,
-        analyzer,
-        tokens: HashMap::new(),
-        labels: None,
-        next_leaf: 0,
-        vocabulary: Cow::Borrowed(&prepared.vocabulary),
-        occurrences: HashMap::new(),
-    };
+    let mut ctx = Ctx::new(fields, analyzer, &prepared.vocabulary, None);
     let mut out = Positive::default();
     ctx.positive(expr, &mut out).then_some(out)
 }
@@ -236,16 +225,7 @@ pub(super) fn holds(
     fields: &Fields<'_>,
     analyzer: Analyzer,
 ) -> bool {
-    let mut ctx = Ctx {
-        fields,
-        analyzer,
-        tokens: HashMap::new(),
-        labels: None,
-        next_leaf: 0,
-        vocabulary: Cow::Borrowed(vocabulary),
-        occurrences: HashMap::new(),
-    };
-    ctx.eval(expr).held
+    Ctx::new(fields, analyzer, vocabulary, None).eval(expr).held
 }
 
 struct Ctx<'f, 'a, 'p> {
@@ -301,7 +281,24 @@ pub fn text_analyzer(field: &str, active: Analyzer) -> Analyzer {
     }
 }
 
-impl Ctx<'_, '_, '_> {
+impl<'f, 'a, 'p> Ctx<'f, 'a, 'p> {
+    fn new(
+        fields: &'f Fields<'a>,
+        analyzer: Analyzer,
+        vocabulary: &'p Vocabulary,
+        labels: Option<&'p [String]>,
+    ) -> Self {
+        Ctx {
+            fields,
+            analyzer,
+            tokens: HashMap::new(),
+            labels,
+            next_leaf: 0,
+            vocabulary: Cow::Borrowed(vocabulary),
+            occurrences: HashMap::new(),
+        }
+    }
+
     /// The clause text of the next leaf (leaves are met in the order `Prepared` numbered them).
     fn next_label(&mut self) -> String {
         let label = self
