@@ -13,7 +13,8 @@ use ratatui::Terminal;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-fn workspace() -> (Workspace, tempfile::TempDir) {
+/// The sample's workspace as the TUI loads it (index in a temp dir).
+pub fn workspace() -> (Workspace, tempfile::TempDir) {
     // Relative, so the Event tab's source path is the same on every machine (integration tests
     // run in the package root).
     let tmp = tempfile::tempdir().unwrap();

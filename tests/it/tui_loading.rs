@@ -6,12 +6,9 @@ use crate::support::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pstriage::alert::{Alert, AlertKind};
 use pstriage::ingest::Progress;
-use pstriage::session::{self, LoadOptions};
 use pstriage::triage::Book;
 use pstriage::tui::app::{App, Effect, Msg, View};
 use pstriage::workspace::Workspace;
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), 1_000)
@@ -20,13 +17,7 @@ fn key(c: char) -> Msg {
 /// The sample's final workspace (what `Loaded` carries) and an app that has just heard
 /// `Started`.
 fn started() -> (App, Workspace, tempfile::TempDir) {
-    let tmp = tempfile::tempdir().unwrap();
-    let opts = LoadOptions {
-        paths: vec![PathBuf::from("sample-data")],
-        index_dir: Some(tmp.path().join("idx")),
-        ..LoadOptions::default()
-    };
-    let ws = session::load_workspace(&opts, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let (ws, tmp) = crate::tui::workspace();
     let mut app = App::new(Book::default(), None, false);
     app.update(Msg::Resize(120, 40));
     let provisional = Workspace::provisional(ws.rules.clone(), ws.analyzer);
