@@ -278,7 +278,7 @@ fn tui_cold_rows(file: &Path, index: &Path, stream: Duration) -> Vec<(String, St
         h.1 = now;
         h.2 += alerts.len();
     };
-    let (ws, _) = pstriage::session::first_phase(
+    let loaded = pstriage::session::first_phase(
         &opts,
         rules,
         &mut |_| {},
@@ -288,7 +288,11 @@ fn tui_cold_rows(file: &Path, index: &Path, stream: Duration) -> Vec<(String, St
     .expect("load");
     let ready = started.elapsed();
     let (first, last, count) = heard.into_inner().expect("lock");
-    assert_eq!(count, ws.alerts.len(), "every alert is heard while loading");
+    assert_eq!(
+        count,
+        loaded.ws.alerts.len(),
+        "every alert is heard while loading"
+    );
     let first = first.unwrap_or(ready);
     let vs = |d: Duration| format!("{:.2}× scan --stream", secs(d) / secs(stream));
     vec![

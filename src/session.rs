@@ -3,7 +3,7 @@
 
 use crate::alert::Alert;
 use crate::analysis::Analyzer;
-use crate::detect::{self, Evaluator, OnFound};
+use crate::detect::{self, DecodedPass, Decoder, Evaluator, OnFound};
 use crate::i18n::{t, tf};
 use crate::index::{self, Dataset, OpenError, OpenOptions};
 use crate::ingest::{self, IngestReport, Progress};
@@ -182,7 +182,17 @@ pub fn load_first_phase(
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<(Workspace, Dataset), LoadError> {
-    first_phase(opts, load_rules(opts)?, progress, None, cancel)
+    let first = first_phase(opts, load_rules(opts)?, progress, None, cancel)?;
+    Ok((first.ws, first.ds))
+}
+
+/// What the first phase gives.
+pub struct FirstPhase {
+    pub ws: Workspace,
+    pub ds: Dataset,
+    /// The decoded pass, when the one pass made it on the way (see `open_and_detect`); else
+    /// it is run on the dataset (`SecondPhase::decode`).
+    pub decoded: Option<DecodedPass>,
 }
 
 /// The first phase with rules already loaded; `found` hears each batch of alerts as the one
@@ -193,17 +203,21 @@ pub fn first_phase(
     progress: &mut dyn FnMut(&Progress),
     found: Option<OnFound>,
     cancel: &AtomicBool,
-) -> Result<(Workspace, Dataset), LoadError> {
+) -> Result<FirstPhase, LoadError> {
     let RuleSet {
         rules,
         skipped,
         notes,
     } = set;
-    let (ds, alerts) = open_and_detect(opts, &rules, progress, found, cancel)?;
-    let mut ws = Workspace::build(&ds, rules, alerts)?;
+    let detected = open_and_detect(opts, &rules, progress, found, cancel)?;
+    let mut ws = Workspace::build(&detected.ds, rules, detected.alerts)?;
     ws.diagnostics.extend(skipped.iter().chain(&notes).cloned());
     ws.skipped_rules = skipped;
-    Ok((ws, ds))
+    Ok(FirstPhase {
+        ws,
+        ds: detected.ds,
+        decoded: detected.decoded,
+    })
 }
 
 /// Passes on what opening `ds` reported: why it was rebuilt, and the problems in the exports
@@ -249,9 +263,20 @@ fn open_tapped(
     index::open_or_build(&inputs, report, &open, progress, tap, cancel)
 }
 
+/// What `open_and_detect` found.
+pub struct Detected {
+    pub ds: Dataset,
+    /// Sorted (`detect::sort`).
+    pub alerts: Vec<Alert>,
+    /// The decoded pass, when the load was one pass (which decodes each script block as it
+    /// checks it, as `scan --stream --decoded` does).
+    pub decoded: Option<DecodedPass>,
+}
+
 /// Opens the dataset and raises the alerts of `rules` over it. With someone to hear alerts as
 /// they are found (`found`: the TUI's list) and an index to build, in one pass: the events are
-/// checked on the evaluator's workers as they are indexed, each batch's alerts go to `found`
+/// checked on the evaluator's workers as they are indexed — and their script blocks decoded,
+/// so the decoded pass needs no second read of the index — each batch's alerts go to `found`
 /// at once, and all are final before the index is committed. Otherwise the index's candidates
 /// answer (`detect::run`), and `found` hears nothing: checking every event with every rule
 /// costs more CPU than confirming the few hundred candidates of a finished index (a cold
@@ -264,21 +289,31 @@ pub fn open_and_detect(
     progress: &mut dyn FnMut(&Progress),
     found: Option<OnFound>,
     cancel: &AtomicBool,
-) -> Result<(Dataset, Vec<Alert>), LoadError> {
-    if found.is_none() {
-        let ds = open_dataset(opts, progress, cancel)?;
+) -> Result<Detected, LoadError> {
+    let candidates = |ds: Dataset| -> Result<Detected, LoadError> {
         let alerts = detect::run(&ds, rules)?;
-        return Ok((ds, alerts));
+        Ok(Detected {
+            ds,
+            alerts,
+            decoded: None,
+        })
+    };
+    if found.is_none() {
+        return candidates(open_dataset(opts, progress, cancel)?);
     }
+    let decoder = Decoder::new(rules, opts.analyzer, crate::decode::Limits::default());
     std::thread::scope(|scope| {
-        let mut evaluator = Evaluator::start(scope, rules, opts.analyzer, None, found);
+        let mut evaluator = Evaluator::start(scope, rules, opts.analyzer, Some(&decoder), found);
         let ds = open_tapped(opts, progress, &mut evaluator, cancel)?;
-        let alerts = if ds.reused() {
+        if ds.reused() {
             drop(evaluator);
-            detect::run(&ds, rules)?
-        } else {
-            evaluator.finish().alerts
-        };
-        Ok((ds, alerts))
+            return candidates(ds);
+        }
+        let evaluated = evaluator.finish();
+        Ok(Detected {
+            ds,
+            alerts: evaluated.alerts,
+            decoded: Some(detect::finish_pass(evaluated.blocks, evaluated.scripts)),
+        })
     })
 }

@@ -261,7 +261,8 @@ fn load(
     let found = |alerts: &[crate::alert::Alert]| {
         let _ = tx.send(Msg::Found(alerts.to_vec()));
     };
-    let (ws, ds) = session::first_phase(opts, rules, &mut progress, Some(&found), cancel)?;
+    let first = session::first_phase(opts, rules, &mut progress, Some(&found), cancel)?;
+    let (ws, ds) = (first.ws, first.ds);
     let ds = Arc::new(ds);
     let _ = dataset.set(ds.clone());
     let second = ws.second_phase();
@@ -269,7 +270,11 @@ fn load(
     let result = second.run(&ds)?;
     let scripts = result.scripts.clone();
     let _ = tx.send(Msg::SecondPhase(Box::new(result)));
-    let decoded = second.decode(&ds, &scripts)?;
+    // A cold load decoded on its way; a reused index is read once more for it.
+    let decoded = match first.decoded {
+        Some(pass) => pass,
+        None => second.decode(&ds, &scripts)?,
+    };
     let _ = tx.send(Msg::Decoded(Box::new(decoded)));
     Ok(())
 }

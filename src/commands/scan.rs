@@ -167,14 +167,9 @@ fn scan_indexed(
     let started = Instant::now();
     let set = session::load_rules(&opts)?;
     set.said().for_each(say);
-    let (ds, mut alerts) = session::open_and_detect(
-        &opts,
-        &set.rules,
-        &mut |_| {},
-        None,
-        &AtomicBool::new(false),
-    )?;
+    let ds = session::open_dataset(&opts, &mut |_| {}, &AtomicBool::new(false))?;
     session::report_loading(&ds, |m| say(m));
+    let mut alerts = crate::detect::run(&ds, &set.rules).context("running the rules")?;
     let mut scripts = None;
     if reassembled {
         let before = alerts.len();

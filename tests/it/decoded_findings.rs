@@ -30,7 +30,7 @@ fn doc(t: &str, id: &str, text: &str) -> String {
 
 /// A loader (`-EncodedCommand`) at 10:00, the payload it ran logged at 10:00:01, and a gzip
 /// loader at 11:00 whose payload was never logged.
-fn case(dir: &Path) -> PathBuf {
+pub fn case(dir: &Path) -> PathBuf {
     let enc = format!("powershell.exe -NoProfile -enc {}", b64(&utf16le(PAYLOAD)));
     let lines = [
         doc("2024-06-01T10:00:00Z", "loader-1", &enc),

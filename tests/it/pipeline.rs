@@ -4,6 +4,8 @@
 //! cancelled load must leave nothing a later run takes for a complete index.
 
 use pstriage::alert::Alert;
+use pstriage::decode::Limits;
+use pstriage::detect::DecodedPass;
 use pstriage::output::{self, Format};
 use pstriage::session::{self, LoadOptions};
 use std::path::{Path, PathBuf};
@@ -24,13 +26,30 @@ fn ndjson(alerts: &[Alert], rules: &[pstriage::rule::Rule]) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// A decoded pass as comparable text: its findings as ndjson, the logged-as links, the counts.
+fn decoded_summary(pass: &DecodedPass, rules: &[pstriage::rule::Rule]) -> String {
+    let mut links: Vec<String> = pass
+        .decoded_from
+        .keys()
+        .map(|(host, id)| format!("{host}/{id}"))
+        .collect();
+    links.sort();
+    format!(
+        "{}links {links:?}\ntexts {} with layers {}\n",
+        ndjson(&pass.findings, rules),
+        pass.texts,
+        pass.with_layers
+    )
+}
+
 /// The alerts of a cold load (one pass), a warm load of the same index (candidates), and a
-/// stream, as ndjson, and the alerts the cold load handed on while loading.
+/// stream, as ndjson, and the alerts the cold load handed on while loading. The one pass also
+/// decodes: its decoded pass must be the one made by reading the index again.
 fn three_ways(
     paths: Vec<PathBuf>,
     rule_paths: Vec<PathBuf>,
     index: &Path,
-) -> (String, String, String, Vec<Alert>) {
+) -> (String, String, String, Vec<Alert>, String) {
     let opts = LoadOptions {
         paths,
         rule_paths,
@@ -41,26 +60,41 @@ fn three_ways(
     let heard = Mutex::new(Vec::new());
     let found = |a: &[Alert]| heard.lock().unwrap().extend_from_slice(a);
     let no = AtomicBool::new(false);
-    let (cold_ds, cold) =
-        session::open_and_detect(&opts, &rules, &mut |_| {}, Some(&found), &no).unwrap();
-    assert!(!cold_ds.reused(), "the first load builds the index");
-    drop(cold_ds);
-    let (warm_ds, warm) = session::open_and_detect(&opts, &rules, &mut |_| {}, None, &no).unwrap();
-    assert!(warm_ds.reused(), "the second load reuses it");
+    let cold = session::open_and_detect(&opts, &rules, &mut |_| {}, Some(&found), &no).unwrap();
+    assert!(!cold.ds.reused(), "the first load builds the index");
+    drop(cold.ds);
+    let warm = session::open_and_detect(&opts, &rules, &mut |_| {}, None, &no).unwrap();
+    assert!(warm.ds.reused(), "the second load reuses it");
+    let scripts = pstriage::detect::scripts(&warm.ds).unwrap();
+    let from_index =
+        pstriage::detect::decoded_pass(&warm.ds, &rules, &scripts, &Limits::default()).unwrap();
+    let in_one_pass = decoded_summary(&cold.decoded.expect("the one pass decodes"), &rules);
+    assert_eq!(
+        in_one_pass,
+        decoded_summary(&from_index, &rules),
+        "the one pass's decoded pass against the index's"
+    );
     let mut report = Default::default();
     let inputs = pstriage::ingest::collect_inputs(&opts.paths, &mut report);
     let streamed = pstriage::detect::stream(&inputs, &rules, opts.analyzer, None, &no).unwrap();
     (
-        ndjson(&cold, &rules),
-        ndjson(&warm, &rules),
+        ndjson(&cold.alerts, &rules),
+        ndjson(&warm.alerts, &rules),
         ndjson(&streamed.alerts, &rules),
         heard.into_inner().unwrap(),
+        in_one_pass,
     )
 }
 
-fn assert_same_three_ways(paths: Vec<PathBuf>, rule_paths: Vec<PathBuf>, at_least: usize) {
+/// Asserts the three ways agree; returns the decoded pass's summary.
+fn assert_same_three_ways(
+    paths: Vec<PathBuf>,
+    rule_paths: Vec<PathBuf>,
+    at_least: usize,
+) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let (cold, warm, stream, heard) = three_ways(paths, rule_paths, &tmp.path().join("idx"));
+    let (cold, warm, stream, heard, decoded) =
+        three_ways(paths, rule_paths, &tmp.path().join("idx"));
     assert!(
         cold.lines().count() >= at_least,
         "expected at least {at_least} alerts, got {}",
@@ -80,6 +114,7 @@ fn assert_same_three_ways(paths: Vec<PathBuf>, rule_paths: Vec<PathBuf>, at_leas
         .collect();
     ids.sort();
     assert_eq!(heard, ids);
+    decoded
 }
 
 #[test]
@@ -121,6 +156,20 @@ fn one_pass_candidates_and_stream_agree_with_the_esql_rules_loaded() {
 }
 
 #[test]
+fn the_one_pass_decodes_loaders_as_the_index_pass_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Loaders whose payloads the rule finds only once decoded, and the payload logged again.
+    let loaders = crate::decoded_findings::case(tmp.path());
+    let decoded = assert_same_three_ways(vec![loaders, root().join("sample-data")], Vec::new(), 12);
+    assert_eq!(
+        decoded.matches("\"pstriage.kind\":\"decoded\"").count(),
+        2,
+        "both loaders' payloads fire the rule once decoded:\n{decoded}"
+    );
+    assert!(decoded.contains("links [\"wks-7/payload-1\"]"), "{decoded}");
+}
+
+#[test]
 fn a_cancelled_load_leaves_no_index_a_later_run_trusts() {
     let tmp = tempfile::tempdir().unwrap();
     let first = generated_corpus(tmp.path(), 7, 1 << 20);
@@ -156,8 +205,8 @@ fn a_cancelled_load_leaves_no_index_a_later_run_trusts() {
         "no manifest: nothing marks the partial index complete"
     );
     let no = AtomicBool::new(false);
-    let (ds, alerts) =
-        session::open_and_detect(&opts, &rules, &mut |_| {}, Some(&listener), &no).unwrap();
+    let again = session::open_and_detect(&opts, &rules, &mut |_| {}, Some(&listener), &no).unwrap();
+    let (ds, alerts) = (again.ds, again.alerts);
     assert!(!ds.reused(), "the next run builds again");
     let (events, _) = crate::support::load(&opts.paths);
     assert_eq!(
