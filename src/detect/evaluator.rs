@@ -4,8 +4,9 @@
 //! final when the reading ends, before the index is committed.
 //!
 //! With a decoder the workers also decode each block they check (see [`super::stream`]).
-//! Must not read files, touch the index or reorder what it returns: alerts come back sorted
-//! (`detect::sort`), whichever thread found them.
+//! Must not read files or query the index (it only takes what the build hands its `Tap`), nor
+//! reorder what it returns: alerts come back sorted (`detect::sort`), whichever thread found
+//! them.
 
 use super::decoded::{self, DecodedBlock, Decoder};
 use crate::alert::{self, Alert};

@@ -127,7 +127,10 @@ fn a_hunt_asked_for_while_indexing_says_it_waits_for_the_index() {
     let (mut app, ws, _tmp) = started();
     app.update(reading(9, 40));
     app.update(key('H'));
-    assert!(app.prompt.is_some(), "the hunt view opens on its query prompt");
+    assert!(
+        app.prompt.is_some(),
+        "the hunt view opens on its query prompt"
+    );
     for c in "host.name:*".chars() {
         app.update(key(c));
     }
