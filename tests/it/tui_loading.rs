@@ -83,6 +83,15 @@ fn the_list_grows_in_time_order_while_loading_and_keeps_the_selection() {
     let picked = selected_id(&app);
     assert_eq!(picked, elastic[8].id);
 
+    // The timeline's counts come from the index: the tab says so while it is written.
+    app.update(key('2'));
+    let shown = screen(&app, 120, 40);
+    assert!(
+        shown.contains("counted once the index is written (indexing… 40%)"),
+        "{shown}"
+    );
+    app.update(key('1'));
+
     // Triage works on what is listed already.
     assert_eq!(app.update(key('s')), vec![Effect::SaveTriage]);
 

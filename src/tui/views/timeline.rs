@@ -56,6 +56,12 @@ pub fn render(
         f.render_widget(Paragraph::new(t("timeline.no_time")), area);
         return;
     };
+    if let Some(p) = &ws.loading {
+        // The counts come from the index, which is still being written.
+        let text = tf("timeline.indexing", &[("pct", &super::read_percent(p))]);
+        f.render_widget(Paragraph::new(text), area);
+        return;
+    }
     if !ws.complete || tl.volume.len() != HOURS {
         f.render_widget(Paragraph::new(t("timeline.counting")), area);
         return;
