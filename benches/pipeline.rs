@@ -260,6 +260,63 @@ fn more_rules_rows(file: &Path, dir: &Path, unused: &Path) -> Vec<(String, Strin
     ]
 }
 
+/// The TUI list growing while loading: every batch of alerts a cold load hears, replayed into
+/// an `App` as `Msg::Found` (each one re-sorts and re-filters the list); the update time alone.
+fn list_growth_row(
+    file: &Path,
+    index: &Path,
+    rules_dir: Option<&Path>,
+) -> (String, String, String) {
+    use pstriage::tui::app::{App, Msg};
+    let opts = pstriage::session::LoadOptions {
+        paths: vec![file.to_path_buf()],
+        index_dir: Some(index.to_path_buf()),
+        rule_paths: rules_dir.map(Path::to_path_buf).into_iter().collect(),
+        ..Default::default()
+    };
+    let rules = pstriage::session::load_rules(&opts).expect("rules");
+    let batches = std::sync::Mutex::new(Vec::new());
+    let found = |alerts: &[pstriage::alert::Alert]| {
+        batches.lock().expect("lock").push(alerts.to_vec());
+    };
+    let loaded = pstriage::session::first_phase(
+        &opts,
+        rules,
+        &mut |_| {},
+        Some(&found),
+        &AtomicBool::new(false),
+    )
+    .expect("load");
+    let batches = batches.into_inner().expect("lock");
+    let provisional =
+        pstriage::workspace::Workspace::provisional(loaded.ws.rules.clone(), loaded.ws.analyzer);
+    let mut app = App::new(pstriage::triage::Book::default(), None, false);
+    app.update(Msg::Resize(120, 40));
+    app.update(Msg::Started(Box::new(provisional)));
+    let (n, count) = (batches.len(), loaded.ws.alerts.len());
+    let mut each: Vec<Duration> = Vec::with_capacity(n);
+    for batch in batches {
+        let t = Instant::now();
+        app.update(Msg::Found(batch));
+        each.push(t.elapsed());
+    }
+    let total: Duration = each.iter().sum();
+    let worst = each.iter().max().copied().unwrap_or_default();
+    (
+        format!(
+            "TUI list growing while loading ({}): {n} batches, {count} alerts",
+            rules_dir.map_or("bundled rules".to_owned(), |d| d.display().to_string())
+        ),
+        format!(
+            "update total {:.3} s · median {:.2} ms · worst {:.2} ms",
+            secs(total),
+            secs(median(&mut each)) * 1000.0,
+            secs(worst) * 1000.0
+        ),
+        String::new(),
+    )
+}
+
 /// A cold TUI load: when the first alert could be listed, when the last was heard, when the
 /// workspace (index committed) was ready, and when the later phases were done, as ratios to
 /// the streaming scan `stream`.
@@ -520,6 +577,11 @@ fn main() {
     // The TUI's cold start (issue 11), in process as its loader runs it: the rules, then the
     // one pass on a new index, alerts handed on as found; against the median stream above.
     rows.extend(tui_cold_rows(&file, &tmp.path().join("tui-idx"), plain));
+    rows.push(list_growth_row(&file, &tmp.path().join("growth-idx"), None));
+    if let Some(dir) = std::env::var_os("PSTRIAGE_BENCH_RULES") {
+        let idx = tmp.path().join("growth-rules-idx");
+        rows.push(list_growth_row(&file, &idx, Some(Path::new(&dir))));
+    }
 
     // Rule evaluation alone on the open index, and open-to-first-frame.
     let opts = pstriage::session::LoadOptions {
