@@ -481,9 +481,9 @@ impl App {
     /// Adds alerts the one pass found while loading: marked by the exceptions, listed in
     /// place, the selection kept on its alert once the analyst has chosen one (else on the
     /// first row). The rules over alerts wait for `Loaded` (they read the whole set). The
-    /// selected alert's panes are kept when it did not change.
+    /// detail panes are made again: they hold positions in the alert list, which just moved.
     fn found(&mut self, mut alerts: Vec<crate::alert::Alert>) {
-        let (keep, before) = (self.current_alert_id(), self.current());
+        let keep = self.current_alert_id();
         let Phase::Ready(ws) = &mut self.phase else {
             return;
         };
@@ -496,10 +496,8 @@ impl App {
             Some(id) if self.list.chosen => self.list.reselect(ws, &id),
             _ => self.list.selected = 0,
         }
-        if self.current() != before {
-            self.detail.derived = None;
-            self.detail.decoded = None;
-        }
+        self.detail.derived = None;
+        self.detail.decoded = None;
         self.rederive();
         self.recount();
     }

@@ -187,6 +187,16 @@ fn an_untouched_list_stays_on_its_first_row_while_alerts_arrive() {
         elastic[0].id,
         "the earliest alert, not the first heard"
     );
+    // The detail pane follows: it shows the script of the alert now on the first row, not the
+    // one that was there before (both sat at position 0 of the alert list).
+    let shown = &app
+        .detail
+        .derived
+        .as_ref()
+        .expect("the selected alert's panes")
+        .script;
+    let expected = pstriage::tui::derived::script_text(&elastic[0].event, 0);
+    assert_eq!(shown.text, expected);
     app.update(Msg::Loaded(Box::new(ws)));
     assert_eq!(app.list.selected, 0);
 }
