@@ -260,24 +260,29 @@ fn more_rules_rows(file: &Path, dir: &Path, unused: &Path) -> Vec<(String, Strin
     ]
 }
 
-/// The TUI list growing while loading: every batch of alerts a cold load hears, replayed into
-/// an `App` as `Msg::Found` (each one re-sorts and re-filters the list); the update time alone.
-fn list_growth_row(
-    file: &Path,
-    index: &Path,
-    rules_dir: Option<&Path>,
-) -> (String, String, String) {
-    use pstriage::tui::app::{App, Msg};
+/// A cold TUI load as its loader runs it (rules, then the one pass on a new index with a
+/// listener): the first phase, every batch of alerts heard with when it was heard, and how
+/// long the first phase took.
+struct ListenedLoad {
+    loaded: pstriage::session::FirstPhase,
+    batches: Vec<(Duration, Vec<pstriage::alert::Alert>)>,
+    started: Instant,
+    ready: Duration,
+}
+
+fn listened_load(file: &Path, index: &Path, rules_dir: Option<&Path>) -> ListenedLoad {
     let opts = pstriage::session::LoadOptions {
         paths: vec![file.to_path_buf()],
         index_dir: Some(index.to_path_buf()),
         rule_paths: rules_dir.map(Path::to_path_buf).into_iter().collect(),
         ..Default::default()
     };
-    let rules = pstriage::session::load_rules(&opts).expect("rules");
     let batches = std::sync::Mutex::new(Vec::new());
+    let started = Instant::now();
+    let rules = pstriage::session::load_rules(&opts).expect("rules");
     let found = |alerts: &[pstriage::alert::Alert]| {
-        batches.lock().expect("lock").push(alerts.to_vec());
+        let heard = (started.elapsed(), alerts.to_vec());
+        batches.lock().expect("lock").push(heard);
     };
     let loaded = pstriage::session::first_phase(
         &opts,
@@ -287,15 +292,35 @@ fn list_growth_row(
         &AtomicBool::new(false),
     )
     .expect("load");
+    let ready = started.elapsed();
     let batches = batches.into_inner().expect("lock");
-    let provisional =
-        pstriage::workspace::Workspace::provisional(loaded.ws.rules.clone(), loaded.ws.analyzer);
+    let heard: usize = batches.iter().map(|(_, b)| b.len()).sum();
+    assert_eq!(
+        heard,
+        loaded.ws.alerts.len(),
+        "every alert is heard while loading"
+    );
+    ListenedLoad {
+        loaded,
+        batches,
+        started,
+        ready,
+    }
+}
+
+/// The TUI list growing while loading: every batch of alerts `load` heard, replayed into an
+/// `App` as `Msg::Found` (each one re-sorts and re-filters the list); the update time alone.
+fn list_growth_row(load: &ListenedLoad, rules: &str) -> (String, String, String) {
+    use pstriage::tui::app::{App, Msg};
+    let ws = &load.loaded.ws;
+    let provisional = pstriage::workspace::Workspace::provisional(ws.rules.clone(), ws.analyzer);
     let mut app = App::new(pstriage::triage::Book::default(), None, false);
     app.update(Msg::Resize(120, 40));
     app.update(Msg::Started(Box::new(provisional)));
-    let (n, count) = (batches.len(), loaded.ws.alerts.len());
+    let (n, count) = (load.batches.len(), ws.alerts.len());
     let mut each: Vec<Duration> = Vec::with_capacity(n);
-    for batch in batches {
+    for (_, batch) in &load.batches {
+        let batch = batch.clone();
         let t = Instant::now();
         app.update(Msg::Found(batch));
         each.push(t.elapsed());
@@ -303,10 +328,7 @@ fn list_growth_row(
     let total: Duration = each.iter().sum();
     let worst = each.iter().max().copied().unwrap_or_default();
     (
-        format!(
-            "TUI list growing while loading ({}): {n} batches, {count} alerts",
-            rules_dir.map_or("bundled rules".to_owned(), |d| d.display().to_string())
-        ),
+        format!("TUI list growing while loading ({rules}): {n} batches, {count} alerts"),
         format!(
             "update total {:.3} s · median {:.2} ms · worst {:.2} ms",
             secs(total),
@@ -319,32 +341,10 @@ fn list_growth_row(
 
 /// A cold TUI load: when the first alert could be listed, when the last was heard, when the
 /// workspace (index committed) was ready, and when the later phases were done, as ratios to
-/// the streaming scan `stream`.
+/// the streaming scan `stream`; then the list's growth replayed.
 fn tui_cold_rows(file: &Path, index: &Path, stream: Duration) -> Vec<(String, String, String)> {
-    let opts = pstriage::session::LoadOptions {
-        paths: vec![file.to_path_buf()],
-        index_dir: Some(index.to_path_buf()),
-        ..Default::default()
-    };
-    let heard = std::sync::Mutex::new((None::<Duration>, Duration::ZERO, 0usize));
-    let started = Instant::now();
-    let rules = pstriage::session::load_rules(&opts).expect("rules");
-    let found = |alerts: &[pstriage::alert::Alert]| {
-        let mut h = heard.lock().expect("lock");
-        let now = started.elapsed();
-        h.0.get_or_insert(now);
-        h.1 = now;
-        h.2 += alerts.len();
-    };
-    let loaded = pstriage::session::first_phase(
-        &opts,
-        rules,
-        &mut |_| {},
-        Some(&found),
-        &AtomicBool::new(false),
-    )
-    .expect("load");
-    let ready = started.elapsed();
+    let load = listened_load(file, index, None);
+    let (loaded, ready) = (&load.loaded, load.ready);
     // Then what the loader does next: the second phase, and the decoded pass unless the one
     // pass made it on its way.
     let second = loaded.ws.second_phase();
@@ -352,12 +352,15 @@ fn tui_cold_rows(file: &Path, index: &Path, stream: Duration) -> Vec<(String, St
     if loaded.decoded.is_none() {
         second.decode(&loaded.ds, &scripts).expect("decoded pass");
     }
-    let complete = started.elapsed();
+    let complete = load.started.elapsed();
     // The same load without a listener, as the TUI loaded before the one pass: build, the
     // index's candidates, the second phase, the decoded pass reading every block back.
     let before = {
-        let mut opts = opts.clone();
-        opts.index_dir = Some(index.with_extension("before"));
+        let opts = pstriage::session::LoadOptions {
+            paths: vec![file.to_path_buf()],
+            index_dir: Some(index.with_extension("before")),
+            ..Default::default()
+        };
         let started = Instant::now();
         let (ws, ds) =
             pstriage::session::load_first_phase(&opts, &mut |_| {}, &AtomicBool::new(false))
@@ -367,13 +370,9 @@ fn tui_cold_rows(file: &Path, index: &Path, stream: Duration) -> Vec<(String, St
         second.decode(&ds, &scripts).expect("decoded pass");
         started.elapsed()
     };
-    let (first, last, count) = heard.into_inner().expect("lock");
-    assert_eq!(
-        count,
-        loaded.ws.alerts.len(),
-        "every alert is heard while loading"
-    );
-    let first = first.unwrap_or(ready);
+    let first = load.batches.first().map_or(ready, |(t, _)| *t);
+    let last = load.batches.iter().map(|(t, _)| *t).max().unwrap_or(ready);
+    let count = loaded.ws.alerts.len();
     let vs = |d: Duration| format!("{:.2}× scan --stream", secs(d) / secs(stream));
     vec![
         (
@@ -401,6 +400,7 @@ fn tui_cold_rows(file: &Path, index: &Path, stream: Duration) -> Vec<(String, St
             ),
             vs(complete),
         ),
+        list_growth_row(&load, "bundled rules"),
     ]
 }
 
@@ -577,10 +577,10 @@ fn main() {
     // The TUI's cold start (issue 11), in process as its loader runs it: the rules, then the
     // one pass on a new index, alerts handed on as found; against the median stream above.
     rows.extend(tui_cold_rows(&file, &tmp.path().join("tui-idx"), plain));
-    rows.push(list_growth_row(&file, &tmp.path().join("growth-idx"), None));
     if let Some(dir) = std::env::var_os("PSTRIAGE_BENCH_RULES") {
-        let idx = tmp.path().join("growth-rules-idx");
-        rows.push(list_growth_row(&file, &idx, Some(Path::new(&dir))));
+        let dir = Path::new(&dir);
+        let load = listened_load(&file, &tmp.path().join("growth-rules-idx"), Some(dir));
+        rows.push(list_growth_row(&load, &dir.display().to_string()));
     }
 
     // Rule evaluation alone on the open index, and open-to-first-frame.

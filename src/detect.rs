@@ -6,7 +6,7 @@ mod decoded;
 mod evaluator;
 
 pub use correlate::{correlate, mark_and_correlate};
-pub use decoded::{decoded_pass, finish_pass, DecodedBlock, DecodedFrom, DecodedPass, Decoder};
+pub use decoded::{decoded_pass, DecodedBlock, DecodedFrom, DecodedPass, Decoder};
 pub use evaluator::{Evaluated, Evaluator, OnFound};
 
 use crate::alert::{self, Alert, AlertKind};
@@ -119,7 +119,7 @@ pub fn stream(
     Ok(Streamed {
         alerts: evaluated.alerts,
         report,
-        decoded: decode.map(|_| decoded::finish_pass(evaluated.blocks, evaluated.scripts)),
+        decoded: evaluated.decoded,
     })
 }
 

@@ -135,6 +135,15 @@ impl Progress {
         }
     }
 
+    /// How much of the input is read, in percent.
+    pub fn percent(&self) -> f64 {
+        if self.bytes_total == 0 {
+            0.0
+        } else {
+            self.bytes_done as f64 * 100.0 / self.bytes_total as f64
+        }
+    }
+
     /// Estimated seconds left, once there is a rate to go by.
     pub fn eta_secs(&self) -> Option<f64> {
         let rate = self.rate();

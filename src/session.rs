@@ -313,7 +313,7 @@ pub fn open_and_detect(
         Ok(Detected {
             ds,
             alerts: evaluated.alerts,
-            decoded: Some(detect::finish_pass(evaluated.blocks, evaluated.scripts)),
+            decoded: evaluated.decoded,
         })
     })
 }

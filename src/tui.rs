@@ -193,28 +193,39 @@ fn event_loop(
 fn spawn_hunt(effect: Effect, ds: Arc<Dataset>, tx: mpsc::Sender<Msg>) {
     std::thread::spawn(move || {
         let started = Instant::now();
-        let (generation, result) = match &effect {
-            Effect::Hunt { generation, hunt } => (
-                *generation,
-                crate::hunt::run(&ds, hunt, Some(hunt::LIST_LIMIT)),
-            ),
-            Effect::Around {
+        if let Some((generation, result)) = hunt_answer(&effect, &ds) {
+            let _ = tx.send(Msg::HuntDone {
                 generation,
-                who,
-                from_ms,
-                to_ms,
-            } => (
-                *generation,
-                crate::hunt::around(&ds, who, *from_ms, *to_ms, Some(hunt::LIST_LIMIT)),
-            ),
-            _ => return,
-        };
-        let _ = tx.send(Msg::HuntDone {
-            generation,
-            result: result.map_err(|e| e.to_string()),
-            took_ms: started.elapsed().as_millis() as u64,
-        });
+                result,
+                took_ms: started.elapsed().as_millis() as u64,
+            });
+        }
     });
+}
+
+/// Carries out a hunt or a context listing on `ds`: the generation its answer must carry and
+/// the answer (`None` for any other effect). The runner calls it on a thread of its own.
+pub fn hunt_answer(
+    effect: &Effect,
+    ds: &Dataset,
+) -> Option<(u64, Result<crate::hunt::Results, String>)> {
+    let (generation, result) = match effect {
+        Effect::Hunt { generation, hunt } => (
+            *generation,
+            crate::hunt::run(ds, hunt, Some(hunt::LIST_LIMIT)),
+        ),
+        Effect::Around {
+            generation,
+            who,
+            from_ms,
+            to_ms,
+        } => (
+            *generation,
+            crate::hunt::around(ds, who, *from_ms, *to_ms, Some(hunt::LIST_LIMIT)),
+        ),
+        _ => return None,
+    };
+    Some((generation, result.map_err(|e| e.to_string())))
 }
 
 /// Name of the worker thread that loads the data.

@@ -8,7 +8,7 @@
 //! reorder what it returns: alerts come back sorted (`detect::sort`), whichever thread found
 //! them.
 
-use super::decoded::{self, DecodedBlock, Decoder};
+use super::decoded::{self, DecodedBlock, DecodedPass, Decoder};
 use crate::alert::{self, Alert};
 use crate::analysis::Analyzer;
 use crate::event::Event;
@@ -43,9 +43,8 @@ struct WorkerFinds {
 pub struct Evaluated {
     /// The Elastic alerts, sorted.
     pub alerts: Vec<Alert>,
-    /// With a decoder: the decoded single blocks, and the reassembled scripts.
-    pub blocks: Vec<DecodedBlock>,
-    pub scripts: Vec<DecodedBlock>,
+    /// With a decoder: the decoded pass over every block and reassembled script.
+    pub decoded: Option<DecodedPass>,
 }
 
 /// A running pool; [`Evaluator::push`] events in reading order, then [`Evaluator::finish`].
@@ -167,14 +166,14 @@ impl<'scope> Evaluator<'scope> {
             all.alerts.extend(finds.alerts);
             all.blocks.extend(finds.blocks);
         }
-        let scripts = reassembly
-            .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .unwrap_or_default();
+        let decoded = reassembly.map(|r| {
+            let scripts = r.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            decoded::finish_pass(all.blocks, scripts)
+        });
         super::sort(&mut all.alerts);
         Evaluated {
             alerts: all.alerts,
-            blocks: all.blocks,
-            scripts,
+            decoded,
         }
     }
 }

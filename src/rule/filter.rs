@@ -350,8 +350,6 @@ impl fmt::Display for Filter {
     }
 }
 
-/// A rule's whole verdict: the explanation of its KQL `query` and, when it has enabled
-/// filters, one node per filter (a negated one under `not`) beside it.
 /// Whether every enabled filter lets the document through (a negated one when its clause
 /// fails): `explain_rule`'s verdict on the filters, without the tree.
 pub fn hold(filters: &[Filter], fields: &Fields, analyzer: Analyzer) -> bool {
@@ -361,6 +359,8 @@ pub fn hold(filters: &[Filter], fields: &Fields, analyzer: Analyzer) -> bool {
         .all(|f| f.clause.holds(fields, analyzer) != f.negate)
 }
 
+/// A rule's whole verdict: the explanation of its KQL `query` and, when it has enabled
+/// filters, one node per filter (a negated one under `not`) beside it.
 pub fn explain_rule(
     query: Explanation,
     filters: &[Filter],

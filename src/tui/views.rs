@@ -128,14 +128,9 @@ pub fn render(app: &App, f: &mut Frame) {
     }
 }
 
-/// How far a load is, in percent of the bytes to read.
+/// How far a load is, in whole percent of the bytes to read.
 pub fn read_percent(p: &crate::ingest::Progress) -> String {
-    let pct = if p.bytes_total > 0 {
-        p.bytes_done as f64 * 100.0 / p.bytes_total as f64
-    } else {
-        0.0
-    };
-    format!("{pct:.0}")
+    format!("{:.0}", p.percent())
 }
 
 /// The loading panel: files, events, bytes, rate, what is being read.

@@ -6,7 +6,6 @@
 
 use crate::support::{app_on, sample_app, screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pstriage::hunt;
 use pstriage::index::{Dataset, Who};
 use pstriage::tui::app::{App, Effect, Msg, View};
 use pstriage::tui::hunt::HuntTab;
@@ -29,22 +28,12 @@ fn typed(app: &mut App, text: &str) {
 /// Carries out hunt effects as the runner does and feeds the answers back.
 fn run_effects(app: &mut App, ds: &Dataset, effects: Vec<Effect>) {
     for e in effects {
-        let (generation, result) = match e {
-            Effect::Hunt { generation, hunt } => (generation, hunt::run(ds, &hunt, Some(10_000))),
-            Effect::Around {
-                generation,
-                who,
-                from_ms,
-                to_ms,
-            } => (
-                generation,
-                hunt::around(ds, &who, from_ms, to_ms, Some(10_000)),
-            ),
-            _ => continue,
+        let Some((generation, result)) = pstriage::tui::hunt_answer(&e, ds) else {
+            continue;
         };
         app.update(Msg::HuntDone {
             generation,
-            result: result.map_err(|e| e.to_string()),
+            result,
             took_ms: 7,
         });
     }
