@@ -3,7 +3,7 @@
 
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
-use crate::event::{hex, Event};
+use crate::event::{hex, Event, PackedEvent};
 use crate::rule::filter;
 use crate::rule::kql::{self, matches, DocTokens, Explanation, Hit, PlanSet, Vocabulary};
 use crate::rule::Rule;
@@ -16,11 +16,15 @@ pub struct Alert {
     pub id: String,
     /// Index of the rule in the loaded rule list.
     pub rule: usize,
-    pub event: Event,
+    /// The event, packed: alerts can be many, and most are never opened.
+    pub event: PackedEvent,
     /// `@timestamp` of the event, in epoch milliseconds.
     pub time_ms: Option<i64>,
     pub host: Option<String>,
     pub user: Option<String>,
+    /// `powershell.file.script_block_id` (the list groups a script's alerts by it without
+    /// unpacking every event).
+    pub script_block_id: Option<String>,
     /// The rule's values whose clauses held (as written in the rule), first-seen order.
     pub matched_terms: Vec<String>,
     /// Every matched occurrence in the script text.
@@ -94,7 +98,8 @@ impl Alert {
         if let Some(e) = &self.group_explanation {
             return (**e).clone();
         }
-        let fields = Fields::of_lenient(&self.event.doc);
+        let doc = self.event.doc();
+        let fields = Fields::of_lenient(&doc);
         rules[self.rule].explain(&fields, analyzer)
     }
 }
@@ -121,14 +126,14 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
         analyzer,
         false,
     );
-    attach_copies(found, event).pop()
+    attach(found, event).pop()
 }
 
 /// Evaluates every rule on `event`, tokenizing its text once for all of them. `plans` is
 /// `PlanSet::new` of the rules' plans, in order (made once for the rule set, not per event).
 pub fn check_all(rules: &[Rule], plans: &PlanSet, event: &Event, analyzer: Analyzer) -> Vec<Alert> {
     let all = rules.iter().enumerate().map(|(i, rule)| (i, rule, false));
-    attach_copies(find(all, Plans::Set(plans), event, analyzer, true), event)
+    attach(find(all, Plans::Set(plans), event, analyzer, true), event)
 }
 
 /// How `find` asks whether a listed rule's query matches.
@@ -178,7 +183,7 @@ pub fn check_candidate(
 ) -> Vec<Alert> {
     let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
     let found = find(listed, Plans::Set(plans), &event, analyzer, true);
-    attach(found, event)
+    attach(found, &event)
 }
 
 /// What the listed rules (index, rule, whether the index already decided the match) find in
@@ -215,27 +220,13 @@ fn find<'r>(
     out
 }
 
-/// `attach` for a borrowed event: copied only when something was found.
-fn attach_copies(found: Vec<Found>, event: &Event) -> Vec<Alert> {
+/// The alerts of `found`, each with the event packed once and shared.
+fn attach(found: Vec<Found>, event: &Event) -> Vec<Alert> {
     if found.is_empty() {
         return Vec::new();
     }
-    attach(found, event.clone())
-}
-
-/// The alerts of `found`, each with the event (moved into the last one, copied for the rest).
-fn attach(found: Vec<Found>, event: Event) -> Vec<Alert> {
-    let mut alerts = Vec::with_capacity(found.len());
-    let mut found = found.into_iter().peekable();
-    while let Some(f) = found.next() {
-        if found.peek().is_some() {
-            alerts.push(f.with(event.clone()));
-        } else {
-            alerts.push(f.with(event));
-            break;
-        }
-    }
-    alerts
+    let packed = PackedEvent::pack(event);
+    found.into_iter().map(|f| f.with(packed.clone())).collect()
 }
 
 /// When, where and by whom an event happened, as the alert list shows it.
@@ -268,6 +259,7 @@ struct Found {
     time_ms: Option<i64>,
     host: Option<String>,
     user: Option<String>,
+    script_block_id: Option<String>,
     matched_terms: Vec<String>,
     hits: Vec<Hit>,
     reason: String,
@@ -275,7 +267,7 @@ struct Found {
 }
 
 impl Found {
-    fn with(self, event: Event) -> Alert {
+    fn with(self, event: PackedEvent) -> Alert {
         Alert {
             id: self.id,
             rule: self.rule,
@@ -283,6 +275,7 @@ impl Found {
             time_ms: self.time_ms,
             host: self.host,
             user: self.user,
+            script_block_id: self.script_block_id,
             matched_terms: self.matched_terms,
             hits: self.hits,
             group_explanation: None,
@@ -371,6 +364,7 @@ fn found(
         time_ms: facts.time_ms,
         host: facts.host,
         user: facts.user,
+        script_block_id: fields.first(ecs::names::SCRIPT_BLOCK_ID),
         reason: reason(rule, fields),
         matched_terms: fired.terms,
         hits: fired.hits,

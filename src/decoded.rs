@@ -112,8 +112,9 @@ impl LoggedBlocks {
 /// worker decodes a loader before it may have read the block its payload was logged as).
 pub fn link_logged(findings: &mut [Alert], logged: &LoggedBlocks) {
     for a in findings {
+        let doc = a.event.doc();
         let f = Fields::of_only(
-            &a.event.doc,
+            &doc,
             &[
                 ecs::names::HOST_NAME,
                 ecs::names::SCRIPT_BLOCK_ID,

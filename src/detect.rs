@@ -10,7 +10,6 @@ pub use decoded::{decoded_pass, DecodedBlock, DecodedFrom, DecodedPass, Decoder}
 pub use evaluator::{Evaluated, Evaluator, OnFound};
 
 use crate::alert::{self, Alert, AlertKind};
-use crate::ecs;
 use crate::index::{self, Dataset, EventAddr};
 use crate::reassembly::{self, Script};
 use crate::rule::Rule;
@@ -136,11 +135,10 @@ pub fn alerted_scripts(alerts: &[Alert]) -> AlertedScripts {
     alerts
         .iter()
         .filter_map(|a| {
-            let f = ecs::Fields::of_lenient(&a.event.doc);
             Some((
                 a.rule,
                 a.host.clone().unwrap_or_default(),
-                f.first(ecs::names::SCRIPT_BLOCK_ID)?,
+                a.script_block_id.clone()?,
             ))
         })
         .collect()

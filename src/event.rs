@@ -3,6 +3,9 @@
 //! Holds the document exactly as read (nested objects and dotted keys both allowed); field
 //! access goes through [`crate::ecs::Fields`]. Knows nothing about files, indexes or rules.
 
+mod packed;
+
+pub use packed::PackedEvent;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;

@@ -38,7 +38,6 @@ pub use file::{export, parse, read, ExceptionFile, Item, List, Problem};
 pub use matcher::item_holds;
 
 use crate::analysis::Analyzer;
-use crate::event::Event;
 use crate::rule::Rule;
 use std::collections::HashSet;
 
@@ -118,8 +117,12 @@ impl Exceptions {
                             l.list_id == item.list_id && l.namespace_type == item.namespace_type
                         }))
             };
-            a.suppressed_by =
-                suppressing(self.items.iter().filter(applies), &read, &a.event, analyzer);
+            let mut items = self.items.iter().filter(applies).peekable();
+            // The event is unpacked only for an alert that some item may suppress.
+            a.suppressed_by = match items.peek() {
+                None => None,
+                Some(_) => suppressing(items, &read, &a.event.doc(), analyzer),
+            };
         }
     }
 }
@@ -128,12 +131,12 @@ impl Exceptions {
 fn suppressing<'i>(
     mut items: impl Iterator<Item = &'i Item>,
     read: &[&str],
-    event: &Event,
+    doc: &serde_json::Map<String, serde_json::Value>,
     analyzer: Analyzer,
 ) -> Option<Suppression> {
-    let fields = crate::ecs::Fields::of_only(&event.doc, read);
+    let fields = crate::ecs::Fields::of_only(doc, read);
     items
-        .find(|item| item_holds(item, &event.doc, &fields, analyzer))
+        .find(|item| item_holds(item, doc, &fields, analyzer))
         .map(|item| Suppression {
             list_id: item.list_id.clone(),
             item_id: item.item_id.clone(),

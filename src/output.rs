@@ -29,8 +29,8 @@ pub fn alert_document<'a>(
     rule: &Rule,
     workflow_status: &str,
 ) -> AlertDocument<'a> {
-    let source = &alert.event.doc;
-    let fields = Fields::of_only(source, &[ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]);
+    let source = alert.event.doc();
+    let fields = Fields::of_only(&source, &[ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]);
     let meta = &rule.meta;
     let mut added: Vec<(&str, Value)> = Vec::new();
     let mut put = |k: &'a str, v: Value| match added.iter_mut().find(|(a, _)| *a == k) {
@@ -110,7 +110,8 @@ pub fn alert_document<'a>(
 /// the source has takes that field's place, the others follow in the order they were added —
 /// the document inserting them into a copy of the source would give.
 pub struct AlertDocument<'a> {
-    source: &'a Map<String, Value>,
+    /// Unpacked for this document only: a list of alerts is written one unpacked event at a time.
+    source: Map<String, Value>,
     added: Vec<(&'a str, Value)>,
 }
 
@@ -157,11 +158,14 @@ pub fn write(
             Ok(())
         }
         Format::Json => {
-            let docs: Vec<AlertDocument> = alerts
-                .iter()
-                .map(|a| alert_document(a, &rules[a.rule], "open"))
-                .collect();
-            serde_json::to_writer_pretty(&mut *out, &docs)?;
+            // An array made one document at a time, as `to_writer_pretty` of them all writes it.
+            use serde::Serializer;
+            let mut json = serde_json::Serializer::pretty(&mut *out);
+            json.collect_seq(
+                alerts
+                    .iter()
+                    .map(|a| alert_document(a, &rules[a.rule], "open")),
+            )?;
             out.write_all(b"\n")
         }
         Format::Csv => write_csv(out, alerts, rules),

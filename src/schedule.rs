@@ -26,12 +26,12 @@ pub fn duration_ms(text: &str) -> Option<i64> {
 
 /// The time a run filters on: `timestamp_override` when the event has it, else `@timestamp`.
 fn run_time(alert: &Alert, rule: &Rule) -> Option<i64> {
-    let f = Fields::of_lenient(&alert.event.doc);
-    let over = rule
-        .meta
-        .timestamp_override
-        .as_deref()
-        .and_then(|k| f.get(k).iter().find_map(|v| ecs::parse_date_millis(v)));
+    // Unpacked only for a rule that names another time field.
+    let over = rule.meta.timestamp_override.as_deref().and_then(|k| {
+        let doc = alert.event.doc();
+        let f = Fields::of_only(&doc, &[k]);
+        f.get(k).iter().find_map(|v| ecs::parse_date_millis(v))
+    });
     over.or(alert.time_ms)
 }
 

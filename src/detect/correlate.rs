@@ -14,7 +14,7 @@
 use crate::alert::{self, Alert, AlertKind};
 use crate::analysis::Analyzer;
 use crate::ecs::Fields;
-use crate::event::Event;
+use crate::event::{Event, PackedEvent};
 use crate::rule::kql::Explanation;
 use crate::rule::{esql, Rule};
 use serde_json::{json, Map, Value};
@@ -75,13 +75,12 @@ const NOT_IN_ALERTS_INDEX: &[&str] = &["powershell", "winlog"];
 fn alert_document(alert: &Alert, rule: &Rule) -> Map<String, Value> {
     let mut doc: Map<String, Value> = alert
         .event
-        .doc
-        .iter()
+        .doc()
+        .into_iter()
         .filter(|(k, _)| {
             let namespace = k.split('.').next().unwrap_or(k);
             !NOT_IN_ALERTS_INDEX.contains(&namespace)
         })
-        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let meta = &rule.meta;
     for (key, value) in [
@@ -166,6 +165,7 @@ fn group_alert(
         time_ms: latest.time_ms,
         host: latest.host.clone(),
         user: latest.user.clone(),
+        script_block_id: latest.script_block_id.clone(),
         reason: format!(
             "{} from {} created {} alert {}.",
             crate::plural::count_of(members.len(), "alert"),
@@ -179,7 +179,7 @@ fn group_alert(
         kind: AlertKind::Elastic,
         suppressed_by: None,
         columns: group.columns,
-        event,
+        event: PackedEvent::pack(&event),
     })
 }
 

@@ -369,14 +369,14 @@ impl App {
                 let alert = &ws.alerts[i];
                 let shown = self.detail.decoded.as_ref().map(|d| (d.ord, d.alert));
                 if shown != Some((alert.event.source.ord, Some(i))) {
+                    let event = alert.event.unpack();
                     // A decoded-layer finding's event holds the layer: peel the logged text.
                     let view = match &alert.kind {
                         crate::alert::AlertKind::Decoded { logged_text, .. } => {
-                            let logged =
-                                crate::decoded::with_script_text(&alert.event, logged_text);
+                            let logged = crate::decoded::with_script_text(&event, logged_text);
                             super::layers::compute(ws, &logged)
                         }
-                        _ => super::layers::compute(ws, &alert.event),
+                        _ => super::layers::compute(ws, &event),
                     };
                     self.detail.decoded = Some(super::layers::DecodedView {
                         alert: Some(i),

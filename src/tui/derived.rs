@@ -292,8 +292,9 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
     };
     let shown = members.first().copied().unwrap_or(alert);
     let member_hits: Vec<Hit> = members.iter().flat_map(|m| m.hits.clone()).collect();
+    let shown_event = shown.event.unpack();
     let req = Request {
-        event: &shown.event,
+        event: &shown_event,
         hits: if members.is_empty() {
             &alert.hits
         } else {

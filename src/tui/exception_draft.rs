@@ -75,7 +75,8 @@ impl ExceptionDraft {
     /// The proposal for alert `i` of `ws`.
     pub fn propose(ws: &Workspace, i: usize) -> Option<ExceptionDraft> {
         let alert = ws.alerts.get(i)?;
-        let fields = Fields::of_lenient(&alert.event.doc);
+        let doc = alert.event.doc();
+        let fields = Fields::of_lenient(&doc);
         let mut candidates: Vec<Candidate> = OFFERED
             .iter()
             .filter_map(|(field, on)| {
@@ -180,10 +181,11 @@ impl ExceptionDraft {
 }
 
 fn suppresses(item: &Item, a: &Alert, ws: &Workspace) -> bool {
+    let doc = a.event.doc();
     exceptions::item_holds(
         item,
-        &a.event.doc,
-        &Fields::of_only(&a.event.doc, &item.fields()),
+        &doc,
+        &Fields::of_only(&doc, &item.fields()),
         ws.analyzer,
     )
 }

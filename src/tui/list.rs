@@ -179,9 +179,7 @@ fn group_by_script(ws: &Workspace, rows: Vec<usize>) -> (Vec<usize>, Vec<usize>)
     let mut sizes: Vec<usize> = Vec::new();
     for i in rows {
         let a = &ws.alerts[i];
-        let id =
-            crate::ecs::Fields::of_lenient(&a.event.doc).first(crate::ecs::names::SCRIPT_BLOCK_ID);
-        let Some(id) = id else {
+        let Some(id) = a.script_block_id.clone() else {
             out.push(i);
             sizes.push(1);
             continue;

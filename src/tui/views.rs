@@ -577,7 +577,7 @@ fn render_detail(
         super::app::Tab::Checklist => checklist::render(app, ws, alert, theme, f, content),
         super::app::Tab::Event => detail::render_event(
             app,
-            &alert.event,
+            &alert.event.unpack(),
             &tf("detail.alert_id", &[("id", &alert.id)]),
             theme,
             f,

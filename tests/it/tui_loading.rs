@@ -195,7 +195,7 @@ fn an_untouched_list_stays_on_its_first_row_while_alerts_arrive() {
         .as_ref()
         .expect("the selected alert's panes")
         .script;
-    let expected = pstriage::tui::derived::script_text(&elastic[0].event, 0);
+    let expected = pstriage::tui::derived::script_text(&elastic[0].event.unpack(), 0);
     assert_eq!(shown.text, expected);
     app.update(Msg::Loaded(Box::new(ws)));
     assert_eq!(app.list.selected, 0);

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::i18n::{t, tf};
+use std::borrow::Cow;
 
 impl App {
     /// Parses and starts a query; a syntax error keeps the prompt open with the error shown.
@@ -43,12 +44,13 @@ impl App {
     }
 
     /// The event a bookmark would be on: the selected hunted event or the selected alert's.
-    pub(super) fn bookmark_target(&self) -> Option<&Event> {
+    pub(super) fn bookmark_target(&self) -> Option<Cow<'_, Event>> {
         match self.view {
-            View::Hunt => self.hunt.current().map(|f| &f.event),
+            View::Hunt => self.hunt.current().map(|f| Cow::Borrowed(&f.event)),
             View::Alerts => {
                 let ws = self.workspace()?;
-                self.current().map(|i| &ws.alerts[i].event)
+                self.current()
+                    .map(|i| Cow::Owned(ws.alerts[i].event.unpack()))
             }
         }
     }
@@ -64,7 +66,7 @@ impl App {
         let identity = event.identity();
         let changed = match note {
             Some(note) => {
-                let mark = bookmark_of(event, note, now);
+                let mark = bookmark_of(&event, note, now);
                 self.book.bookmark(&identity, mark)
             }
             None => self.book.unbookmark(&identity),
