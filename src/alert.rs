@@ -211,7 +211,7 @@ fn find<'r>(
         }
         // The identity hashes the whole document: only for a rule that fires (an ES|QL rule
         // is a candidate of every event and most leave its pipeline early).
-        let Some(fired) = fired(rule, &fields, analyzer) else {
+        let Some(fired) = fired(rule, &tokens, analyzer) else {
             continue;
         };
         let identity = identity.get_or_insert_with(|| event.identity());
@@ -298,8 +298,9 @@ struct Fired {
 /// `rule`'s verdict on the document and what its alert keeps (`None`: it does not fire). A KQL
 /// rule's is found without building its explanation (`kql::positive`: thousands of alerts of
 /// a rule with a long term list made that a third of a scan); an ES|QL rule's pipeline gives
-/// its explanation anyway.
-fn fired(rule: &Rule, fields: &Fields<'_>, analyzer: Analyzer) -> Option<Fired> {
+/// its explanation anyway. `doc` is the document as the plans tokenized it, read again here.
+fn fired(rule: &Rule, doc: &DocTokens<'_, '_, '_>, analyzer: Analyzer) -> Option<Fired> {
+    let fields = doc.fields();
     let mut terms: Vec<String> = Vec::new();
     fn add(terms: &mut Vec<String>, t: &str) {
         if !terms.iter().any(|m| m == t) {
@@ -308,7 +309,7 @@ fn fired(rule: &Rule, fields: &Fields<'_>, analyzer: Analyzer) -> Option<Fired> 
     }
     let on_script = |h: &Hit| h.field == ecs::names::SCRIPT_BLOCK_TEXT;
     if rule.esql.is_none() {
-        let found = kql::positive(&rule.expr, rule.plan.prepared(), fields, analyzer)?;
+        let found = kql::positive(&rule.expr, doc, analyzer)?;
         // Filters hold no terms and find no hits: they only decide.
         if !filter::hold(&rule.filters, fields, analyzer) {
             return None;

@@ -21,11 +21,7 @@ use crate::rule::kql::{self, Expr, Literal, Piece};
 pub fn phrase(field: &str, value: &str) -> Expr {
     Expr::Match {
         field: Some(field.to_owned()),
-        value: Literal {
-            text: value.to_owned(),
-            quoted: true,
-            wildcard: None,
-        },
+        value: Literal::quoted(value),
     }
 }
 
@@ -33,11 +29,7 @@ pub fn phrase(field: &str, value: &str) -> Expr {
 pub fn exists(field: &str) -> Expr {
     Expr::Match {
         field: Some(field.to_owned()),
-        value: Literal {
-            text: "*".into(),
-            quoted: false,
-            wildcard: Some(vec![Piece::Any]),
-        },
+        value: Literal::new("*".into(), false, Some(vec![Piece::Any])),
     }
 }
 

@@ -79,12 +79,17 @@ fn check(analyzer: Analyzer) {
             );
         }
         // What an alert keeps, found without the tree, is what the tree says: the verdict, the
-        // positive hits, and the positive values of every field the query names.
-        let prepared = pstriage::rule::kql::Prepared::new(&expr);
-        for (_, e) in &events {
+        // positive hits, and the positive values of every field the query names. Found on a
+        // document as the rule set's plans tokenized it (the tokens are reused), and on one
+        // not tokenized yet.
+        for ((_, e), reuse) in events.iter().flat_map(|e| [(e, true), (e, false)]) {
             let f = Fields::of_lenient(&e.doc);
             let tree = evaluate(&expr, &f, analyzer);
-            let lean = pstriage::rule::kql::positive(&expr, &prepared, &f, analyzer);
+            let mut doc = pstriage::rule::kql::DocTokens::new(&f, analyzer, set.vocabulary());
+            if reuse {
+                set.matches(k, &plans[k], &mut doc);
+            }
+            let lean = pstriage::rule::kql::positive(&expr, &doc, analyzer);
             assert_eq!(lean.is_some(), tree.held, "{analyzer}: verdict of {q}");
             let Some(lean) = lean else { continue };
             let tree_hits: Vec<_> = tree.positive_hits().into_iter().cloned().collect();

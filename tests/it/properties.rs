@@ -55,23 +55,15 @@ const WORDS: &[&str] = &[
 fn literal() -> impl Strategy<Value = Literal> {
     (prop::sample::select(WORDS), any::<bool>(), any::<bool>()).prop_map(|(w, quoted, star)| {
         if quoted {
-            Literal {
-                text: w.to_owned(),
-                quoted: true,
-                wildcard: None,
-            }
+            Literal::quoted(w)
         } else if star && w.chars().all(|c| c.is_ascii_alphanumeric()) {
-            Literal {
-                text: format!("{w}*"),
-                quoted: false,
-                wildcard: Some(vec![Piece::Text(w.to_owned()), Piece::Any]),
-            }
+            Literal::new(
+                format!("{w}*"),
+                false,
+                Some(vec![Piece::Text(w.to_owned()), Piece::Any]),
+            )
         } else if w == "*" {
-            Literal {
-                text: "*".into(),
-                quoted: false,
-                wildcard: Some(vec![Piece::Any]),
-            }
+            Literal::new("*".into(), false, Some(vec![Piece::Any]))
         } else {
             Literal::plain(w)
         }

@@ -2,7 +2,9 @@
 //! does: `f:(a or b)` is `f:a or f:b`). `Display` prints canonical KQL that parses back to the
 //! same tree.
 
+use crate::analysis::Analyzer;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// A parsed query.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +35,28 @@ pub struct Literal {
     pub quoted: bool,
     /// Present when the unquoted value held an unescaped `*`.
     pub wildcard: Option<Vec<Piece>>,
+    /// `text` analyzed, per analyzer, once (see [`Literal::terms`]).
+    pub(crate) analyzed: AnalyzedTerms,
+}
+
+/// A value's analyzed terms under each analyzer, made on first use and kept with the value: a
+/// rule's values are matched against every event that fires it, and analyzing each of them
+/// again for every such event cost more than the matching (a rule of a hundred function
+/// names firing on thousands of blocks). Not part of what the value is: equal whatever it
+/// holds.
+#[derive(Clone, Default)]
+pub struct AnalyzedTerms([OnceLock<Vec<String>>; 2]);
+
+impl PartialEq for AnalyzedTerms {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for AnalyzedTerms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("_")
+    }
 }
 
 /// A piece of a wildcard value.
@@ -54,11 +78,31 @@ pub enum RangeOp {
 impl Literal {
     /// An unquoted, wildcard-free value.
     pub fn plain(text: &str) -> Self {
+        Literal::new(text.to_owned(), false, None)
+    }
+
+    /// A quoted value (a phrase).
+    pub fn quoted(text: &str) -> Self {
+        Literal::new(text.to_owned(), true, None)
+    }
+
+    /// A value as the lexer reads it.
+    pub fn new(text: String, quoted: bool, wildcard: Option<Vec<Piece>>) -> Self {
         Literal {
-            text: text.to_owned(),
-            quoted: false,
-            wildcard: None,
+            text,
+            quoted,
+            wildcard,
+            analyzed: AnalyzedTerms::default(),
         }
+    }
+
+    /// `text` under `analyzer` (the terms a text field's match looks for).
+    pub fn terms(&self, analyzer: Analyzer) -> &[String] {
+        let slot = match analyzer {
+            Analyzer::Pattern => 0,
+            Analyzer::Standard => 1,
+        };
+        self.analyzed.0[slot].get_or_init(|| analyzer.terms(&self.text))
     }
 
     /// True for the value `*` alone (`field:*` means "the field exists").
@@ -240,15 +284,7 @@ impl fmt::Display for FieldName<'_> {
         // An unquoted field is trimmed when read back: an empty name or one with surrounding
         // spaces only survives quoted.
         if self.0.is_empty() || self.0.trim() != self.0 {
-            return write!(
-                f,
-                "{}",
-                Literal {
-                    text: self.0.to_owned(),
-                    quoted: true,
-                    wildcard: None
-                }
-            );
+            return write!(f, "{}", Literal::quoted(self.0));
         }
         write_unquoted(f, self.0)
     }

@@ -9,6 +9,7 @@
 //! - arrays: a leaf holds when any element does.
 
 use super::ast::{Expr, Literal, RangeOp};
+use super::plan::DocTokens;
 use super::vocabulary::{occurrences, phrase_starts, Occurrence, Vocabulary};
 use crate::analysis::{Analyzer, Token};
 use crate::ecs::{
@@ -205,14 +206,20 @@ impl Positive<'_> {
     }
 }
 
-/// `explain`'s verdict with only what an alert keeps: `None` when `expr` does not hold.
+/// `explain`'s verdict with only what an alert keeps: `None` when `expr` does not hold. `doc`
+/// is the document as plans tokenized it (a rule set's, when many rules are checked): the text
+/// fields they read are not tokenized again. Its vocabulary need not hold `expr`'s terms: a
+/// clause whose terms it lacks is answered with the query's own.
 pub fn positive<'e>(
     expr: &'e Expr,
-    prepared: &Prepared,
-    fields: &Fields<'_>,
+    doc: &DocTokens<'_, '_, '_>,
     analyzer: Analyzer,
 ) -> Option<Positive<'e>> {
-    let mut ctx = Ctx::new(fields, analyzer, &prepared.vocabulary, None);
+    let mut ctx = Ctx::new(doc.fields(), analyzer, doc.vocabulary(), None);
+    ctx.occurrences.extend(
+        doc.tokenized()
+            .map(|(field, occ)| (field.to_owned(), occ.to_vec())),
+    );
     let mut out = Positive::default();
     ctx.positive(expr, &mut out).then_some(out)
 }
@@ -418,14 +425,17 @@ impl<'f, 'a, 'p> Ctx<'f, 'a, 'p> {
 
     fn text_occurrences(&mut self, field: &str) -> &Vec<Vec<Occurrence>> {
         let analyzer = text_analyzer(field, self.analyzer);
-        let (fields, vocabulary) = (self.fields, &self.vocabulary);
-        self.occurrences.entry(field.to_owned()).or_insert_with(|| {
-            fields
+        // Looked up before inserting: each clause on the field asks, and a key is a copy.
+        if !self.occurrences.contains_key(field) {
+            let per_value = self
+                .fields
                 .get(source_field(field))
                 .iter()
-                .map(|v| occurrences(vocabulary, analyzer, &leaf_as_keyword(v)))
-                .collect()
-        })
+                .map(|v| occurrences(&self.vocabulary, analyzer, &leaf_as_keyword(v)))
+                .collect();
+            self.occurrences.insert(field.to_owned(), per_value);
+        }
+        &self.occurrences[field]
     }
 
     fn match_field(&mut self, field: &str, value: &Literal) -> (bool, Vec<Hit>) {
@@ -488,13 +498,13 @@ impl<'f, 'a, 'p> Ctx<'f, 'a, 'p> {
             }
             return (!hits.is_empty(), hits);
         }
-        let want = analyzer.terms(&value.text);
+        let want = value.terms(analyzer);
         if want.is_empty() {
             return (false, hits);
         }
         // Every value of the query is in the vocabulary (`vocabulary_of`). Should a caller pass
         // the vocabulary of another query, this clause is answered with its own instead.
-        let Some(ids) = self.vocabulary.ids_of(&want) else {
+        let Some(ids) = self.vocabulary.ids_of(want) else {
             let mut own = Vocabulary::default();
             add_terms(value, &mut own);
             self.vocabulary = Cow::Owned(own);

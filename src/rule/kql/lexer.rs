@@ -143,11 +143,7 @@ impl<'a> Lexer<'a> {
             };
             if c == '"' {
                 self.pos += 1;
-                return Ok(Literal {
-                    text,
-                    quoted: true,
-                    wildcard: None,
-                });
+                return Ok(Literal::new(text, true, None));
             }
             if c == '\\' {
                 if let Some((ch, len)) = escaped_whitespace(rest).or_else(|| unicode_escape(rest)) {
@@ -228,11 +224,7 @@ impl<'a> Lexer<'a> {
         if text.is_empty() && !has_wildcard {
             return Err(self.err(self.pos, t("kql.expected_value")));
         }
-        Ok(Literal {
-            text,
-            quoted: false,
-            wildcard: has_wildcard.then_some(pieces),
-        })
+        Ok(Literal::new(text, false, has_wildcard.then_some(pieces)))
     }
 }
 

@@ -82,6 +82,7 @@ fn prepare_node(e: &Expr, slots: &mut usize) -> Node {
                     text,
                     quoted,
                     wildcard: None,
+                    ..
                 },
         } if field_type(f) == FieldType::Text => Node::Text {
             field: f.clone(),
@@ -242,6 +243,23 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
             }
         };
         &self.by_field[at].1
+    }
+
+    /// The document's fields.
+    pub fn fields(&self) -> &'f Fields<'a> {
+        self.fields
+    }
+
+    /// The vocabulary whose ids the tokens are.
+    pub fn vocabulary(&self) -> &'v Vocabulary {
+        self.vocabulary
+    }
+
+    /// Each text field tokenized so far, with its occurrences per array element.
+    pub(super) fn tokenized(&self) -> impl Iterator<Item = (&str, &[Vec<Occurrence>])> {
+        self.by_field
+            .iter()
+            .map(|(field, (occ, _))| (field.as_str(), occ.as_slice()))
     }
 }
 
