@@ -202,7 +202,11 @@ pub struct DocTokens<'f, 'a, 'v> {
     fields: &'f Fields<'a>,
     analyzer: Analyzer,
     vocabulary: &'v Vocabulary,
-    /// Per text field read so far: its tokens.
+    /// The script text's tokens, once read: kept apart from the other text fields because
+    /// nearly every clause of a PowerShell rule reads it, and finding it in the list compared
+    /// its long name once per clause and event.
+    script: Option<FieldTokens>,
+    /// Per other text field read so far: its tokens.
     by_field: Vec<(String, FieldTokens)>,
 }
 
@@ -216,33 +220,46 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
             fields,
             analyzer,
             vocabulary,
+            script: None,
             by_field: Vec::new(),
         }
     }
 
-    /// The vocabulary tokens of `field` under `analyzer` (the field's own), made on first use.
-    fn tokens(&mut self, field: &str, analyzer: Analyzer) -> &FieldTokens {
-        // A document has one or two text fields: a short list, compared before anything is
-        // copied, beats hashing the field name for every clause.
+    /// The vocabulary tokens of `field` under `analyzer` (the field's own), made on first use;
+    /// `is_script` when `field` is the script text.
+    fn tokens(&mut self, field: &str, analyzer: Analyzer, is_script: bool) -> &FieldTokens {
+        if is_script {
+            let tokens = match self.script.take() {
+                Some(tokens) => tokens,
+                None => self.tokenize(field, analyzer),
+            };
+            return self.script.insert(tokens);
+        }
+        // Another text field: a short list, compared before anything is copied, beats
+        // hashing the field name for every clause.
         let at = match self.by_field.iter().position(|(f, _)| f == field) {
             Some(at) => at,
             None => {
-                let vocabulary = self.vocabulary;
-                let per_value: Vec<Vec<Occurrence>> = self
-                    .fields
-                    .get(source_field(field))
-                    .iter()
-                    .map(|v| occurrences(vocabulary, analyzer, &leaf_as_keyword(v)))
-                    .collect();
-                let mut present = vec![false; vocabulary.len()];
-                for o in per_value.iter().flatten() {
-                    present[o.id as usize] = true;
-                }
-                self.by_field.push((field.to_owned(), (per_value, present)));
+                let tokens = self.tokenize(field, analyzer);
+                self.by_field.push((field.to_owned(), tokens));
                 self.by_field.len() - 1
             }
         };
         &self.by_field[at].1
+    }
+
+    fn tokenize(&self, field: &str, analyzer: Analyzer) -> FieldTokens {
+        let per_value: Vec<Vec<Occurrence>> = self
+            .fields
+            .get(source_field(field))
+            .iter()
+            .map(|v| occurrences(self.vocabulary, analyzer, &leaf_as_keyword(v)))
+            .collect();
+        let mut present = vec![false; self.vocabulary.len()];
+        for o in per_value.iter().flatten() {
+            present[o.id as usize] = true;
+        }
+        (per_value, present)
     }
 
     /// The document's fields.
@@ -257,9 +274,14 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
 
     /// Each text field tokenized so far, with its occurrences per array element.
     pub(super) fn tokenized(&self) -> impl Iterator<Item = (&str, &[Vec<Occurrence>])> {
-        self.by_field
+        let script = self
+            .script
             .iter()
-            .map(|(field, (occ, _))| (field.as_str(), occ.as_slice()))
+            .map(|t| (crate::ecs::names::SCRIPT_BLOCK_TEXT, t));
+        let others = self.by_field.iter().map(|(field, t)| (field.as_str(), t));
+        script
+            .chain(others)
+            .map(|(field, (occ, _))| (field, occ.as_slice()))
     }
 }
 
@@ -312,7 +334,7 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>, bound: Option<&BoundTerms>) -
                     None => return clause.held(doc),
                 },
             };
-            let (per_value, present) = doc.tokens(field, analyzer);
+            let (per_value, present) = doc.tokens(field, analyzer, *is_script);
             if !*phrase || ids.len() == 1 {
                 ids.iter().any(|&id| present[id as usize])
             } else {
