@@ -16,9 +16,9 @@ use crate::ecs::{
     self, field_type, leaf_as_keyword, numeric, source_field, FieldType, Fields,
     KEYWORD_IGNORE_ABOVE,
 };
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// A term occurrence that satisfied a leaf: the field, which array element, the byte range in
 /// that element's text, and the token.
@@ -216,10 +216,7 @@ pub fn positive<'e>(
     analyzer: Analyzer,
 ) -> Option<Positive<'e>> {
     let mut ctx = Ctx::new(doc.fields(), analyzer, doc.vocabulary(), None);
-    ctx.occurrences.extend(
-        doc.tokenized()
-            .map(|(field, occ)| (field.to_owned(), occ.to_vec())),
-    );
+    ctx.tokenized.extend(doc.tokenized());
     let mut out = Positive::default();
     ctx.positive(expr, &mut out).then_some(out)
 }
@@ -235,6 +232,10 @@ pub(super) fn holds(
     Ctx::new(fields, analyzer, vocabulary, None).eval(expr).held
 }
 
+/// A text field as plans tokenized it: its name, occurrences per array element, and which
+/// vocabulary terms it holds.
+type Tokenized<'p> = (&'p str, &'p [Vec<Occurrence>], &'p [bool]);
+
 struct Ctx<'f, 'a, 'p> {
     fields: &'f Fields<'a>,
     analyzer: Analyzer,
@@ -248,6 +249,10 @@ struct Ctx<'f, 'a, 'p> {
     vocabulary: Cow<'p, Vocabulary>,
     /// Where each text field's values hold vocabulary terms, per array element.
     occurrences: HashMap<String, Vec<Vec<Occurrence>>>,
+    /// The text fields of a document that came tokenized (`positive`) under `vocabulary`:
+    /// their occurrences, and which terms they hold at all (a clause none of whose terms occur
+    /// is answered without looking through the occurrences).
+    tokenized: Vec<Tokenized<'p>>,
 }
 
 fn node(label: &str, held: bool, children: Vec<Explanation>) -> Explanation {
@@ -298,11 +303,12 @@ impl<'f, 'a, 'p> Ctx<'f, 'a, 'p> {
         Ctx {
             fields,
             analyzer,
-            tokens: HashMap::new(),
+            tokens: HashMap::default(),
             labels,
             next_leaf: 0,
             vocabulary: Cow::Borrowed(vocabulary),
-            occurrences: HashMap::new(),
+            occurrences: HashMap::default(),
+            tokenized: Vec::new(),
         }
     }
 
@@ -427,12 +433,16 @@ impl<'f, 'a, 'p> Ctx<'f, 'a, 'p> {
         let analyzer = text_analyzer(field, self.analyzer);
         // Looked up before inserting: each clause on the field asks, and a key is a copy.
         if !self.occurrences.contains_key(field) {
-            let per_value = self
-                .fields
-                .get(source_field(field))
-                .iter()
-                .map(|v| occurrences(&self.vocabulary, analyzer, &leaf_as_keyword(v)))
-                .collect();
+            let given = self.tokenized.iter().find(|(f, _, _)| *f == field);
+            let per_value = match given {
+                Some((_, occ, _)) => occ.to_vec(),
+                None => self
+                    .fields
+                    .get(source_field(field))
+                    .iter()
+                    .map(|v| occurrences(&self.vocabulary, analyzer, &leaf_as_keyword(v)))
+                    .collect(),
+            };
             self.occurrences.insert(field.to_owned(), per_value);
         }
         &self.occurrences[field]
@@ -509,8 +519,21 @@ impl<'f, 'a, 'p> Ctx<'f, 'a, 'p> {
             add_terms(value, &mut own);
             self.vocabulary = Cow::Owned(own);
             self.occurrences.clear();
+            self.tokenized.clear();
             return self.match_text(field, value);
         };
+        if let Some((_, _, present)) = self.tokenized.iter().find(|(f, _, _)| *f == field) {
+            // A term alone must occur; a phrase needs all of its terms.
+            let occurs = |id: &u32| present[*id as usize];
+            let may_hold = if value.quoted {
+                ids.iter().all(occurs)
+            } else {
+                ids.iter().any(occurs)
+            };
+            if !may_hold {
+                return (false, hits);
+            }
+        }
         self.text_occurrences(field);
         let (occ_per_value, vocabulary) = (&self.occurrences[field], &self.vocabulary);
         let mut push = |i: usize, o: &Occurrence| {

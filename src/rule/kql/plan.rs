@@ -272,8 +272,9 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
         self.vocabulary
     }
 
-    /// Each text field tokenized so far, with its occurrences per array element.
-    pub(super) fn tokenized(&self) -> impl Iterator<Item = (&str, &[Vec<Occurrence>])> {
+    /// Each text field tokenized so far: its occurrences per array element, and which of the
+    /// vocabulary's terms it holds.
+    pub(super) fn tokenized(&self) -> impl Iterator<Item = (&str, &[Vec<Occurrence>], &[bool])> {
         let script = self
             .script
             .iter()
@@ -281,7 +282,7 @@ impl<'f, 'a, 'v> DocTokens<'f, 'a, 'v> {
         let others = self.by_field.iter().map(|(field, t)| (field.as_str(), t));
         script
             .chain(others)
-            .map(|(field, (occ, _))| (field, occ.as_slice()))
+            .map(|(field, (occ, present))| (field, occ.as_slice(), present.as_slice()))
     }
 }
 
