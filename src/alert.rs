@@ -22,6 +22,8 @@ pub struct Alert {
     pub time_ms: Option<i64>,
     pub host: Option<String>,
     pub user: Option<String>,
+    /// When the rule's scheduled runs see the event (`schedule::run_time`).
+    pub run_time_ms: Option<i64>,
     /// `powershell.file.script_block_id` (the list groups a script's alerts by it without
     /// unpacking every event).
     pub script_block_id: Option<String>,
@@ -259,6 +261,7 @@ struct Found {
     time_ms: Option<i64>,
     host: Option<String>,
     user: Option<String>,
+    run_time_ms: Option<i64>,
     script_block_id: Option<String>,
     matched_terms: Vec<String>,
     hits: Vec<Hit>,
@@ -275,6 +278,7 @@ impl Found {
             time_ms: self.time_ms,
             host: self.host,
             user: self.user,
+            run_time_ms: self.run_time_ms,
             script_block_id: self.script_block_id,
             matched_terms: self.matched_terms,
             hits: self.hits,
@@ -365,6 +369,7 @@ fn found(
         time_ms: facts.time_ms,
         host: facts.host,
         user: facts.user,
+        run_time_ms: crate::schedule::run_time(rule, fields, facts.time_ms),
         script_block_id: fields.first(ecs::names::SCRIPT_BLOCK_ID),
         reason: reason(rule, fields),
         matched_terms: fired.terms,

@@ -24,15 +24,16 @@ pub fn duration_ms(text: &str) -> Option<i64> {
     Some(n * unit_ms)
 }
 
-/// The time a run filters on: `timestamp_override` when the event has it, else `@timestamp`.
-fn run_time(alert: &Alert, rule: &Rule) -> Option<i64> {
-    // Unpacked only for a rule that names another time field.
-    let over = rule.meta.timestamp_override.as_deref().and_then(|k| {
-        let doc = alert.event.doc();
-        let f = Fields::of_only(&doc, &[k]);
-        f.get(k).iter().find_map(|v| ecs::parse_date_millis(v))
-    });
-    over.or(alert.time_ms)
+/// The time `rule`'s runs filter an event on: its `timestamp_override` field when the event has
+/// it, else `@timestamp` (`timestamp`). Taken when the alert is made ([`Alert::run_time_ms`]),
+/// while the event is at hand.
+pub fn run_time(rule: &Rule, fields: &Fields<'_>, timestamp: Option<i64>) -> Option<i64> {
+    let over = rule
+        .meta
+        .timestamp_override
+        .as_deref()
+        .and_then(|k| fields.get(k).iter().find_map(|v| ecs::parse_date_millis(v)));
+    over.or(timestamp)
 }
 
 /// How many of `times` (sorted) a schedule with this interval, look-back and cap never alerts.
@@ -70,7 +71,7 @@ pub fn max_signals_overflow(alerts: &[Alert], rules: &[Rule]) -> Vec<(usize, usi
         let mut times: Vec<i64> = alerts
             .iter()
             .filter(|a| a.rule == i && matches!(a.kind, crate::alert::AlertKind::Elastic))
-            .filter_map(|a| run_time(a, rule))
+            .filter_map(|a| a.run_time_ms)
             .collect();
         if times.len() <= rule.meta.max_signals as usize {
             continue;
@@ -89,6 +90,24 @@ pub fn max_signals_overflow(alerts: &[Alert], rules: &[Rule]) -> Vec<(usize, usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_sees_an_event_at_its_timestamp_override_else_at_its_timestamp() {
+        let rule = crate::rule::bundled().remove(0);
+        assert_eq!(
+            rule.meta.timestamp_override.as_deref(),
+            Some("event.ingested")
+        );
+        let logged = Some(1_716_288_690_000); // 2024-05-21T10:51:30Z
+        let ingested = serde_json::json!({"event": {"ingested": "2024-05-21T10:52:02Z"}});
+        let fields = Fields::of_lenient(ingested.as_object().unwrap());
+        assert_eq!(run_time(&rule, &fields, logged), Some(1_716_288_722_000));
+        let without = serde_json::Map::new();
+        assert_eq!(
+            run_time(&rule, &Fields::of_lenient(&without), logged),
+            logged
+        );
+    }
 
     #[test]
     fn durations() {

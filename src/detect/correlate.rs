@@ -159,12 +159,18 @@ fn group_alert(
         es_index: None,
         source: latest.event.source.clone(),
     };
+    let run_time_ms = crate::schedule::run_time(
+        rule,
+        &crate::ecs::Fields::of_lenient(&event.doc),
+        latest.time_ms,
+    );
     Some(Alert {
         id: alert::id_of(&rule.meta.rule_id, &identity),
         rule: index,
         time_ms: latest.time_ms,
         host: latest.host.clone(),
         user: latest.user.clone(),
+        run_time_ms,
         script_block_id: latest.script_block_id.clone(),
         reason: format!(
             "{} from {} created {} alert {}.",
