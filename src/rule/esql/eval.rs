@@ -464,20 +464,34 @@ fn run_steps<'q>(ctx: &mut Ctx, steps: &'q [Step]) -> Ran<'q> {
     ran
 }
 
-/// A column `replace(field, one-character class, one character)` over a document field, left
-/// unbuilt by a quick run: what the counting idiom reads of it is counted in one pass
-/// (`java_regex::mask_counts`); anything else builds it.
+/// A column `replace(field, pattern, one character)` over a document field, left unbuilt by a
+/// quick run: what the counting idiom of Elastic's obfuscation rules reads of it
+/// (`length(x) - length(replace(x, "🔥", ""))`) is counted without copying the script
+/// (`java_regex::mask_counts`, `span_mask_counts`); anything else builds it.
 struct Masked<'a> {
     source: &'a str,
-    set: Vec<(char, char)>,
+    by: MaskBy,
     with: char,
     counts: java_regex::MaskCounts,
 }
 
+/// What a masked column replaces.
+enum MaskBy {
+    /// Every character of a set (a one-character pattern: counted in one pass).
+    Set(Vec<(char, char)>),
+    /// The pattern's matches, as byte ranges.
+    Spans(Vec<(usize, usize)>),
+}
+
 impl Masked<'_> {
     fn build(&self) -> V {
-        let with = self.with.to_string();
-        java_regex::replace_chars(&self.set, self.source, &with).map_or(V::Null, V::Str)
+        match &self.by {
+            MaskBy::Set(set) => {
+                let with = self.with.to_string();
+                java_regex::replace_chars(set, self.source, &with).map_or(V::Null, V::Str)
+            }
+            MaskBy::Spans(spans) => V::Str(java_regex::splice(self.source, spans, self.with)),
+        }
     }
 }
 
@@ -593,8 +607,8 @@ impl<'f, 'a> Ctx<'f, 'a> {
         }
     }
 
-    /// `e` as a column left unbuilt, when it is `replace(field, one-character class, one
-    /// character)` over a document field holding one string, in a quick run.
+    /// `e` as a column left unbuilt, when it is `replace(field, pattern, one plain character)`
+    /// over a document field holding one string, in a quick run.
     fn mask(&self, e: &Expr) -> Option<Masked<'a>> {
         let Expr::Call(Func::Replace(re), args) = e else {
             return None;
@@ -606,12 +620,23 @@ impl<'f, 'a> Ctx<'f, 'a> {
             return None;
         }
         let source = self.doc_str(f)?;
-        let (set, with) = re.one_char_mask(with)?;
-        // Over the size cap the column is null with a warning: the ordinary path says so.
-        let counts = java_regex::mask_counts(set, source, with).ok()?;
+        // Over the size cap, or past the backtracking limit, the column is null with a
+        // warning: the ordinary path says so.
+        if let Some((set, with)) = re.one_char_mask(with) {
+            let counts = java_regex::mask_counts(set, source, with).ok()?;
+            return Some(Masked {
+                source,
+                by: MaskBy::Set(set.to_vec()),
+                with,
+                counts,
+            });
+        }
+        let with = java_regex::plain_char(with)?;
+        let spans = re.find_all(source).ok()?;
+        let counts = java_regex::span_mask_counts(source, &spans, with).ok()?;
         Some(Masked {
             source,
-            set: set.to_vec(),
+            by: MaskBy::Spans(spans),
             with,
             counts,
         })

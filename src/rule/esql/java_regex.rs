@@ -153,12 +153,7 @@ impl JavaRegex {
     /// When the pattern is one character out of a set and `replacement` one plain character:
     /// the set, and that character (what `mask_counts` needs).
     pub fn one_char_mask(&self, replacement: &str) -> Option<(&[(char, char)], char)> {
-        let set = self.one_char_set()?;
-        let mut chars = replacement.chars();
-        match (chars.next(), chars.next()) {
-            (Some(c), None) if c != '$' && c != '\\' => Some((set, c)),
-            _ => None,
-        }
+        Some((self.one_char_set()?, plain_char(replacement)?))
     }
 
     /// The character ranges of a pattern that is one character out of a set.
@@ -238,6 +233,59 @@ impl JavaRegex {
         out.push_str(&text[last..]);
         Ok(out)
     }
+}
+
+/// The character a replacement of one plain character inserts (no `$` group, no `\\` escape).
+pub fn plain_char(replacement: &str) -> Option<char> {
+    let mut chars = replacement.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c != '$' && c != '\\' => Some(c),
+        _ => None,
+    }
+}
+
+/// What `replace(text, pattern, with)` would hold, `with` one plain character and `spans` the
+/// pattern's matches (`find_all`), counted without building it: `Err` when the result could
+/// reach the size cap (the ordinary path then decides, as `replace_all` would).
+pub(super) fn span_mask_counts(
+    text: &str,
+    spans: &[(usize, usize)],
+    with: char,
+) -> Result<MaskCounts, ReplaceError> {
+    // Every check `replace_all` makes is at most the text with each match turned into `with`
+    // on top of it: under the cap, none can fail.
+    // A text has at least as many bytes as UTF-16 units: its length bounds them without a pass.
+    let added = spans.len() * with.len_utf16();
+    if text.len() + added > MAX_RESULT && utf16_len(text) + added > MAX_RESULT {
+        return Err(ReplaceError::TooLong);
+    }
+    let mut buf = [0u8; 4];
+    let with_bytes = with.encode_utf8(&mut buf).as_bytes();
+    let count_with = |s: &str| memchr::memmem::find_iter(s.as_bytes(), with_bytes).count();
+    let (mut matched_chars, mut with_in_matches) = (0, 0);
+    for &(start, end) in spans {
+        matched_chars += text[start..end].chars().count();
+        with_in_matches += count_with(&text[start..end]);
+    }
+    let chars = text.chars().count() - matched_chars + spans.len();
+    Ok(MaskCounts {
+        chars,
+        unmasked: chars - spans.len() - (count_with(text) - with_in_matches),
+    })
+}
+
+/// `text` with each of `spans` (in order, not overlapping) replaced by `with`: what
+/// `replace_all` builds for a replacement of one plain character.
+pub(super) fn splice(text: &str, spans: &[(usize, usize)], with: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for &(start, end) in spans {
+        out.push_str(&text[last..start]);
+        out.push(with);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// The UTF-16 length of `s`: one unit per character, two for those outside the BMP (the
@@ -1133,6 +1181,49 @@ mod tests {
         assert!(JavaRegex::new("(?i)k").unwrap().single.is_some());
         assert!(JavaRegex::new("ab").unwrap().single.is_none());
         assert_eq!(utf16_len("a\u{e9}\u{1F525}"), 4);
+    }
+
+    #[test]
+    fn matches_are_counted_as_the_built_replacement_holds_them() {
+        // The counting idiom's two lengths, counted on the matches, against the replacement
+        // built and measured; the text already holds the mask character in places.
+        let fire = '\u{1F525}';
+        let texts = [
+            "I`nv`oke-Ex`pression `n `t w`r`ite \u{1F525} \u{e9}`x".repeat(20),
+            "$a[-1..-4] -join '' ; $b[- 1..0]\u{1F525}".to_owned(),
+            String::new(),
+            "xxyxx".to_owned(),
+        ];
+        let patterns = [
+            r"[A-Za-z0-9_-]`(?![rntb]|\r|\n|\d)[A-Za-z0-9_-]",
+            r"\$\w+\[\-\s?1\.\.",
+            r"(?i)(ekovni|I`N)",
+            "x*",
+            "\u{1F525}",
+        ];
+        for pattern in patterns {
+            let r = JavaRegex::new(pattern).unwrap();
+            for text in &texts {
+                let spans = r.find_all(text).unwrap();
+                let counted = span_mask_counts(text, &spans, fire).unwrap();
+                let built = r.replace_all(text, &fire.to_string()).unwrap();
+                assert_eq!(splice(text, &spans, fire), built, "{pattern} on {text:?}");
+                assert_eq!(counted.chars, built.chars().count(), "{pattern}");
+                assert_eq!(
+                    counted.unmasked,
+                    built.chars().filter(|&c| c != fire).count(),
+                    "{pattern} on {text:?}"
+                );
+            }
+        }
+        // Near the cap the count gives way to the ordinary path, which decides.
+        let big = "b".repeat(MAX_RESULT);
+        let spans = JavaRegex::new("b").unwrap().find_all(&big).unwrap();
+        assert!(span_mask_counts(&big, &spans, fire).is_err());
+        assert_eq!(plain_char("$"), None);
+        assert_eq!(plain_char("\\"), None);
+        assert_eq!(plain_char("ab"), None);
+        assert_eq!(plain_char("\u{1F525}"), Some(fire));
     }
 
     #[test]
