@@ -125,6 +125,7 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
         [(rule_index, rule, false)],
         Plans::Own(rule),
         event,
+        &Fields::of_lenient(&event.doc),
         analyzer,
         false,
     );
@@ -134,8 +135,29 @@ pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) 
 /// Evaluates every rule on `event`, tokenizing its text once for all of them. `plans` is
 /// `PlanSet::new` of the rules' plans, in order (made once for the rule set, not per event).
 pub fn check_all(rules: &[Rule], plans: &PlanSet, event: &Event, analyzer: Analyzer) -> Vec<Alert> {
+    check_all_in(
+        rules,
+        plans,
+        event,
+        &Fields::of_lenient(&event.doc),
+        analyzer,
+    )
+}
+
+/// [`check_all`] on an event whose document the caller has flattened already (`fields`, of
+/// `event.doc`): a streaming worker that also decodes the block reads it once for both.
+pub fn check_all_in(
+    rules: &[Rule],
+    plans: &PlanSet,
+    event: &Event,
+    fields: &Fields<'_>,
+    analyzer: Analyzer,
+) -> Vec<Alert> {
     let all = rules.iter().enumerate().map(|(i, rule)| (i, rule, false));
-    attach(find(all, Plans::Set(plans), event, analyzer, true), event)
+    attach(
+        find(all, Plans::Set(plans), event, fields, analyzer, true),
+        event,
+    )
 }
 
 /// How `find` asks whether a listed rule's query matches.
@@ -184,7 +206,8 @@ pub fn check_candidate(
     analyzer: Analyzer,
 ) -> Vec<Alert> {
     let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
-    let found = find(listed, Plans::Set(plans), &event, analyzer, true);
+    let fields = Fields::of_lenient(&event.doc);
+    let found = find(listed, Plans::Set(plans), &event, &fields, analyzer, true);
     attach(found, &event)
 }
 
@@ -197,14 +220,14 @@ fn find<'r>(
     listed: impl IntoIterator<Item = (usize, &'r Rule, bool)>,
     plans: Plans<'_>,
     event: &Event,
+    fields: &Fields<'_>,
     analyzer: Analyzer,
     as_indexed: bool,
 ) -> Vec<Found> {
-    let fields = Fields::of_lenient(&event.doc);
-    if as_indexed && rejected_by_elasticsearch(&fields, analyzer) {
+    if as_indexed && rejected_by_elasticsearch(fields, analyzer) {
         return Vec::new();
     }
-    let mut tokens = DocTokens::new(&fields, analyzer, plans.vocabulary());
+    let mut tokens = DocTokens::new(fields, analyzer, plans.vocabulary());
     let mut identity = None;
     let mut out = Vec::new();
     for (i, rule, exact) in listed {
@@ -217,7 +240,7 @@ fn find<'r>(
             continue;
         };
         let identity = identity.get_or_insert_with(|| event.identity());
-        out.push(found(rule, i, fired, &fields, identity));
+        out.push(found(rule, i, fired, fields, identity));
     }
     out
 }

@@ -91,7 +91,17 @@ impl<'r> Decoder<'r> {
     /// rules that already match the logged text, when the caller has just checked it (else
     /// `decoded::findings` checks the ones it needs).
     pub fn block(&self, event: &Event, fired: Option<&[usize]>) -> Option<DecodedBlock> {
-        let f = Fields::of_only(&event.doc, &BLOCK_FIELDS);
+        self.block_in(event, &Fields::of_only(&event.doc, &BLOCK_FIELDS), fired)
+    }
+
+    /// [`Decoder::block`] of an event whose document the caller has flattened already (`f`,
+    /// of `event.doc`, holding at least the block's fields).
+    pub fn block_in(
+        &self,
+        event: &Event,
+        f: &Fields<'_>,
+        fired: Option<&[usize]>,
+    ) -> Option<DecodedBlock> {
         // Borrowed: script texts are most of an export's bytes.
         let text = ecs::leaf_as_keyword(f.get(ecs::names::SCRIPT_BLOCK_TEXT).first()?);
         let totals = f.get(ecs::names::TOTAL);
@@ -100,7 +110,7 @@ impl<'r> Decoder<'r> {
         let in_script = f.has(ecs::names::SCRIPT_BLOCK_ID)
             && !totals.is_empty()
             && !totals.iter().any(|v| ecs::leaf_as_keyword(v) == "1")
-            && reassembly::place(&f).is_some();
+            && reassembly::place(f).is_some();
         // It is decoded as part of its script instead.
         let tree = if in_script {
             Tree::default()

@@ -11,6 +11,7 @@
 use super::decoded::{self, DecodedBlock, DecodedPass, Decoder};
 use crate::alert::{self, Alert};
 use crate::analysis::Analyzer;
+use crate::ecs::Fields;
 use crate::event::Event;
 use crate::reassembly;
 use crate::rule::kql::PlanSet;
@@ -87,14 +88,16 @@ impl<'scope> Evaluator<'scope> {
                         let before = finds.alerts.len();
                         let mut fragments = Vec::new();
                         for ev in batch {
-                            let alerts = alert::check_all(rules, &plans, &ev, analyzer);
+                            // Flattened once for the rules and the decoder.
+                            let fields = Fields::of_lenient(&ev.doc);
+                            let alerts = alert::check_all_in(rules, &plans, &ev, &fields, analyzer);
                             let Some(decoder) = decode else {
                                 finds.alerts.extend(alerts);
                                 continue;
                             };
                             let fired: Vec<usize> = alerts.iter().map(|a| a.rule).collect();
                             finds.alerts.extend(alerts);
-                            let Some(block) = decoder.block(&ev, Some(&fired)) else {
+                            let Some(block) = decoder.block_in(&ev, &fields, Some(&fired)) else {
                                 continue;
                             };
                             if block.in_script() {
