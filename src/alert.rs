@@ -197,18 +197,18 @@ fn rejected_by_elasticsearch(fields: &Fields<'_>, analyzer: Analyzer) -> bool {
 
 /// The alerts of `event` for the rules it is a candidate of: `(rule index, exact)`, where
 /// `exact` says the index query already decided the match (only the explanation is built).
-/// `plans` is `PlanSet::new` of the rules' plans. The event is moved into its alerts.
+/// `plans` is `PlanSet::new` of the rules' plans.
 pub fn check_candidate(
     rules: &[Rule],
     candidate_of: &[(usize, bool)],
     plans: &PlanSet,
-    event: Event,
+    event: &Event,
     analyzer: Analyzer,
 ) -> Vec<Alert> {
     let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
     let fields = Fields::of_lenient(&event.doc);
-    let found = find(listed, Plans::Set(plans), &event, &fields, analyzer, true);
-    attach(found, &event)
+    let found = find(listed, Plans::Set(plans), event, &fields, analyzer, true);
+    attach(found, event)
 }
 
 /// What the listed rules (index, rule, whether the index already decided the match) find in

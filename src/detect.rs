@@ -59,7 +59,7 @@ fn confirm(ds: &Dataset, rules: &[Rule], tasks: &[Task]) -> index::Result<Vec<Al
                     rules,
                     candidate_of,
                     plans,
-                    event,
+                    &event,
                     ds.analyzer(),
                 ));
             }

@@ -127,7 +127,7 @@ impl Exceptions {
     }
 }
 
-/// The first of `items` that suppresses `event`; `read` are the fields they read.
+/// The first of `items` that suppresses the event `doc`; `read` are the fields they read.
 fn suppressing<'i>(
     mut items: impl Iterator<Item = &'i Item>,
     read: &[&str],

@@ -159,11 +159,8 @@ fn group_alert(
         es_index: None,
         source: latest.event.source.clone(),
     };
-    let run_time_ms = crate::schedule::run_time(
-        rule,
-        &crate::ecs::Fields::of_lenient(&event.doc),
-        latest.time_ms,
-    );
+    let run_time_ms =
+        crate::schedule::run_time(rule, &Fields::of_lenient(&event.doc), latest.time_ms);
     Some(Alert {
         id: alert::id_of(&rule.meta.rule_id, &identity),
         rule: index,
