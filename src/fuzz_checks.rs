@@ -186,7 +186,7 @@ pub fn exceptions(data: &[u8]) {
 /// line) that compiles as Java regex gives ordered matches on character boundaries in the rest,
 /// and replaces them, within the backtracking bound.
 pub fn esql(data: &[u8]) {
-    use crate::rule::esql::{self, java_regex::JavaRegex};
+    use crate::rule::esql::{self, java_regex, java_regex::JavaRegex};
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -227,6 +227,21 @@ pub fn esql(data: &[u8]) {
                 last = e;
             }
         }
-        let _ = re.replace_all(subject, "\u{1F525}");
+        // The counting idiom's shortcut (a quick run's masked column) says what the built
+        // replacement holds.
+        let fire = '\u{1F525}';
+        if let (Ok(spans), Ok(built)) = (re.find_all(subject), re.replace_all(subject, "\u{1F525}"))
+        {
+            assert_eq!(
+                java_regex::splice(subject, &spans, fire),
+                built,
+                "{pattern:?}"
+            );
+            if let Ok(counts) = java_regex::span_mask_counts(subject, &spans, fire) {
+                assert_eq!(counts.chars, built.chars().count(), "{pattern:?}");
+                let unmasked = built.chars().filter(|&c| c != fire).count();
+                assert_eq!(counts.unmasked, unmasked, "{pattern:?}");
+            }
+        }
     }
 }

@@ -247,7 +247,7 @@ pub fn plain_char(replacement: &str) -> Option<char> {
 /// What `replace(text, pattern, with)` would hold, `with` one plain character and `spans` the
 /// pattern's matches (`find_all`), counted without building it: `Err` when the result could
 /// reach the size cap (the ordinary path then decides, as `replace_all` would).
-pub(super) fn span_mask_counts(
+pub(crate) fn span_mask_counts(
     text: &str,
     spans: &[(usize, usize)],
     with: char,
@@ -276,7 +276,7 @@ pub(super) fn span_mask_counts(
 
 /// `text` with each of `spans` (in order, not overlapping) replaced by `with`: what
 /// `replace_all` builds for a replacement of one plain character.
-pub(super) fn splice(text: &str, spans: &[(usize, usize)], with: char) -> String {
+pub(crate) fn splice(text: &str, spans: &[(usize, usize)], with: char) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for &(start, end) in spans {
