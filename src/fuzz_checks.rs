@@ -5,7 +5,7 @@
 use crate::analysis::Analyzer;
 use crate::ecs::Fields;
 use crate::ingest::{read_stream, IngestReport};
-use crate::rule::kql::{evaluate, parse};
+use crate::rule::kql::{evaluate, parse, DocTokens};
 use std::sync::atomic::AtomicBool;
 
 /// KQL: no panic; a query that parses prints back to text that parses to the same tree; the
@@ -26,8 +26,24 @@ pub fn kql(data: &[u8]) {
     )
     .unwrap_or_default();
     let fields = Fields::of_lenient(&doc);
+    // The prepared plan, alone and in a set (where an `Or`'s text clauses are answered
+    // together), says what the evaluator says.
+    let plan = crate::rule::kql::Plan::new(&expr);
+    let set = crate::rule::kql::PlanSet::new([&plan]);
     for analyzer in [Analyzer::Pattern, Analyzer::Standard] {
-        let _ = evaluate(&expr, &fields, analyzer);
+        let held = evaluate(&expr, &fields, analyzer).held;
+        let mut own = DocTokens::new(&fields, analyzer, plan.vocabulary());
+        assert_eq!(
+            crate::rule::kql::matches(&plan, &mut own),
+            held,
+            "{query:?}"
+        );
+        let mut joint = DocTokens::new(&fields, analyzer, set.vocabulary());
+        assert_eq!(
+            set.matches(0, &plan, &mut joint),
+            held,
+            "{query:?} in a set"
+        );
     }
 }
 

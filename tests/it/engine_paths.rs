@@ -12,6 +12,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 const QUERIES: &[&str] = &[
+    // An `Or` of text clauses on one field around clauses of other kinds (the shape of Elastic's
+    // rules): a set answers the text clauses together, whatever their place among the others.
+    "powershell.file.script_block_text:(VirtualAlloc or (OpenProcess and WriteProcessMemory) or \"Reflection.Emit\" or CreateRemoteThread or Virtual*)",
+    "user.id:S-1-5-18 or powershell.file.script_block_text:VirtualAlloc or host.name:ws-042 or powershell.file.script_block_text:(\"Runtime.InteropServices\" or IEX)",
     "powershell.file.script_block_text:(VirtualAlloc and CreateThread)",
     "powershell.file.script_block_text:\"Reflection.Emit.OpCodes\"",
     "powershell.file.script_block_text:\"Reflection.Emit\" and not user.id:\"S-1-5-18\"",

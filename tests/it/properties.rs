@@ -186,6 +186,13 @@ proptest! {
                     pstriage::rule::kql::matches(&plan, &mut pstriage::rule::kql::DocTokens::new(&f, analyzer, plan.vocabulary()))
                 }).map(|(a, _)| *a).collect();
                 prop_assert_eq!(&by_plan, &by_eval, "{}: plan differs: {}", analyzer, q);
+                // In a set, where an `Or`'s text clauses on one field are answered together.
+                let set = pstriage::rule::kql::PlanSet::new([&plan]);
+                let by_set: BTreeSet<_> = events.iter().filter(|(_, e)| {
+                    let f = Fields::of_lenient(&e.doc);
+                    set.matches(0, &plan, &mut pstriage::rule::kql::DocTokens::new(&f, analyzer, set.vocabulary()))
+                }).map(|(a, _)| *a).collect();
+                prop_assert_eq!(&by_set, &by_eval, "{}: plan in a set differs: {}", analyzer, q);
                 let compiled = ds.candidates(q).unwrap();
                 let cands: BTreeSet<_> = compiled.events.iter().copied().collect();
                 prop_assert!(by_eval.is_subset(&cands), "{}: candidates miss matches of {}", analyzer, q);

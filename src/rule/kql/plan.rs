@@ -14,6 +14,8 @@ use crate::ecs::{field_type, leaf_as_keyword, source_field, FieldType, Fields};
 #[derive(Clone, Debug)]
 pub struct Plan {
     root: Node,
+    /// How many `Text` and `AnyText` nodes `root` holds.
+    slots: Slots,
     /// Clause texts and the vocabulary of the query's text values (a superset of the terms of
     /// its `Text` nodes).
     prepared: Prepared,
@@ -38,6 +40,17 @@ enum Node {
         /// Whether `field` is the script text (analyzed as the dataset says; every other
         /// text field with the standard analyzer): decided once, not per document.
         is_script: bool,
+    },
+    /// Two or more `Text` nodes on one field under an `Or` (a rule's list of names): in a rule
+    /// set, answered from the union of their term ids in one look at the document's term
+    /// bitmap, when every one of them asks for any of its terms (see `BoundTerms`); else, and
+    /// outside a set, by its members one by one.
+    AnyText {
+        field: String,
+        is_script: bool,
+        members: Vec<Node>,
+        /// This node's place among the plan's merged nodes (where `BoundTerms` keeps its union).
+        union: usize,
     },
     /// `keyword_field:value`: exact comparison, no tokens.
     Keyword {
@@ -68,11 +81,24 @@ impl Clause {
     }
 }
 
-/// The node of `e`; `slots` counts the text nodes made so far.
-fn prepare_node(e: &Expr, slots: &mut usize) -> Node {
+/// How many text nodes and merged nodes a plan has made so far (their `slot` and `union`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Slots {
+    text: usize,
+    unions: usize,
+}
+
+/// The next number of `counter`.
+fn take_next(counter: &mut usize) -> usize {
+    *counter += 1;
+    *counter - 1
+}
+
+/// The node of `e`.
+fn prepare_node(e: &Expr, slots: &mut Slots) -> Node {
     match e {
         Expr::All => Node::All,
-        Expr::Or(v) => Node::Or(v.iter().map(|c| prepare_node(c, slots)).collect()),
+        Expr::Or(v) => merge_text(v.iter().map(|c| prepare_node(c, slots)).collect(), slots),
         Expr::And(v) => Node::And(v.iter().map(|c| prepare_node(c, slots)).collect()),
         Expr::Not(i) => Node::Not(Box::new(prepare_node(i, slots))),
         Expr::Match {
@@ -90,7 +116,7 @@ fn prepare_node(e: &Expr, slots: &mut usize) -> Node {
             standard: Analyzer::Standard.terms(text),
             phrase: *quoted,
             clause: Clause::new(e),
-            slot: std::mem::replace(slots, *slots + 1),
+            slot: take_next(&mut slots.text),
             is_script: text_analyzer(f, Analyzer::Pattern) != text_analyzer(f, Analyzer::Standard),
         },
         Expr::Match {
@@ -104,10 +130,48 @@ fn prepare_node(e: &Expr, slots: &mut usize) -> Node {
     }
 }
 
+/// An `Or`'s children with the text nodes of each field gathered into one `AnyText` node
+/// (an `Or` holds whatever its children's order: a union asks the same).
+fn merge_text(children: Vec<Node>, slots: &mut Slots) -> Node {
+    let mut out: Vec<Node> = Vec::new();
+    let mut fields: Vec<(String, bool, Vec<Node>)> = Vec::new();
+    for c in children {
+        match c {
+            Node::Text {
+                ref field,
+                is_script,
+                ..
+            } => match fields.iter_mut().find(|(f, _, _)| f == field) {
+                Some((_, _, members)) => members.push(c),
+                None => fields.push((field.clone(), is_script, vec![c])),
+            },
+            other => out.push(other),
+        }
+    }
+    for (field, is_script, mut members) in fields {
+        if members.len() == 1 {
+            out.extend(members.pop());
+            continue;
+        }
+        out.push(Node::AnyText {
+            field,
+            is_script,
+            members,
+            union: take_next(&mut slots.unions),
+        });
+    }
+    if out.len() == 1 {
+        return out.pop().unwrap_or(Node::Or(Vec::new()));
+    }
+    Node::Or(out)
+}
+
 impl Plan {
     pub fn new(expr: &Expr) -> Plan {
+        let mut slots = Slots::default();
         Plan {
-            root: prepare_node(expr, &mut 0),
+            root: prepare_node(expr, &mut slots),
+            slots,
             prepared: Prepared::new(expr),
         }
     }
@@ -136,9 +200,11 @@ impl Plan {
 
 /// One plan's text terms looked up in one vocabulary, per text node (`slot`) and analyzer
 /// (pattern, standard): their ids, or `None` when a term is not in the vocabulary (the
-/// evaluator then answers that node).
+/// evaluator then answers that node). Then per `AnyText` node (`union`) and analyzer: the
+/// union of its members' ids, when each member holds as soon as any one of its ids occurs
+/// (a term, or a phrase of one token, with all its ids known).
 #[derive(Clone, Debug, Default)]
-pub struct BoundTerms(Vec<[Option<Box<[u32]>>; 2]>);
+pub struct BoundTerms(Vec<[Option<Box<[u32]>>; 2]>, Vec<[Option<Box<[u32]>>; 2]>);
 
 /// Plans evaluated together over many documents: one vocabulary for all of them, each plan's
 /// terms looked up in it once instead of once per document (a rule with a long term list
@@ -173,7 +239,7 @@ impl PlanSet {
 impl Plan {
     /// This plan's terms looked up in `vocabulary`.
     fn bind(&self, vocabulary: &Vocabulary) -> BoundTerms {
-        fn walk(n: &Node, v: &Vocabulary, out: &mut Vec<[Option<Box<[u32]>>; 2]>) {
+        fn walk(n: &Node, v: &Vocabulary, out: &mut BoundTerms) {
             match n {
                 Node::Or(c) | Node::And(c) => c.iter().for_each(|c| walk(c, v, out)),
                 Node::Not(c) => walk(c, v, out),
@@ -184,15 +250,38 @@ impl Plan {
                     ..
                 } => {
                     let ids = |terms: &[String]| v.ids_of(terms).map(Vec::into_boxed_slice);
-                    debug_assert_eq!(*slot, out.len(), "slots are numbered in walk order");
-                    out.push([ids(pattern), ids(standard)]);
+                    out.0[*slot] = [ids(pattern), ids(standard)];
+                }
+                Node::AnyText { members, union, .. } => {
+                    // Its members first: their ids make the union.
+                    members.iter().for_each(|m| walk(m, v, out));
+                    let of = |which: usize| {
+                        let mut all = Vec::new();
+                        for m in members {
+                            let Node::Text { phrase, slot, .. } = m else {
+                                return None;
+                            };
+                            let ids = out.0[*slot][which].as_deref()?;
+                            if *phrase && ids.len() > 1 {
+                                return None;
+                            }
+                            all.extend_from_slice(ids);
+                        }
+                        Some(all.into_boxed_slice())
+                    };
+                    out.1[*union] = [of(0), of(1)];
                 }
                 Node::All | Node::Keyword { .. } | Node::Other(_) => {}
             }
         }
-        let mut out = Vec::new();
+        // Numbered as they were made, which merging an `Or`'s text nodes may reorder: filled
+        // by number, not in walk order.
+        let mut out = BoundTerms(
+            vec![Default::default(); self.slots.text],
+            vec![Default::default(); self.slots.unions],
+        );
         walk(&self.root, vocabulary, &mut out);
-        BoundTerms(out)
+        out
     }
 }
 
@@ -342,6 +431,26 @@ fn eval(n: &Node, doc: &mut DocTokens<'_, '_, '_>, bound: Option<&BoundTerms>) -
                 // Most documents lack a term of the phrase: no need to look for its order.
                 ids.iter().all(|&id| present[id as usize])
                     && per_value.iter().any(|occ| has_phrase(occ, ids))
+            }
+        }
+        Node::AnyText {
+            field,
+            is_script,
+            members,
+            union,
+        } => {
+            let analyzer = if *is_script {
+                doc.analyzer
+            } else {
+                Analyzer::Standard
+            };
+            let which = usize::from(analyzer == Analyzer::Standard);
+            match bound.and_then(|b| b.1[*union][which].as_deref()) {
+                Some(ids) => {
+                    let (_, present) = doc.tokens(field, analyzer, *is_script);
+                    ids.iter().any(|&id| present[id as usize])
+                }
+                None => members.iter().any(|m| eval(m, doc, bound)),
             }
         }
         Node::Keyword { field, value } => keyword_holds(doc.fields.get(source_field(field)), value),
