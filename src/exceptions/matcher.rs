@@ -75,7 +75,7 @@ fn entry_holds(e: &Entry, doc: &Map<String, Value>, fields: &Fields, analyzer: A
             value,
         } => apply(
             operator,
-            dsl::wildcard_holds(field, value, false, fields, analyzer),
+            dsl::wildcard_holds(field, &dsl::Wildcard::new(value, false), fields, analyzer),
         ),
         Entry::Nested { field, entries } => ecs::values_at(doc, field).into_iter().any(|v| {
             let Some(obj) = v.as_object() else {

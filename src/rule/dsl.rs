@@ -47,12 +47,10 @@ pub fn wildcard_applies(field: &str) -> bool {
 /// A `wildcard` query on `field` for one document.
 pub fn wildcard_holds(
     field: &str,
-    pattern: &str,
-    case_insensitive: bool,
+    pattern: &Wildcard,
     fields: &Fields,
     analyzer: Analyzer,
 ) -> bool {
-    let pattern = Wildcard::new(pattern, case_insensitive);
     // A multi-field (`file.path.text`) holds its parent's values, analyzed its own way.
     let values = fields.get(ecs::source_field(field));
     match ecs::field_type(field) {
@@ -90,7 +88,7 @@ enum Tok {
 
 /// A wildcard pattern, parsed once: `*` any run of characters, `?` exactly one, `\` makes the
 /// next character literal; ASCII letters folded when case-insensitive.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Wildcard {
     toks: Vec<Tok>,
     /// For a pattern of literal text and `*` only: the same as KQL's wildcard pieces, matched

@@ -35,6 +35,8 @@ pub enum Clause {
         field: String,
         pattern: String,
         case_insensitive: bool,
+        /// `pattern` parsed, once for every document the rule fires on.
+        matcher: dsl::Wildcard,
     },
     Exists {
         field: String,
@@ -164,6 +166,7 @@ fn wildcard(body: &Value) -> Result<Clause, String> {
     }
     Ok(Clause::Wildcard {
         field: field.to_owned(),
+        matcher: dsl::Wildcard::new(&pattern, case_insensitive),
         pattern,
         case_insensitive,
     })
@@ -245,11 +248,9 @@ impl Clause {
     /// Whether the clause holds for one document.
     pub fn holds(&self, fields: &Fields, analyzer: Analyzer) -> bool {
         match self {
-            Clause::Wildcard {
-                field,
-                pattern,
-                case_insensitive,
-            } => dsl::wildcard_holds(field, pattern, *case_insensitive, fields, analyzer),
+            Clause::Wildcard { field, matcher, .. } => {
+                dsl::wildcard_holds(field, matcher, fields, analyzer)
+            }
             Clause::Exists { field } => dsl::holds(&dsl::exists(field), fields, analyzer),
             Clause::Phrase { field, value } => {
                 dsl::holds(&dsl::phrase(field, value), fields, analyzer)
@@ -313,6 +314,7 @@ impl fmt::Display for Clause {
                 field,
                 pattern,
                 case_insensitive,
+                ..
             } => {
                 write!(f, "{field} wildcard \"{pattern}\"")?;
                 if *case_insensitive {
