@@ -1,5 +1,7 @@
 //! `Alert`: one (event, rule) match with its stable id, the reason Kibana would give, the
-//! matched rule terms and their byte ranges, and the full explanation. Pure.
+//! matched rule terms and the event, packed. Its explanation and the byte ranges of its
+//! matches are made again from the event when it is opened (`Alert::explanation`,
+//! `hits_of`). Pure.
 
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
@@ -29,8 +31,6 @@ pub struct Alert {
     pub script_block_id: Option<String>,
     /// The rule's values whose clauses held (as written in the rule), first-seen order.
     pub matched_terms: Vec<String>,
-    /// Every matched occurrence in the script text.
-    pub hits: Vec<Hit>,
     /// Why it fired, kept only where the event alone cannot tell it again: the alert of a rule
     /// over alerts explains a group of other alerts. `None` for every other alert, whose
     /// explanation [`Alert::explanation`] makes when it is opened — a rule with a long term
@@ -121,15 +121,30 @@ pub(crate) fn id_of(rule_id: &str, identity: &str) -> String {
 
 /// Evaluates `rule` on `event`; `Some(alert)` when it matches.
 pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Option<Alert> {
-    let found = find(
+    attach(find_one(rule, rule_index, event, analyzer), event).pop()
+}
+
+/// Every occurrence in `event`'s script text that made `rule` match (none when it does not):
+/// what the Script pane marks, found again when an alert is opened. Alerts do not keep them:
+/// thousands of alerts would each hold a string per occurrence for a pane that shows one.
+pub fn hits_of(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Vec<Hit> {
+    find_one(rule, rule_index, event, analyzer)
+        .pop()
+        .map(|f| f.hits)
+        .unwrap_or_default()
+}
+
+/// What `rule` alone finds in `event` (never refused as unindexable: the event is one of an
+/// alert's, or a reassembled script, or a decoded layer).
+fn find_one(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Vec<Found> {
+    find(
         [(rule_index, rule, false)],
         Plans::Own(rule),
         event,
         &Fields::of_lenient(&event.doc),
         analyzer,
         false,
-    );
-    attach(found, event).pop()
+    )
 }
 
 /// Evaluates every rule on `event`, tokenizing its text once for all of them. `plans` is
@@ -304,7 +319,6 @@ impl Found {
             run_time_ms: self.run_time_ms,
             script_block_id: self.script_block_id,
             matched_terms: self.matched_terms,
-            hits: self.hits,
             group_explanation: None,
             reason: self.reason,
             kind: AlertKind::Elastic,

@@ -177,7 +177,6 @@ fn group_alert(
             rule.meta.name
         ),
         matched_terms: rule_names,
-        hits: Vec::new(),
         group_explanation: Some(Box::new(explanation)),
         kind: AlertKind::Elastic,
         suppressed_by: None,

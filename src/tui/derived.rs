@@ -3,7 +3,7 @@
 //! an alert or a hunted event alike), and for an alert the 48-hour window and its hourly counts.
 //! Keeps rendering cheap on 100,000 alerts.
 
-use crate::alert::{check, Alert, AlertKind};
+use crate::alert::{hits_of, Alert, AlertKind};
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::Event;
@@ -291,25 +291,25 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
         Vec::new()
     };
     let shown = members.first().copied().unwrap_or(alert);
-    let member_hits: Vec<Hit> = members.iter().flat_map(|m| m.hits.clone()).collect();
     let shown_event = shown.event.unpack();
+    // Found again on the event (alerts keep no hits); a group shows its members' together.
+    let hits: Vec<Hit> = if members.is_empty() {
+        hits_of(rule, alert.rule, &shown_event, ws.analyzer)
+    } else {
+        members
+            .iter()
+            .flat_map(|m| hits_of(&ws.rules[m.rule], m.rule, &shown_event, ws.analyzer))
+            .collect()
+    };
     let req = Request {
         event: &shown_event,
-        hits: if members.is_empty() {
-            &alert.hits
-        } else {
-            &member_hits
-        },
+        hits: &hits,
         whole,
         split: matches!(alert.kind, AlertKind::SplitScript { .. }),
         expr: &rule.expr,
         analyzer: ws.analyzer,
     };
-    let mut script = script_view(ws, req, |ev| {
-        check(rule, alert.rule, ev, ws.analyzer)
-            .map(|a| a.hits)
-            .unwrap_or_default()
-    });
+    let mut script = script_view(ws, req, |ev| hits_of(rule, alert.rule, ev, ws.analyzer));
     if !members.is_empty() {
         script.about = tf(
             if members.len() == 1 {
