@@ -96,13 +96,12 @@ impl Alert {
     /// Why `rules[self.rule]` fired: the group's explanation for an alert of a rule over
     /// alerts, else the rule evaluated again on the alert's event (for a split-script or
     /// decoded finding that event holds the reassembled script or the layer).
-    pub fn explanation(&self, rules: &[Rule], analyzer: Analyzer) -> Explanation {
+    /// `event` is this alert's event, unpacked (the caller opening the alert has it already).
+    pub fn explanation(&self, rules: &[Rule], event: &Event, analyzer: Analyzer) -> Explanation {
         if let Some(e) = &self.group_explanation {
             return (**e).clone();
         }
-        let doc = self.event.doc();
-        let fields = Fields::of_lenient(&doc);
-        rules[self.rule].explain(&fields, analyzer)
+        rules[self.rule].explain(&Fields::of_lenient(&event.doc), analyzer)
     }
 }
 

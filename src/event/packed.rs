@@ -54,17 +54,6 @@ impl PackedEvent {
             source: self.source.clone(),
         }
     }
-
-    /// Bytes the packed document takes (what an alert holds of its event besides the source).
-    pub fn packed_len(&self) -> usize {
-        self.doc.len()
-    }
-}
-
-impl From<&Event> for PackedEvent {
-    fn from(event: &Event) -> Self {
-        PackedEvent::pack(event)
-    }
 }
 
 #[cfg(test)]
@@ -115,11 +104,7 @@ mod tests {
     fn a_script_text_packs_smaller_than_it_is() {
         let script = "$h = [Kernel32]::OpenProcess(0x1F0FFF, $false, $pid)\n".repeat(200);
         let packed = PackedEvent::pack(&event(json!({ "script": script })));
-        assert!(
-            packed.packed_len() * 4 < script.len(),
-            "{}",
-            packed.packed_len()
-        );
+        assert!(packed.doc.len() * 4 < script.len(), "{}", packed.doc.len());
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub struct Derived {
     pub timeline: TimelineView,
     /// Why the rule fired (the Rule tab's tree): made here, for the opened alert only.
     pub explanation: Explanation,
+    /// The alert's event, unpacked once for every tab (the Event tab draws it each frame).
+    pub event: Event,
 }
 
 /// The script text of `event` (array element `index`), as stored.
@@ -290,19 +292,20 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
     } else {
         Vec::new()
     };
-    let shown = members.first().copied().unwrap_or(alert);
-    let shown_event = shown.event.unpack();
+    let event = alert.event.unpack();
+    let member_event = members.first().map(|m| m.event.unpack());
+    let shown_event = member_event.as_ref().unwrap_or(&event);
     // Found again on the event (alerts keep no hits); a group shows its members' together.
     let hits: Vec<Hit> = if members.is_empty() {
-        hits_of(rule, alert.rule, &shown_event, ws.analyzer)
+        hits_of(rule, alert.rule, shown_event, ws.analyzer)
     } else {
         members
             .iter()
-            .flat_map(|m| hits_of(&ws.rules[m.rule], m.rule, &shown_event, ws.analyzer))
+            .flat_map(|m| hits_of(&ws.rules[m.rule], m.rule, shown_event, ws.analyzer))
             .collect()
     };
     let req = Request {
-        event: &shown_event,
+        event: shown_event,
         hits: &hits,
         whole,
         split: matches!(alert.kind, AlertKind::SplitScript { .. }),
@@ -343,7 +346,8 @@ pub fn compute(ws: &Workspace, i: usize, by_user: bool, whole: bool) -> Derived 
         requested_whole: whole,
         script,
         timeline,
-        explanation: alert.explanation(&ws.rules, ws.analyzer),
+        explanation: alert.explanation(&ws.rules, &event, ws.analyzer),
+        event,
     }
 }
 

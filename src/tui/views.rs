@@ -575,14 +575,15 @@ fn render_detail(
             }
         }
         super::app::Tab::Checklist => checklist::render(app, ws, alert, theme, f, content),
-        super::app::Tab::Event => detail::render_event(
-            app,
-            &alert.event.unpack(),
-            &tf("detail.alert_id", &[("id", &alert.id)]),
-            theme,
-            f,
-            content,
-        ),
+        super::app::Tab::Event => {
+            let event = match app.detail.derived.as_ref().filter(|d| d.alert == i) {
+                Some(d) => std::borrow::Cow::Borrowed(&d.event),
+                // Before the panes are made (the first frame after a move).
+                None => std::borrow::Cow::Owned(alert.event.unpack()),
+            };
+            let id = tf("detail.alert_id", &[("id", &alert.id)]);
+            detail::render_event(app, &event, &id, theme, f, content)
+        }
         super::app::Tab::Rule => detail::render_rule(app, ws, alert, theme, f, content),
         super::app::Tab::Decoded => match &app.detail.decoded {
             Some(d) if d.alert == Some(i) => decoded::render(d, &app.pane, theme, f, content),
