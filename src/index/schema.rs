@@ -8,7 +8,8 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever the schema or the indexing of a field changes: old indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: the term dictionary is an SSTable (tantivy's `quickwit` feature), not an FST.
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Name under which the script tokenizer is registered.
 pub(super) const SCRIPT_TOKENIZER: &str = "pstriage_script";
