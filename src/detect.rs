@@ -28,7 +28,7 @@ pub fn run(ds: &Dataset, rules: &[Rule]) -> index::Result<Vec<Alert>> {
     // An event that is a candidate of several rules is loaded once.
     let mut wanted: BTreeMap<EventAddr, Vec<(usize, bool)>> = BTreeMap::new();
     for (i, rule) in rules.iter().enumerate().filter(|(_, r)| !r.over_alerts()) {
-        let candidates = ds.candidates(&rule.expr)?;
+        let candidates = ds.candidates(&rule.candidate_query())?;
         for addr in candidates.events {
             wanted.entry(addr).or_default().push((i, candidates.exact));
         }

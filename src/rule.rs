@@ -38,8 +38,9 @@ pub struct Rule {
     /// `[[rule.filters]]`, read: ANDed with the query as the detection engine does.
     #[serde(skip)]
     pub filters: Vec<filter::Filter>,
-    /// For an ES|QL rule, its query (`expr` is then `Expr::All`: every event is a candidate
-    /// and the pipeline decides).
+    /// For an ES|QL rule, its query. `expr` is then `Expr::All` (the rule has no KQL to show or
+    /// mark) and `plan` is the pipeline's necessary condition (`esql::Query::necessary`): the
+    /// events it rejects are never run through the pipeline, which decides the rest.
     #[serde(skip)]
     pub esql: Option<esql::Query>,
     /// What loading the rule found worth saying, one sentence each: parts of the file that
@@ -325,10 +326,14 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
             meta.from
         ));
     }
-    let expr = Expr::All;
+    let necessary = if query.per_event() {
+        query.necessary()
+    } else {
+        Expr::All
+    };
     Loaded::Rule(Box::new(Rule {
-        plan: kql::Plan::new(&expr),
-        expr,
+        plan: kql::Plan::new(&necessary),
+        expr: Expr::All,
         meta,
         origin: origin.to_owned(),
         filters: Vec::new(),
@@ -437,6 +442,15 @@ impl Rule {
     /// than events: it runs once they are all raised (`detect::correlate`).
     pub fn over_alerts(&self) -> bool {
         self.esql.as_ref().is_some_and(esql::Query::reads_alerts)
+    }
+
+    /// The query whose matches are the rule's candidates in an index: its KQL, or an ES|QL
+    /// pipeline's necessary condition.
+    pub fn candidate_query(&self) -> std::borrow::Cow<'_, Expr> {
+        match &self.esql {
+            Some(q) if q.per_event() => std::borrow::Cow::Owned(q.necessary()),
+            _ => std::borrow::Cow::Borrowed(&self.expr),
+        }
     }
 
     /// When the rule fires on the document: its explanation and, for an ES|QL rule, the

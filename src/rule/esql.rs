@@ -15,6 +15,7 @@ pub mod java_regex;
 mod lexer;
 mod lucene_regexp;
 mod parser;
+mod prefilter;
 
 pub use ast::Query;
 pub use eval::{run, run_table, Group, Outcome, V};
@@ -30,6 +31,12 @@ impl Query {
     /// rather than on the rows themselves.
     pub fn per_event(&self) -> bool {
         self.metadata.iter().any(|m| m == "_id") && !self.aggregates()
+    }
+
+    /// What an event must hold for the pipeline to keep it (a KQL query that may hold on more
+    /// events, never on fewer): see `prefilter`.
+    pub fn necessary(&self) -> crate::rule::kql::Expr {
+        prefilter::necessary(self)
     }
 
     /// Whether the query groups its rows (`stats`): each output row is then one alert.

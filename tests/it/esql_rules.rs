@@ -5,7 +5,7 @@
 
 use pstriage::analysis::Analyzer;
 use pstriage::ecs::Fields;
-use pstriage::rule::{self, esql, Loaded, Rule};
+use pstriage::rule::{self, esql, kql, Loaded, Rule};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -85,6 +85,38 @@ fn each_case_gives_elastic_s_outcome_and_columns() {
         checked += 1;
     }
     assert!(checked >= 50);
+}
+
+#[test]
+fn the_rule_s_plan_lets_every_firing_case_through() {
+    // An ES|QL rule's plan is its pipeline's necessary condition: streams and indexes run the
+    // pipeline only on the events it holds on, so it must hold on every case that fires.
+    let mut rules: BTreeMap<String, Rule> = BTreeMap::new();
+    let text = std::fs::read_to_string(data().join("rule-cases.jsonl")).unwrap();
+    let (mut fired, mut rejected) = (0, 0);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let stem = case["rule"].as_str().unwrap();
+        let rule = rules
+            .entry(stem.to_owned())
+            .or_insert_with(|| load_rule(stem));
+        let fields = Fields::of_lenient(case["doc"].as_object().unwrap());
+        let mut tokens = kql::DocTokens::new(&fields, Analyzer::Pattern, rule.plan.vocabulary());
+        let passes = kql::matches(&rule.plan, &mut tokens);
+        if case["fires"].as_bool().unwrap() {
+            assert!(
+                passes,
+                "{stem}: {} fires but its plan rejects it",
+                case["case"]
+            );
+            fired += 1;
+        } else if !passes {
+            rejected += 1;
+        }
+    }
+    assert!(fired >= 12, "{fired}");
+    // The `:` rules' plans do reject events (a plan of every event would pass this test too).
+    assert!(rejected >= 1, "{rejected}");
 }
 
 #[test]
