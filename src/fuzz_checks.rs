@@ -227,6 +227,14 @@ pub fn esql(data: &[u8]) {
             let full = esql::run(&q, &fields, analyzer, true);
             assert_eq!(quick.held, full.held, "{text:?}");
             assert_eq!(quick.columns, full.columns, "{text:?}");
+            // What the pipeline keeps, its necessary condition lets through (the plan a
+            // stream and an index prefilter with).
+            if quick.held && q.per_event() {
+                let plan = crate::rule::kql::Plan::new(&q.necessary());
+                let mut tokens =
+                    crate::rule::kql::DocTokens::new(&fields, analyzer, plan.vocabulary());
+                assert!(crate::rule::kql::matches(&plan, &mut tokens), "{text:?}");
+            }
             for group in esql::run_table(&q, &table, analyzer) {
                 assert!(group.members.iter().all(|&m| m < table.len()), "{text:?}");
                 assert!(q.aggregates() || group.members.len() == 1, "{text:?}");
