@@ -14,9 +14,8 @@ use crate::ecs::{self, Fields};
 use crate::event::Event;
 use crate::rule::kql::PlanSet;
 use crate::rule::Rule;
-use rustc_hash::FxHasher;
+use rustc_hash::{FxHashMap, FxHasher};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 /// `event` with its script text replaced by `text`: every other field (host, user, time,
@@ -82,7 +81,9 @@ pub fn text_key(text: &str) -> u64 {
 /// as. Holds hashes and ids only, not the texts.
 #[derive(Default)]
 pub struct LoggedBlocks {
-    by_text: HashMap<(String, u64), String>,
+    /// Host → text key → script block id. By host first, so that a lookup borrows the host
+    /// instead of building a key (tens of thousands of blocks are added and looked up).
+    by_host: FxHashMap<String, FxHashMap<u64, String>>,
 }
 
 impl LoggedBlocks {
@@ -93,16 +94,22 @@ impl LoggedBlocks {
 
     /// `add` with the text already hashed by [`text_key`].
     pub fn add_key(&mut self, host: &str, key: u64, script_block_id: &str) {
-        self.by_text
-            .entry((host.to_owned(), key))
-            .or_insert_with(|| script_block_id.to_owned());
+        if !self.by_host.contains_key(host) {
+            self.by_host.insert(host.to_owned(), FxHashMap::default());
+        }
+        if let Some(texts) = self.by_host.get_mut(host) {
+            texts
+                .entry(key)
+                .or_insert_with(|| script_block_id.to_owned());
+        }
     }
 
     /// The script block id of `host` whose text is `text`, other than `not` (the block the text
     /// was decoded from).
     pub fn find(&self, host: &str, text: &str, not: Option<&str>) -> Option<&str> {
-        self.by_text
-            .get(&(host.to_owned(), text_key(text)))
+        self.by_host
+            .get(host)?
+            .get(&text_key(text))
             .map(String::as_str)
             .filter(|id| Some(*id) != not)
     }
