@@ -45,8 +45,15 @@ pub(super) struct ScriptTokenizer {
     /// Reused across documents: token strings keep their capacity, so a document's tokens cost
     /// no allocation once the buffer has grown.
     tokens: Vec<Token>,
-    /// The terms of the current document already handed on.
-    seen: rustc_hash::FxHashSet<String>,
+    /// The terms of the current document already handed on, as places in `tokens`, which
+    /// hold their text: a repeated term is found without copying or allocating any term.
+    seen: hashbrown::HashTable<usize>,
+}
+
+/// The hash `seen` keeps a term under.
+fn term_hash(term: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(term)
 }
 
 impl ScriptTokenizer {
@@ -73,7 +80,8 @@ impl Tokenizer for ScriptTokenizer {
         let mut len = 0;
         self.analyzer.for_each_token(text, |t, start, end| {
             let term = index_term(t);
-            if seen.contains(&*term) {
+            let hash = term_hash(&term);
+            if seen.find(hash, |&i| tokens[i].text == *term).is_some() {
                 return;
             }
             if len == tokens.len() {
@@ -86,7 +94,7 @@ impl Tokenizer for ScriptTokenizer {
             slot.position_length = 1;
             slot.text.clear();
             slot.text.push_str(&term);
-            seen.insert(term.into_owned());
+            seen.insert_unique(hash, len, |&i| term_hash(&tokens[i].text));
             len += 1;
         });
         ScriptTokenStream {
