@@ -9,6 +9,7 @@ pub mod kql;
 pub mod translation;
 
 use kql::Expr;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 /// The rules that ship inside the binary, as (file name, TOML text).
@@ -117,6 +118,22 @@ pub struct RuleMeta {
     pub false_positives: Vec<String>,
     #[serde(default)]
     pub threat: Vec<Threat>,
+    /// The keys of `NOT_APPLIED` the file has, read with the rest (their values do not matter).
+    #[serde(default, skip_serializing)]
+    alert_suppression: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    severity_mapping: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    risk_score_mapping: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    rule_name_override: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    data_view_id: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    building_block_type: Option<IgnoredAny>,
+    /// `enabled`, whatever its type (only `false` is worth a note).
+    #[serde(default, skip_serializing)]
+    enabled: Option<toml::Value>,
 }
 
 fn one() -> u32 {
@@ -163,41 +180,44 @@ struct RuleFile {
     rule: RuleMeta,
 }
 
-/// The `[rule]` table's keys, whatever their values, to find the ones pstriage does not apply.
-#[derive(Deserialize)]
-struct RuleKeys {
-    rule: toml::Table,
-}
-
 /// Keys of a query rule that change which alerts Elastic raises or what they say, and that
-/// pstriage does not apply; with what happens instead. Every other key is metadata for people
-/// (shown or not), read above (`filters`, `exceptions_list`, …), or the schedule's.
-const NOT_APPLIED: &[(&str, &str)] = &[
-    (
-        "alert_suppression",
-        "Kibana would merge alerts that share its group-by fields; every alert is listed here",
-    ),
-    (
-        "severity_mapping",
-        "Kibana would take the severity from the event's fields; alerts keep the rule's severity",
-    ),
-    (
-        "risk_score_mapping",
-        "Kibana would take the risk score from the event's fields; alerts keep the rule's score",
-    ),
-    (
-        "rule_name_override",
-        "Kibana would name each alert after an event field; alerts carry the rule's name",
-    ),
-    (
-        "data_view_id",
-        "Kibana would read the data view's index patterns; every loaded event is searched",
-    ),
-    (
-        "building_block_type",
-        "Kibana would hide these alerts from the default alert table; they are listed here",
-    ),
-];
+/// pstriage does not apply, each with whether `meta` has it and what happens instead. Every
+/// other key is metadata for people (shown or not), read above (`filters`, `exceptions_list`,
+/// …), or the schedule's.
+fn not_applied(meta: &RuleMeta) -> [(&'static str, bool, &'static str); 6] {
+    [
+        (
+            "alert_suppression",
+            meta.alert_suppression.is_some(),
+            "Kibana would merge alerts that share its group-by fields; every alert is listed here",
+        ),
+        (
+            "severity_mapping",
+            meta.severity_mapping.is_some(),
+            "Kibana would take the severity from the event's fields; alerts keep the rule's severity",
+        ),
+        (
+            "risk_score_mapping",
+            meta.risk_score_mapping.is_some(),
+            "Kibana would take the risk score from the event's fields; alerts keep the rule's score",
+        ),
+        (
+            "rule_name_override",
+            meta.rule_name_override.is_some(),
+            "Kibana would name each alert after an event field; alerts carry the rule's name",
+        ),
+        (
+            "data_view_id",
+            meta.data_view_id.is_some(),
+            "Kibana would read the data view's index patterns; every loaded event is searched",
+        ),
+        (
+            "building_block_type",
+            meta.building_block_type.is_some(),
+            "Kibana would hide these alerts from the default alert table; they are listed here",
+        ),
+    ]
+}
 
 /// What loading one rule file gave.
 #[derive(Debug)]
@@ -232,7 +252,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
     let meta = file.rule;
     let language = meta.language.as_deref().unwrap_or("");
     if meta.rule_type == "esql" {
-        return Ok(load_esql(meta, origin, text));
+        return Ok(load_esql(meta, origin));
     }
     if meta.rule_type != "query" || language != "kuery" {
         return Ok(Loaded::Skipped {
@@ -260,7 +280,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
     };
     let plan = kql::Plan::new(&expr);
     Ok(Loaded::Rule(Box::new(Rule {
-        load_notes: load_notes(text, &filters),
+        load_notes: load_notes(&meta, &filters),
         meta,
         origin: origin.to_owned(),
         expr,
@@ -271,7 +291,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, RuleError> {
 }
 
 /// An ES|QL rule: runs when its query parses within the subset and alerts per event.
-fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
+fn load_esql(meta: RuleMeta, origin: &str) -> Loaded {
     let skipped = |name: String, reason: String| Loaded::Skipped { name, reason };
     let query = match esql::parse(meta.query.as_deref().unwrap_or("")) {
         Ok(q) => q,
@@ -300,7 +320,7 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
         }
         _ => {}
     }
-    let mut notes = load_notes(text, &[]);
+    let mut notes = load_notes(&meta, &[]);
     if !meta.filters.is_empty() {
         return skipped(
             meta.name,
@@ -342,23 +362,20 @@ fn load_esql(meta: RuleMeta, origin: &str, text: &str) -> Loaded {
     }))
 }
 
-/// The load notes of the rule file at `text` (already read once as a rule) with `filters`.
-fn load_notes(text: &str, filters: &[filter::Filter]) -> Vec<String> {
+/// The load notes of a rule read as `meta`, with `filters`.
+fn load_notes(meta: &RuleMeta, filters: &[filter::Filter]) -> Vec<String> {
     let mut out: Vec<String> = filters
         .iter()
         .enumerate()
         .filter_map(|(n, f)| Some(format!("filter {}: {}", n + 1, f.clause.lint()?)))
         .collect();
-    let Ok(keys) = toml::from_str::<RuleKeys>(text) else {
-        return out;
-    };
     out.extend(
-        NOT_APPLIED
+        not_applied(meta)
             .iter()
-            .filter(|(key, _)| keys.rule.contains_key(*key))
-            .map(|(key, instead)| format!("{key} is not applied: {instead}")),
+            .filter(|(_, present, _)| *present)
+            .map(|(key, _, instead)| format!("{key} is not applied: {instead}")),
     );
-    if keys.rule.get("enabled").and_then(toml::Value::as_bool) == Some(false) {
+    if meta.enabled.as_ref().and_then(toml::Value::as_bool) == Some(false) {
         out.push(
             "enabled = false: Elastic ships the rule switched off, so it raises nothing until someone enables it; it runs here"
                 .into(),
