@@ -38,16 +38,30 @@ pub const MAX_RESULT: usize = 1_048_576;
 pub struct JavaRegex {
     /// As written in the query.
     pub source: String,
-    regex: fancy_regex::Regex,
-    /// A linear-time pattern matching wherever `regex` might (see [`relax`]): a text it does
-    /// not match has no match at all, without running the backtracking engine over it.
-    quick: Option<regex::Regex>,
-    /// `quick` is the pattern itself (nothing was relaxed): it finds the matches, faster.
-    exact: bool,
+    engines: Engines,
     /// When the pattern is one character out of a set (`[0-9]`, `🔥`): its ranges, so matches
     /// are found by one pass over the characters (a regex engine pays per match, and the
     /// rules' counting idiom replaces every digit or symbol of a script).
     single: Option<Vec<(char, char)>>,
+}
+
+/// One match's groups as byte ranges (group 0 the match), `None` for a group that took no part.
+type Groups = Vec<Option<(usize, usize)>>;
+
+/// The engines a pattern runs on.
+#[derive(Clone, Debug)]
+enum Engines {
+    /// Nothing needed relaxing (see [`relax`]): the linear-time engine runs the pattern itself,
+    /// and the backtracking one is never built (compiling a case-folded pattern for it was most
+    /// of the cost of loading an ES|QL rule).
+    Linear(regex::Regex),
+    /// The backtracking engine, and a linear-time pattern matching wherever it might (`None`
+    /// when none could be made): a text that pattern does not match has no match at all, and
+    /// elsewhere the backtracking engine starts only at its matches.
+    Backtracking {
+        regex: fancy_regex::Regex,
+        quick: Option<regex::Regex>,
+    },
 }
 
 /// Why a `replace` gives null.
@@ -77,25 +91,41 @@ impl JavaRegex {
     /// Compiles `pattern` with Java's default flags.
     pub fn new(pattern: &str) -> Result<JavaRegex, String> {
         let translated = fold_lookaheads(&translate(pattern)?);
-        let regex = fancy_regex::RegexBuilder::new(&translated)
-            .backtrack_limit(BACKTRACK_LIMIT)
-            .build()
-            .map_err(|e| format!("regex {pattern:?}: {e}"))?;
         let relaxed = relax(&translated);
-        let exact = relaxed.as_deref() == Some(translated.as_str());
-        let quick = relaxed.and_then(|r| regex::Regex::new(&r).ok());
+        let quick = relaxed.as_deref().and_then(|r| regex::Regex::new(r).ok());
+        let engines = match quick {
+            Some(quick) if relaxed.as_deref() == Some(translated.as_str()) => {
+                Engines::Linear(quick)
+            }
+            quick => Engines::Backtracking {
+                regex: fancy_regex::RegexBuilder::new(&translated)
+                    .backtrack_limit(BACKTRACK_LIMIT)
+                    .build()
+                    .map_err(|e| format!("regex {pattern:?}: {e}"))?,
+                quick,
+            },
+        };
         Ok(JavaRegex {
             source: pattern.to_owned(),
-            regex,
-            exact: exact && quick.is_some(),
-            quick,
+            engines,
             single: single_char_set(&translated),
         })
     }
 
     /// False when the text certainly holds no match.
     fn may_match(&self, text: &str) -> bool {
-        self.quick.as_ref().is_none_or(|q| q.is_match(text))
+        match &self.engines {
+            Engines::Linear(quick)
+            | Engines::Backtracking {
+                quick: Some(quick), ..
+            } => quick.is_match(text),
+            Engines::Backtracking { quick: None, .. } => true,
+        }
+    }
+
+    /// Whether the pattern runs on the linear-time engine alone.
+    pub fn is_linear(&self) -> bool {
+        matches!(self.engines, Engines::Linear(_))
     }
 
     /// The byte ranges of every match, left to right (what `Matcher.find` visits).
@@ -110,22 +140,27 @@ impl JavaRegex {
         if !self.may_match(text) {
             return Ok(Vec::new());
         }
-        let Some(quick) = &self.quick else {
-            return self
-                .regex
-                .find_iter(text)
-                .map(|m| {
-                    m.map(|m| (m.start(), m.end()))
-                        .map_err(|_| ReplaceError::Backtracking)
-                })
-                .collect();
+        let (regex, quick) = match &self.engines {
+            Engines::Linear(quick) => {
+                return Ok(quick
+                    .find_iter(text)
+                    .map(|m| (m.start(), m.end()))
+                    .collect())
+            }
+            Engines::Backtracking { regex, quick: None } => {
+                return regex
+                    .find_iter(text)
+                    .map(|m| {
+                        m.map(|m| (m.start(), m.end()))
+                            .map_err(|_| ReplaceError::Backtracking)
+                    })
+                    .collect()
+            }
+            Engines::Backtracking {
+                regex,
+                quick: Some(quick),
+            } => (regex, quick),
         };
-        if self.exact {
-            return Ok(quick
-                .find_iter(text)
-                .map(|m| (m.start(), m.end()))
-                .collect());
-        }
         // The backtracking engine starts only where the relaxed pattern finds a match: the
         // leftmost real match at or after `pos` is also a relaxed one, so nothing before the
         // relaxed match's start can hold a real one.
@@ -135,8 +170,7 @@ impl JavaRegex {
             let Some(candidate) = quick.find_at(text, pos) else {
                 break;
             };
-            let found = self
-                .regex
+            let found = regex
                 .find_from_pos(text, candidate.start())
                 .map_err(|_| ReplaceError::Backtracking)?;
             let Some(m) = found else { break };
@@ -148,6 +182,31 @@ impl JavaRegex {
             };
         }
         Ok(out)
+    }
+
+    /// Each match's groups.
+    fn captures(&self, text: &str) -> Result<Vec<Groups>, ReplaceError> {
+        match &self.engines {
+            Engines::Linear(quick) => Ok(quick
+                .captures_iter(text)
+                .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                .collect()),
+            Engines::Backtracking { regex, .. } => regex
+                .captures_iter(text)
+                .map(|c| {
+                    c.map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                        .map_err(|_| ReplaceError::Backtracking)
+                })
+                .collect(),
+        }
+    }
+
+    /// The pattern's group names by group number (`None` for an unnamed group).
+    fn group_names(&self) -> Box<dyn Iterator<Item = Option<&str>> + '_> {
+        match &self.engines {
+            Engines::Linear(quick) => Box::new(quick.capture_names()),
+            Engines::Backtracking { regex, .. } => Box::new(regex.capture_names()),
+        }
     }
 
     /// When the pattern is one character out of a set and `replacement` one plain character:
@@ -173,19 +232,16 @@ impl JavaRegex {
         let uses_groups = parts.iter().any(|p| !matches!(p, Part::Text(_)));
         // Group values only when the replacement inserts some (captures cost more).
         let (spans, captures) = if uses_groups {
-            let caps = self
-                .regex
-                .captures_iter(text)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| ReplaceError::Backtracking)?;
+            let caps = self.captures(text)?;
             let spans = caps
                 .iter()
-                .map(|c| c.get(0).map_or((0, 0), |m| (m.start(), m.end())))
+                .map(|c| c.first().copied().flatten().unwrap_or((0, 0)))
                 .collect::<Vec<_>>();
             (spans, caps)
         } else {
             (self.find_all(text)?, Vec::new())
         };
+        let group_named = |name: &str| self.group_names().position(|n| n == Some(name));
         if spans.is_empty() {
             return Ok(text.to_owned());
         }
@@ -217,12 +273,14 @@ impl JavaRegex {
             out.push_str(&text[last..start]);
             let replaced_from = out.len();
             for part in &parts {
+                let group = |c: &[Option<(usize, usize)>], g: Option<usize>| {
+                    g.and_then(|g| c.get(g).copied().flatten())
+                        .map_or("", |(s, e)| &text[s..e])
+                };
                 match (part, captures.get(n)) {
                     (Part::Text(t), _) => out.push_str(t),
-                    (Part::Group(g), Some(c)) => out.push_str(c.get(*g).map_or("", |m| m.as_str())),
-                    (Part::Named(name), Some(c)) => {
-                        out.push_str(c.name(name).map_or("", |m| m.as_str()))
-                    }
+                    (Part::Group(g), Some(c)) => out.push_str(group(c, Some(*g))),
+                    (Part::Named(name), Some(c)) => out.push_str(group(c, group_named(name))),
                     _ => {}
                 }
             }
@@ -1116,7 +1174,7 @@ mod tests {
     fn a_lookahead_before_one_character_folds_into_its_class() {
         let backtick = JavaRegex::new(r"[A-Za-z0-9_-]`(?![rntb]|\r|\n|\d)[A-Za-z0-9_-]").unwrap();
         assert!(
-            backtick.exact,
+            backtick.is_linear(),
             "no lookaround left: the linear engine finds the matches"
         );
         // Other lookaheads stay: a group, a quantified character, a longer alternative.
@@ -1251,7 +1309,12 @@ mod tests {
 
     #[test]
     fn replacement_groups_and_escapes() {
+        // Expected values from java.util.regex (shared/tools/java-regex), on either engine.
         let r = JavaRegex::new(r"(a)(?<n>b)").unwrap();
+        assert!(r.is_linear());
         assert_eq!(r.replace_all("xaby", "[$2$1${n}\\$]").unwrap(), "x[bab$]y");
+        let r = JavaRegex::new(r"(a)(?=b)|(?<n>c)").unwrap();
+        assert!(!r.is_linear());
+        assert_eq!(r.replace_all("xabyacb", "<$1${n}>").unwrap(), "x<a>bya<c>b");
     }
 }
