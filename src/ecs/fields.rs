@@ -31,10 +31,21 @@ fn path_hash(path: &[u8]) -> u64 {
 }
 
 /// Builds a `Fields` from (path, value) leaves given in document order.
-#[derive(Default)]
 struct Builder<'a> {
     names: String,
     leaves: Vec<(Range<usize>, &'a Value)>,
+}
+
+impl Default for Builder<'_> {
+    /// Sized for a typical 4104 event (a few dozen leaves): buffers that never grow are a few
+    /// allocations of steady sizes, which the allocator serves from its per-thread caches;
+    /// growing them by doubling cost more than the map of owned paths they replace.
+    fn default() -> Self {
+        Builder {
+            names: String::with_capacity(1024),
+            leaves: Vec::with_capacity(32),
+        }
+    }
 }
 
 impl<'a> Builder<'a> {
@@ -49,7 +60,7 @@ impl<'a> Builder<'a> {
         // Stable: a field's values keep their document order.
         let bytes = names.as_bytes();
         leaves.sort_by(|(a, _), (b, _)| bytes[a.clone()].cmp(&bytes[b.clone()]));
-        let mut fields: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        let mut fields: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(leaves.len());
         let mut values = Vec::with_capacity(leaves.len());
         for (name, value) in leaves {
             match fields.last_mut() {
