@@ -118,7 +118,7 @@ pub struct RuleMeta {
     pub false_positives: Vec<String>,
     #[serde(default)]
     pub threat: Vec<Threat>,
-    /// The keys of `NOT_APPLIED` the file has, read with the rest (their values do not matter).
+    /// The keys `not_applied` notes, read with the rest (only whether they are there matters).
     #[serde(default, skip_serializing)]
     alert_suppression: Option<IgnoredAny>,
     #[serde(default, skip_serializing)]

@@ -1,4 +1,5 @@
-//! `java.util.regex` patterns, as ES|QL's `replace` compiles them, run on `fancy-regex`.
+//! `java.util.regex` patterns, as ES|QL's `replace` compiles them, run on `fancy-regex` (or on
+//! the `regex` crate alone when the translated pattern needs no backtracking construct).
 //!
 //! The two engines read the same text differently, so a pattern is translated, never passed
 //! through: every construct is rewritten into one that means in `fancy-regex` what it means in
