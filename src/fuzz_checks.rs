@@ -61,6 +61,16 @@ pub fn records(data: &[u8]) {
                 crate::ecs::validate(&ev.doc).is_ok(),
                 "an accepted record fails the field checks"
             );
+            // The flattened view finds each of its own fields, in path order, and reading only
+            // some paths gives what the whole walk gives for them.
+            let all = Fields::of_lenient(&ev.doc);
+            let paths: Vec<&str> = all.iter().map(|(p, _)| p).collect();
+            assert!(paths.windows(2).all(|w| w[0] < w[1]), "paths out of order");
+            let only = Fields::of_only(&ev.doc, &paths);
+            for (path, values) in all.iter() {
+                assert_eq!(all.get(path), values, "{path}");
+                assert_eq!(only.get(path), values, "{path}");
+            }
             n += 1;
         },
     );

@@ -357,6 +357,32 @@ mod tests {
     }
 
     #[test]
+    fn a_document_of_many_fields_is_read_whole() {
+        // More leaves and longer paths than the buffers are first sized for.
+        let mut d = Map::new();
+        for i in 0..100 {
+            d.insert(
+                format!("group{}.a.rather.long.field.name.{i:03}", i % 7),
+                Value::from(i),
+            );
+        }
+        d.insert("group0.a.rather.long.field.name.000".into(), Value::from(0));
+        d.insert("list".into(), serde_json::json!([1, {"x": 2}, [3, 4]]));
+        let f = Fields::of_lenient(&d);
+        assert_eq!(f.iter().count(), 102);
+        for i in 0..100 {
+            let path = format!("group{}.a.rather.long.field.name.{i:03}", i % 7);
+            assert_eq!(f.get(&path), [&Value::from(i)], "{path}");
+        }
+        let list: Vec<&Value> = f.get("list").to_vec();
+        assert_eq!(list, [&Value::from(1), &Value::from(3), &Value::from(4)]);
+        assert_eq!(f.get("list.x"), [&Value::from(2)]);
+        assert!(f.get("group0.a").is_empty() && f.get("").is_empty());
+        let paths: Vec<&str> = f.iter().map(|(p, _)| p).collect();
+        assert!(paths.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
     fn mixed_nesting_merges_values() {
         let d = doc(r#"{"user":{"id":"S-1"},"user.id":"S-2"}"#);
         let f = Fields::of(&d).unwrap();
