@@ -44,17 +44,29 @@ fn every_rule_loads_as_a_per_event_esql_rule() {
     }
 }
 
+/// Every case of `rule-cases.jsonl` with its rule (each rule loaded once).
+fn cases() -> Vec<(Value, std::rc::Rc<Rule>)> {
+    let mut rules: BTreeMap<String, std::rc::Rc<Rule>> = BTreeMap::new();
+    let text = std::fs::read_to_string(data().join("rule-cases.jsonl")).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let case: Value = serde_json::from_str(line).unwrap();
+            let stem = case["rule"].as_str().unwrap();
+            let rule = rules
+                .entry(stem.to_owned())
+                .or_insert_with(|| std::rc::Rc::new(load_rule(stem)))
+                .clone();
+            (case, rule)
+        })
+        .collect()
+}
+
 #[test]
 fn each_case_gives_elastic_s_outcome_and_columns() {
-    let mut rules: BTreeMap<String, Rule> = BTreeMap::new();
-    let text = std::fs::read_to_string(data().join("rule-cases.jsonl")).unwrap();
     let mut checked = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let case: Value = serde_json::from_str(line).unwrap();
+    for (case, rule) in cases() {
         let stem = case["rule"].as_str().unwrap();
-        let rule = rules
-            .entry(stem.to_owned())
-            .or_insert_with(|| load_rule(stem));
         let doc = case["doc"].as_object().unwrap();
         let fields = Fields::of_lenient(doc);
         let q = rule.esql.as_ref().unwrap();
@@ -91,15 +103,9 @@ fn each_case_gives_elastic_s_outcome_and_columns() {
 fn the_rule_s_plan_lets_every_firing_case_through() {
     // An ES|QL rule's plan is its pipeline's necessary condition: streams and indexes run the
     // pipeline only on the events it holds on, so it must hold on every case that fires.
-    let mut rules: BTreeMap<String, Rule> = BTreeMap::new();
-    let text = std::fs::read_to_string(data().join("rule-cases.jsonl")).unwrap();
     let (mut fired, mut rejected) = (0, 0);
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let case: Value = serde_json::from_str(line).unwrap();
+    for (case, rule) in cases() {
         let stem = case["rule"].as_str().unwrap();
-        let rule = rules
-            .entry(stem.to_owned())
-            .or_insert_with(|| load_rule(stem));
         let fields = Fields::of_lenient(case["doc"].as_object().unwrap());
         let mut tokens = kql::DocTokens::new(&fields, Analyzer::Pattern, rule.plan.vocabulary());
         let passes = kql::matches(&rule.plan, &mut tokens);
