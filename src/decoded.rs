@@ -94,13 +94,16 @@ impl LoggedBlocks {
 
     /// `add` with the text already hashed by [`text_key`].
     pub fn add_key(&mut self, host: &str, key: u64, script_block_id: &str) {
-        if !self.by_host.contains_key(host) {
-            self.by_host.insert(host.to_owned(), FxHashMap::default());
-        }
-        if let Some(texts) = self.by_host.get_mut(host) {
-            texts
-                .entry(key)
-                .or_insert_with(|| script_block_id.to_owned());
+        match self.by_host.get_mut(host) {
+            Some(texts) => {
+                texts
+                    .entry(key)
+                    .or_insert_with(|| script_block_id.to_owned());
+            }
+            None => {
+                let texts = FxHashMap::from_iter([(key, script_block_id.to_owned())]);
+                self.by_host.insert(host.to_owned(), texts);
+            }
         }
     }
 

@@ -346,20 +346,18 @@ fn load_esql(meta: RuleMeta, origin: &str) -> Loaded {
             meta.from
         ));
     }
-    let necessary = if query.per_event() {
-        query.necessary()
-    } else {
-        Expr::All
-    };
-    Loaded::Rule(Box::new(Rule {
-        plan: kql::Plan::new(&necessary),
+    let mut rule = Rule {
+        plan: kql::Plan::new(&Expr::All),
         expr: Expr::All,
         meta,
         origin: origin.to_owned(),
         filters: Vec::new(),
         load_notes: notes,
         esql: Some(query),
-    }))
+    };
+    // The stream's prefilter is the query the index finds candidates with.
+    rule.plan = kql::Plan::new(&rule.candidate_query());
+    Loaded::Rule(Box::new(rule))
 }
 
 /// The load notes of a rule read as `meta`, with `filters`.
