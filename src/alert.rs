@@ -6,9 +6,9 @@
 use crate::analysis::Analyzer;
 use crate::ecs::{self, Fields};
 use crate::event::{hex, Event, PackedEvent};
-use crate::rule::filter;
 use crate::rule::kql::{self, matches, DocTokens, Explanation, Hit, PlanSet, Vocabulary};
 use crate::rule::Rule;
+use crate::rule::{esql, filter};
 use sha2::{Digest, Sha256};
 
 /// A rule match.
@@ -242,6 +242,7 @@ fn find<'r>(
         return Vec::new();
     }
     let mut tokens = DocTokens::new(fields, analyzer, plans.vocabulary());
+    let memo = esql::TextMemo::default();
     let mut identity = None;
     let mut out = Vec::new();
     for (i, rule, exact) in listed {
@@ -250,7 +251,7 @@ fn find<'r>(
         }
         // The identity hashes the whole document: only for a rule that fires (an ES|QL rule
         // is a candidate of every event and most leave its pipeline early).
-        let Some(fired) = fired(rule, &tokens, analyzer) else {
+        let Some(fired) = fired(rule, &tokens, &memo, analyzer) else {
             continue;
         };
         let identity = identity.get_or_insert_with(|| event.identity());
@@ -339,7 +340,12 @@ struct Fired {
 /// rule's is found without building its explanation (`kql::positive`: thousands of alerts of
 /// a rule with a long term list made that a third of a scan); an ES|QL rule's pipeline gives
 /// its explanation anyway. `doc` is the document as the plans tokenized it, read again here.
-fn fired(rule: &Rule, doc: &DocTokens<'_, '_, '_>, analyzer: Analyzer) -> Option<Fired> {
+fn fired<'a>(
+    rule: &Rule,
+    doc: &DocTokens<'_, 'a, '_>,
+    memo: &esql::TextMemo<'a>,
+    analyzer: Analyzer,
+) -> Option<Fired> {
     let fields = doc.fields();
     let mut terms: Vec<String> = Vec::new();
     fn add(terms: &mut Vec<String>, t: &str) {
@@ -366,7 +372,7 @@ fn fired(rule: &Rule, doc: &DocTokens<'_, '_, '_>, analyzer: Analyzer) -> Option
             columns: Vec::new(),
         });
     }
-    let (explanation, columns) = rule.fires(fields, analyzer)?;
+    let (explanation, columns) = rule.fires(fields, memo, analyzer)?;
     explanation
         .positive_terms(ecs::names::SCRIPT_BLOCK_TEXT)
         .into_iter()

@@ -470,20 +470,22 @@ impl Rule {
 
     /// When the rule fires on the document: its explanation and, for an ES|QL rule, the
     /// columns its pipeline kept. An ES|QL pipeline first runs without its why: most events
-    /// leave it at an early `where`.
-    pub fn fires(
+    /// leave it at an early `where`. `memo` keeps the counts of the document's texts for the
+    /// other rules run on it.
+    pub fn fires<'a>(
         &self,
-        fields: &crate::ecs::Fields,
+        fields: &crate::ecs::Fields<'a>,
+        memo: &esql::TextMemo<'a>,
         analyzer: crate::analysis::Analyzer,
     ) -> Option<(kql::Explanation, Vec<(String, serde_json::Value)>)> {
         if self.over_alerts() {
             return None;
         }
         if let Some(q) = &self.esql {
-            if !esql::run(q, fields, analyzer, false).held {
+            if !esql::run_in(q, fields, memo, analyzer, false).held {
                 return None;
             }
-            let outcome = esql::run(q, fields, analyzer, true);
+            let outcome = esql::run_in(q, fields, memo, analyzer, true);
             return Some((outcome.explanation, outcome.columns));
         }
         let explanation = self.explain(fields, analyzer);

@@ -16,10 +16,12 @@ mod lexer;
 mod lucene_regexp;
 mod parser;
 mod prefilter;
+mod text_counts;
 
 pub use ast::Query;
-pub use eval::{run, run_table, Group, Outcome, V};
+pub use eval::{run, run_in, run_table, Group, Outcome, V};
 pub use parser::parse;
+pub use text_counts::TextMemo;
 
 impl Query {
     /// Whether the query reads Kibana's alerts (`.alerts-security.*`) rather than events.

@@ -18,6 +18,7 @@
 
 use super::ast::*;
 use super::java_regex;
+use super::text_counts::TextMemo;
 use crate::analysis::Analyzer;
 use crate::ecs::{self, numeric, FieldType, Fields};
 use crate::rule::dsl;
@@ -79,7 +80,19 @@ pub struct Outcome {
 /// Runs `query` on the document viewed as `fields`. With `detail`, the explanation has a node
 /// per step with its value and the `replace` matches in the script text as hits.
 pub fn run(query: &Query, fields: &Fields, analyzer: Analyzer, detail: bool) -> Outcome {
-    let mut ctx = Ctx::new(fields, analyzer, BTreeMap::new(), detail);
+    run_in(query, fields, &TextMemo::default(), analyzer, detail)
+}
+
+/// [`run`], with the counts of the document's texts kept in `memo`: the pipelines of several
+/// rules over one document share it, and measure each text once.
+pub fn run_in<'a>(
+    query: &Query,
+    fields: &Fields<'a>,
+    memo: &TextMemo<'a>,
+    analyzer: Analyzer,
+    detail: bool,
+) -> Outcome {
+    let mut ctx = Ctx::new(fields, memo, analyzer, BTreeMap::new(), detail);
     let ran = run_steps(&mut ctx, &query.steps);
     if ran.held {
         ctx.materialize();
@@ -130,7 +143,8 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
     let mut passed = vec![0usize; before.len()];
     let mut survivors: Vec<(usize, BTreeMap<String, V>)> = Vec::new();
     for (i, fields) in docs.iter().enumerate() {
-        let mut ctx = Ctx::new(fields, analyzer, BTreeMap::new(), false);
+        let memo = TextMemo::default();
+        let mut ctx = Ctx::new(fields, &memo, analyzer, BTreeMap::new(), false);
         let ran = run_steps(&mut ctx, before);
         passed.iter_mut().take(ran.passed).for_each(|n| *n += 1);
         if ran.held {
@@ -174,7 +188,8 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
     // of each of its values, as ES|QL does.
     let mut groups: BTreeMap<String, (Vec<V>, Vec<usize>)> = BTreeMap::new();
     for (n, (i, row)) in survivors.iter().enumerate() {
-        let ctx = Ctx::new(&docs[*i], analyzer, row.clone(), false);
+        let memo = TextMemo::default();
+        let ctx = Ctx::new(&docs[*i], &memo, analyzer, row.clone(), false);
         let mut keys: Vec<Vec<V>> = vec![Vec::new()];
         for name in by {
             let values = match ctx.field(name) {
@@ -229,7 +244,8 @@ pub fn run_table(query: &Query, docs: &[Fields], analyzer: Analyzer) -> Vec<Grou
                 ),
             )
         });
-        let mut ctx = Ctx::new(&no_document, analyzer, row, true);
+        let memo = TextMemo::default();
+        let mut ctx = Ctx::new(&no_document, &memo, analyzer, row, true);
         let ran = run_steps(&mut ctx, after);
         if !ran.held {
             continue;
@@ -264,7 +280,8 @@ fn aggregate(
     let mut values = Vec::new();
     for &n in members {
         let (i, row) = &survivors[n];
-        let mut ctx = Ctx::new(&docs[*i], analyzer, row.clone(), false);
+        let memo = TextMemo::default();
+        let mut ctx = Ctx::new(&docs[*i], &memo, analyzer, row.clone(), false);
         match ctx.eval(arg) {
             V::Null => {}
             V::Multi(items) => values.extend(items.into_iter().filter(|v| *v != V::Null)),
@@ -497,6 +514,8 @@ impl Masked<'_> {
 
 struct Ctx<'f, 'a> {
     fields: &'f Fields<'a>,
+    /// The counts of the document's texts, shared with the other rules' pipelines.
+    memo: &'f TextMemo<'a>,
     analyzer: Analyzer,
     /// Columns computed by `eval`, which shadow the document's fields.
     row: BTreeMap<String, V>,
@@ -510,12 +529,14 @@ struct Ctx<'f, 'a> {
 impl<'f, 'a> Ctx<'f, 'a> {
     fn new(
         fields: &'f Fields<'a>,
+        memo: &'f TextMemo<'a>,
         analyzer: Analyzer,
         row: BTreeMap<String, V>,
         detail: bool,
     ) -> Self {
         Ctx {
             fields,
+            memo,
             analyzer,
             row,
             masked: BTreeMap::new(),
@@ -623,7 +644,8 @@ impl<'f, 'a> Ctx<'f, 'a> {
         // Over the size cap, or past the backtracking limit, the column is null with a
         // warning: the ordinary path says so.
         if let Some((set, with)) = re.one_char_mask(with) {
-            let counts = java_regex::mask_counts(set, source, with).ok()?;
+            let bytes = self.memo.bytes(source);
+            let counts = java_regex::mask_counts(set, source, &bytes, with).ok()?;
             return Some(Masked {
                 source,
                 by: MaskBy::Set(set.to_vec()),
@@ -633,7 +655,8 @@ impl<'f, 'a> Ctx<'f, 'a> {
         }
         let with = java_regex::plain_char(with)?;
         let spans = re.find_all(source).ok()?;
-        let counts = java_regex::span_mask_counts(source, &spans, with).ok()?;
+        let chars = self.memo.chars(source);
+        let counts = java_regex::span_mask_counts(source, chars, &spans, with).ok()?;
         Some(Masked {
             source,
             by: MaskBy::Spans(spans),
@@ -901,7 +924,10 @@ impl<'f, 'a> Ctx<'f, 'a> {
             }
             Func::Length | Func::ToLower | Func::ToUpper => match self.text_arg(&args[0]) {
                 Ok(s) => match f {
-                    Func::Length => V::Long(s.chars().count() as i64),
+                    Func::Length => V::Long(match s {
+                        std::borrow::Cow::Borrowed(s) => self.memo.chars(s),
+                        std::borrow::Cow::Owned(s) => s.chars().count(),
+                    } as i64),
                     Func::ToLower => V::Str(s.to_lowercase()),
                     _ => V::Str(s.to_uppercase()),
                 },

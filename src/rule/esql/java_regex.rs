@@ -25,6 +25,7 @@
 //! null with a warning). Java may overflow its stack on a pathological pattern; here a match
 //! stops after a bounded number of backtracking steps, which is reported the same way.
 
+use super::text_counts::ByteCounts;
 use std::fmt::Write as _;
 
 /// Backtracking steps allowed for one search: a pathological pattern or text costs at most this.
@@ -304,10 +305,12 @@ pub fn plain_char(replacement: &str) -> Option<char> {
 }
 
 /// What `replace(text, pattern, with)` would hold, `with` one plain character and `spans` the
-/// pattern's matches (`find_all`), counted without building it: `Err` when the result could
-/// reach the size cap (the ordinary path then decides, as `replace_all` would).
+/// pattern's matches (`find_all`), counted without building it (`text_chars`: the text's
+/// length in code points): `Err` when the result could reach the size cap (the ordinary path
+/// then decides, as `replace_all` would).
 pub(crate) fn span_mask_counts(
     text: &str,
+    text_chars: usize,
     spans: &[(usize, usize)],
     with: char,
 ) -> Result<MaskCounts, ReplaceError> {
@@ -326,7 +329,7 @@ pub(crate) fn span_mask_counts(
         matched_chars += text[start..end].chars().count();
         with_in_matches += count_with(&text[start..end]);
     }
-    let chars = text.chars().count() - matched_chars + spans.len();
+    let chars = text_chars - matched_chars + spans.len();
     Ok(MaskCounts {
         chars,
         unmasked: chars - spans.len() - (count_with(text) - with_in_matches),
@@ -390,21 +393,24 @@ pub struct MaskCounts {
     pub unmasked: usize,
 }
 
-/// `MaskCounts` of `text` under `set` and `with` (one character), with `replace_chars`'s size
-/// check: `Err` when the result would be over the cap (the column is null).
+/// `MaskCounts` of `text` (whose bytes are counted in `bytes`) under `set` and `with` (one
+/// character), with `replace_chars`'s size check: `Err` when the result would be over the cap
+/// (the column is null).
 pub(super) fn mask_counts(
     set: &[(char, char)],
     text: &str,
+    bytes: &ByteCounts,
     with: char,
 ) -> Result<MaskCounts, ReplaceError> {
     // No result can reach the cap when every character turned into `with` would not: count
-    // in a tight loop, without the running size.
+    // without the running size.
     // A text has at least as many bytes as UTF-16 units: its length in bytes bounds them
     // without a pass over it.
     let with_units = with.len_utf16().max(1) as i64;
     let fits = |units: usize| units as i64 * with_units <= MAX_RESULT as i64;
-    if fits(text.len()) || fits(utf16_len(text)) {
-        return Ok(count_masked(set, text, with));
+    if fits(text.len()) || fits(bytes.utf16_units()) {
+        return Ok(counted_from_bytes(set, text, bytes, with)
+            .unwrap_or_else(|| count_masked(set, text, with)));
     }
     let mut counts = MaskCounts {
         chars: 0,
@@ -419,6 +425,65 @@ pub(super) fn mask_counts(
         }
     })?;
     Ok(counts)
+}
+
+/// `MaskCounts` without the size check, read off the text's byte counts when `set` holds
+/// every character beyond ASCII or none of them (the classes of Elastic's rules: `[0-9]`,
+/// `[^0-9A-Za-z\s#=-]`); `None` for a set that holds some.
+fn counted_from_bytes(
+    set: &[(char, char)],
+    text: &str,
+    bytes: &ByteCounts,
+    with: char,
+) -> Option<MaskCounts> {
+    let in_set = |c: char| set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+    let holds_non_ascii = holds_all_beyond_ascii(set)?;
+    let mut unmasked: usize = (0..0x80u8)
+        .map(char::from)
+        .filter(|&c| !in_set(c) && c != with)
+        .map(|c| bytes.of_byte(c as u8))
+        .sum();
+    if !holds_non_ascii {
+        unmasked += bytes.non_ascii_chars();
+        if !with.is_ascii() {
+            // `with` is among them and stays itself: not unmasked.
+            let mut buf = [0u8; 4];
+            let with_bytes = with.encode_utf8(&mut buf).as_bytes();
+            if bytes.of_byte(with_bytes[0]) > 0 {
+                unmasked -= memchr::memmem::find_iter(text.as_bytes(), with_bytes).count();
+            }
+        }
+    }
+    Some(MaskCounts {
+        chars: bytes.chars(),
+        unmasked,
+    })
+}
+
+/// `Some(true)` when `set` (ranges in order, not overlapping: a parsed class) holds every
+/// character beyond ASCII, `Some(false)` when it holds none, `None` otherwise.
+fn holds_all_beyond_ascii(set: &[(char, char)]) -> Option<bool> {
+    const SURROGATES: (u32, u32) = (0xD800, 0xDFFF);
+    let beyond = |lo: u32, hi: u32| {
+        let lo = lo.max(0x80);
+        if hi < lo {
+            return 0;
+        }
+        let surrogates = hi
+            .min(SURROGATES.1)
+            .saturating_add(1)
+            .saturating_sub(lo.max(SURROGATES.0));
+        hi - lo + 1 - surrogates
+    };
+    let held: u32 = set
+        .iter()
+        .map(|&(lo, hi)| beyond(lo as u32, hi as u32))
+        .sum();
+    match held {
+        0 => Some(false),
+        n if n == beyond(0x80, char::MAX as u32) => Some(true),
+        _ => None,
+    }
 }
 
 /// `MaskCounts` without the size check: ASCII by a table, the rest decoded.
@@ -1227,6 +1292,8 @@ mod tests {
         })
         .unwrap();
         assert_eq!(tight, walked);
+        let bytes = ByteCounts::of(&text);
+        assert_eq!(mask_counts(&set, &text, &bytes, '\u{1F525}'), Ok(tight));
         let built = replace_chars(&set, &text, "\u{1F525}").unwrap();
         assert_eq!(tight.chars, built.chars().count());
         assert_eq!(
@@ -1240,6 +1307,37 @@ mod tests {
         assert!(JavaRegex::new("(?i)k").unwrap().single.is_some());
         assert!(JavaRegex::new("ab").unwrap().single.is_none());
         assert_eq!(utf16_len("a\u{e9}\u{1F525}"), 4);
+    }
+
+    #[test]
+    fn classes_are_counted_from_byte_counts_as_character_by_character() {
+        // Sets holding every character beyond ASCII, none, or some (which the byte counts
+        // cannot answer); mask characters inside and outside ASCII, present in the text.
+        let text = "a1 \u{1F525}\u{e9}2#=-\u{2028}\t`x\u{10FFFF}".repeat(9);
+        let bytes = ByteCounts::of(&text);
+        let classes = [
+            ("[0-9]", Some(false)),
+            (r"[^0-9A-Za-z\s#=-]", Some(true)),
+            (
+                r#"[\s\$\{\}\+\@\=\(\)\^\\\"~\[\]\?\./%#\`\'\;\-\!\*]"#,
+                Some(false),
+            ),
+            ("[^a]", Some(true)),
+            (r"[\x{80}-\x{10FFFF}]", Some(true)),
+            (r"[^\x{e9}]", None),
+            ("\u{e9}", None),
+        ];
+        for (pattern, beyond) in classes {
+            let set = JavaRegex::new(pattern).unwrap().single.unwrap();
+            assert_eq!(holds_all_beyond_ascii(&set), beyond, "{pattern}");
+            for with in ['\u{1F525}', '#', 'x', '\u{e9}'] {
+                let by_bytes = counted_from_bytes(&set, &text, &bytes, with);
+                assert_eq!(by_bytes.is_some(), beyond.is_some());
+                if let Some(counts) = by_bytes {
+                    assert_eq!(counts, count_masked(&set, &text, with), "{pattern} {with}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -1264,7 +1362,7 @@ mod tests {
             let r = JavaRegex::new(pattern).unwrap();
             for text in &texts {
                 let spans = r.find_all(text).unwrap();
-                let counted = span_mask_counts(text, &spans, fire).unwrap();
+                let counted = span_mask_counts(text, text.chars().count(), &spans, fire).unwrap();
                 let built = r.replace_all(text, &fire.to_string()).unwrap();
                 assert_eq!(splice(text, &spans, fire), built, "{pattern} on {text:?}");
                 assert_eq!(counted.chars, built.chars().count(), "{pattern}");
@@ -1278,7 +1376,7 @@ mod tests {
         // Near the cap the count gives way to the ordinary path, which decides.
         let big = "b".repeat(MAX_RESULT);
         let spans = JavaRegex::new("b").unwrap().find_all(&big).unwrap();
-        assert!(span_mask_counts(&big, &spans, fire).is_err());
+        assert!(span_mask_counts(&big, big.len(), &spans, fire).is_err());
         assert_eq!(plain_char("$"), None);
         assert_eq!(plain_char("\\"), None);
         assert_eq!(plain_char("ab"), None);
