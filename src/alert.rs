@@ -120,29 +120,35 @@ pub(crate) fn id_of(rule_id: &str, identity: &str) -> String {
 
 /// Evaluates `rule` on `event`; `Some(alert)` when it matches.
 pub fn check(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Option<Alert> {
-    attach(find_one(rule, rule_index, event, analyzer), event).pop()
+    attach(find_one(rule, rule_index, event, analyzer, false), event).pop()
 }
 
 /// Every occurrence in `event`'s script text that made `rule` match (none when it does not):
 /// what the Script pane marks, found again when an alert is opened. Alerts do not keep them:
 /// thousands of alerts would each hold a string per occurrence for a pane that shows one.
 pub fn hits_of(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Vec<Hit> {
-    find_one(rule, rule_index, event, analyzer)
+    find_one(rule, rule_index, event, analyzer, true)
         .pop()
         .map(|f| f.hits)
         .unwrap_or_default()
 }
 
 /// What `rule` alone finds in `event` (never refused as unindexable: the event is one of an
-/// alert's, or a reassembled script, or a decoded layer).
-fn find_one(rule: &Rule, rule_index: usize, event: &Event, analyzer: Analyzer) -> Vec<Found> {
+/// alert's, or a reassembled script, or a decoded layer), with its hits when `hits`.
+fn find_one(
+    rule: &Rule,
+    rule_index: usize,
+    event: &Event,
+    analyzer: Analyzer,
+    hits: bool,
+) -> Vec<Found> {
     find(
         [(rule_index, rule, false)],
         Plans::Own(rule),
         event,
         &Fields::of_lenient(&event.doc),
         analyzer,
-        false,
+        Finding::AsGiven { hits },
     )
 }
 
@@ -169,7 +175,14 @@ pub fn check_all_in(
 ) -> Vec<Alert> {
     let all = rules.iter().enumerate().map(|(i, rule)| (i, rule, false));
     attach(
-        find(all, Plans::Set(plans), event, fields, analyzer, true),
+        find(
+            all,
+            Plans::Set(plans),
+            event,
+            fields,
+            analyzer,
+            Finding::Indexed,
+        ),
         event,
     )
 }
@@ -221,26 +234,42 @@ pub fn check_candidate(
 ) -> Vec<Alert> {
     let listed = candidate_of.iter().map(|&(i, exact)| (i, &rules[i], exact));
     let fields = Fields::of_lenient(&event.doc);
-    let found = find(listed, Plans::Set(plans), event, &fields, analyzer, true);
+    let found = find(
+        listed,
+        Plans::Set(plans),
+        event,
+        &fields,
+        analyzer,
+        Finding::Indexed,
+    );
     attach(found, event)
+}
+
+/// What `find` is asked for.
+#[derive(Clone, Copy)]
+enum Finding {
+    /// The alerts of an event as Elasticsearch would store it: none when it would refuse it.
+    Indexed,
+    /// The alerts of an event as given (an alert's, a split script or a decoded layer, never
+    /// indexed so never refused), with the hits of an ES|QL rule when `hits`.
+    AsGiven { hits: bool },
 }
 
 /// What the listed rules (index, rule, whether the index already decided the match) find in
 /// `event`: the document flattened and tokenized once (`plans.vocabulary` must hold the terms of
-/// every listed rule) and its identity hashed once, when something matches. `as_indexed`: the event
-/// as Elasticsearch would store it, so nothing when it would refuse it (a split script or a
-/// decoded layer is never indexed, so it is not refused either).
+/// every listed rule) and its identity hashed once, when something matches.
 fn find<'r>(
     listed: impl IntoIterator<Item = (usize, &'r Rule, bool)>,
     plans: Plans<'_>,
     event: &Event,
     fields: &Fields<'_>,
     analyzer: Analyzer,
-    as_indexed: bool,
+    finding: Finding,
 ) -> Vec<Found> {
-    if as_indexed && rejected_by_elasticsearch(fields, analyzer) {
+    if matches!(finding, Finding::Indexed) && rejected_by_elasticsearch(fields, analyzer) {
         return Vec::new();
     }
+    let with_hits = matches!(finding, Finding::AsGiven { hits: true });
     let mut tokens = DocTokens::new(fields, analyzer, plans.vocabulary());
     let memo = esql::TextMemo::default();
     let mut identity = None;
@@ -251,7 +280,7 @@ fn find<'r>(
         }
         // The identity hashes the whole document: only for a rule that fires (an ES|QL rule
         // is a candidate of every event and most leave its pipeline early).
-        let Some(fired) = fired(rule, &tokens, &memo, analyzer) else {
+        let Some(fired) = fired(rule, &tokens, &memo, analyzer, with_hits) else {
             continue;
         };
         let identity = identity.get_or_insert_with(|| event.identity());
@@ -336,15 +365,20 @@ struct Fired {
     columns: Vec<(String, serde_json::Value)>,
 }
 
-/// `rule`'s verdict on the document and what its alert keeps (`None`: it does not fire). A KQL
-/// rule's is found without building its explanation (`kql::positive`: thousands of alerts of
-/// a rule with a long term list made that a third of a scan); an ES|QL rule's pipeline gives
-/// its explanation anyway. `doc` is the document as the plans tokenized it, read again here.
+/// How many of what an ES|QL rule's patterns matched an alert lists as its terms.
+const ESQL_TERMS: usize = 8;
+
+/// `rule`'s verdict on the document and what its alert keeps (`None`: it does not fire),
+/// found without building the rule's explanation (`kql::positive`, `esql::fire_in`: thousands
+/// of alerts of a rule with a long term list made that a third of a scan). `doc` is the
+/// document as the plans tokenized it, read again here; `memo` keeps the counts of its texts
+/// for the other ES|QL rules. The hits of an ES|QL rule are found only `with_hits`.
 fn fired<'a>(
     rule: &Rule,
     doc: &DocTokens<'_, 'a, '_>,
     memo: &esql::TextMemo<'a>,
     analyzer: Analyzer,
+    with_hits: bool,
 ) -> Option<Fired> {
     let fields = doc.fields();
     let mut terms: Vec<String> = Vec::new();
@@ -372,27 +406,23 @@ fn fired<'a>(
             columns: Vec::new(),
         });
     }
-    let (explanation, columns) = rule.fires(fields, memo, analyzer)?;
-    explanation
-        .positive_terms(ecs::names::SCRIPT_BLOCK_TEXT)
-        .into_iter()
-        .for_each(|t| add(&mut terms, t));
+    let query = rule.esql.as_ref()?;
     // An ES|QL rule names no terms: what its patterns matched stands for them.
-    for h in explanation.positive_hits() {
-        if terms.len() < 8 {
-            add(&mut terms, &h.term);
-        }
-    }
-    let hits = explanation
-        .positive_hits()
-        .into_iter()
-        .filter(|h| on_script(h))
-        .cloned()
-        .collect();
+    let fire = esql::fire_in(query, fields, memo, analyzer, ESQL_TERMS)?;
+    let hits = if with_hits {
+        rule.explain(fields, analyzer)
+            .positive_hits()
+            .into_iter()
+            .filter(|h| on_script(h))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     Some(Fired {
-        terms,
+        terms: fire.terms,
         hits,
-        columns,
+        columns: fire.columns,
     })
 }
 

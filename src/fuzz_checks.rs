@@ -237,6 +237,19 @@ pub fn esql(data: &[u8]) {
             let full = esql::run(&q, &fields, analyzer, true);
             assert_eq!(quick.held, full.held, "{text:?}");
             assert_eq!(quick.columns, full.columns, "{text:?}");
+            // An alert's columns and terms, found without the why, are the detailed run's.
+            let fire = esql::fire_in(&q, &fields, &esql::TextMemo::default(), analyzer, 8);
+            assert_eq!(fire.is_some(), full.held, "{text:?}");
+            if let Some(fire) = fire {
+                assert_eq!(fire.columns, full.columns, "{text:?}");
+                let mut marked: Vec<&str> = Vec::new();
+                for h in full.explanation.positive_hits() {
+                    if marked.len() < 8 && !marked.contains(&h.term.as_str()) {
+                        marked.push(&h.term);
+                    }
+                }
+                assert_eq!(fire.terms, marked, "{text:?}");
+            }
             // What the pipeline keeps, its necessary condition lets through (the plan a
             // stream and an index prefilter with).
             if quick.held && q.per_event() {

@@ -468,30 +468,6 @@ impl Rule {
         }
     }
 
-    /// When the rule fires on the document: its explanation and, for an ES|QL rule, the
-    /// columns its pipeline kept. An ES|QL pipeline first runs without its why: most events
-    /// leave it at an early `where`. `memo` keeps the counts of the document's texts for the
-    /// other rules run on it.
-    pub fn fires<'a>(
-        &self,
-        fields: &crate::ecs::Fields<'a>,
-        memo: &esql::TextMemo<'a>,
-        analyzer: crate::analysis::Analyzer,
-    ) -> Option<(kql::Explanation, Vec<(String, serde_json::Value)>)> {
-        if self.over_alerts() {
-            return None;
-        }
-        if let Some(q) = &self.esql {
-            if !esql::run_in(q, fields, memo, analyzer, false).held {
-                return None;
-            }
-            let outcome = esql::run_in(q, fields, memo, analyzer, true);
-            return Some((outcome.explanation, outcome.columns));
-        }
-        let explanation = self.explain(fields, analyzer);
-        explanation.held.then_some((explanation, Vec::new()))
-    }
-
     /// The ATT&CK ids of the rule, tactics first: `TA0005 T1055 T1055.001 …`.
     pub fn attack_ids(&self) -> Vec<String> {
         let mut ids = Vec::new();

@@ -79,6 +79,21 @@ fn each_case_gives_elastic_s_outcome_and_columns() {
             out.held,
             "{what}"
         );
+        // What an alert keeps is found without the why: the same columns, and as its terms
+        // the first eight distinct texts the detailed run marks in the script.
+        let fire = esql::fire_in(q, &fields, &esql::TextMemo::default(), Analyzer::Pattern, 8);
+        assert_eq!(fire.is_some(), out.held, "{what}");
+        if let Some(fire) = fire {
+            assert_eq!(fire.columns, out.columns, "{what}");
+            let detailed = esql::run(q, &fields, Analyzer::Pattern, true).explanation;
+            let mut marked: Vec<&str> = Vec::new();
+            for h in detailed.positive_hits() {
+                if marked.len() < 8 && !marked.contains(&h.term.as_str()) {
+                    marked.push(&h.term);
+                }
+            }
+            assert_eq!(fire.terms, marked, "{what}");
+        }
         if out.held {
             let got: BTreeMap<&str, &Value> =
                 out.columns.iter().map(|(k, v)| (k.as_str(), v)).collect();

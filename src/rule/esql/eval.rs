@@ -24,6 +24,7 @@ use crate::ecs::{self, numeric, FieldType, Fields};
 use crate::rule::dsl;
 use crate::rule::kql::{self, Explanation, Hit};
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A column's value.
@@ -106,6 +107,38 @@ pub fn run_in<'a>(
         },
         explanation: pipeline(ran.held, ran.children),
     }
+}
+
+/// What an alert of a per-event rule keeps when its pipeline keeps the row.
+pub struct Fire {
+    /// The first distinct texts (at most `most`, in the order the pipeline met them) that its
+    /// `replace` patterns match in the script text: what the alert lists as its matched terms.
+    pub terms: Vec<String>,
+    /// The columns kept at the end, in name order.
+    pub columns: Vec<(String, Json)>,
+}
+
+/// [`run_in`] for an alert: `Some` when the row survives, with what the alert keeps, found
+/// without building the why (an alert's explanation is made when it is opened). The terms are
+/// the texts [`run`] with `detail` gives as the hits of its steps, in the same order.
+pub fn fire_in<'a>(
+    query: &Query,
+    fields: &Fields<'a>,
+    memo: &TextMemo<'a>,
+    analyzer: Analyzer,
+    most: usize,
+) -> Option<Fire> {
+    let mut ctx = Ctx::new(fields, memo, analyzer, BTreeMap::new(), false);
+    ctx.marks = Some(Vec::new());
+    let ran = run_steps(&mut ctx, &query.steps);
+    if !ran.held {
+        return None;
+    }
+    ctx.materialize();
+    Some(Fire {
+        terms: ctx.marked_terms(most),
+        columns: ran.visible(&ctx.row),
+    })
 }
 
 /// One output row of a grouping query, with the input rows it stands for.
@@ -383,7 +416,7 @@ fn pipeline(held: bool, children: Vec<Explanation>) -> Explanation {
 }
 
 /// Runs `steps` on the row in `ctx` until one drops it.
-fn run_steps<'q>(ctx: &mut Ctx, steps: &'q [Step]) -> Ran<'q> {
+fn run_steps<'q>(ctx: &mut Ctx<'q, '_>, steps: &'q [Step]) -> Ran<'q> {
     let mut ran = Ran {
         held: true,
         passed: 0,
@@ -409,6 +442,9 @@ fn run_steps<'q>(ctx: &mut Ctx, steps: &'q [Step]) -> Ran<'q> {
                 let mut shown = Vec::new();
                 for (name, e) in assignments {
                     if let Some(m) = ctx.mask(e) {
+                        if let Expr::Call(Func::Replace(regex), args) = e {
+                            ctx.note_replace(&args[0], || Mark::Pending(regex, m.source));
+                        }
                         ctx.row.remove(name);
                         ctx.masked.insert(name.clone(), m);
                         continue;
@@ -524,6 +560,27 @@ struct Ctx<'f, 'a> {
     warnings: Vec<String>,
     hits: Vec<Hit>,
     detail: bool,
+    /// When collecting (`fire_in`): each `replace` over the script text, in evaluation order,
+    /// its matches found only if the row survives.
+    marks: Option<Vec<Mark<'f, 'a>>>,
+}
+
+/// The texts `regex` matches in `text`, in order.
+fn matched_texts(regex: &java_regex::JavaRegex, text: &str) -> Vec<String> {
+    regex
+        .find_all(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(start, end)| text[start..end].to_owned())
+        .collect()
+}
+
+/// A `replace` over the script text met by a run that collects them.
+enum Mark<'f, 'a> {
+    /// Over the document's text: matched when the terms are asked for.
+    Pending(&'f java_regex::JavaRegex, &'a str),
+    /// Over a text made on the way: its matched texts.
+    Found(Vec<String>),
 }
 
 impl<'f, 'a> Ctx<'f, 'a> {
@@ -543,7 +600,43 @@ impl<'f, 'a> Ctx<'f, 'a> {
             warnings: Vec::new(),
             hits: Vec::new(),
             detail,
+            marks: None,
         }
+    }
+
+    /// Notes a `replace(field, …)` for `marked_terms` (`mark` makes its note), when the run
+    /// collects them and `field` is the script text, not shadowed by a column (as `mark` does).
+    fn note_replace(&mut self, field: &Expr, mark: impl FnOnce() -> Mark<'f, 'a>) {
+        let Expr::Field(name) = field else { return };
+        if name != ecs::names::SCRIPT_BLOCK_TEXT
+            || self.row.contains_key(name)
+            || self.masked.contains_key(name)
+        {
+            return;
+        }
+        if let Some(marks) = &mut self.marks {
+            marks.push(mark());
+        }
+    }
+
+    /// The first `most` distinct texts the noted `replace`s match, in order.
+    fn marked_terms(&mut self, most: usize) -> Vec<String> {
+        let mut terms: Vec<String> = Vec::new();
+        for mark in self.marks.take().unwrap_or_default() {
+            let found = match mark {
+                Mark::Pending(regex, text) => matched_texts(regex, text),
+                Mark::Found(found) => found,
+            };
+            for t in found {
+                if terms.len() >= most {
+                    return terms;
+                }
+                if !terms.contains(&t) {
+                    terms.push(t);
+                }
+            }
+        }
+        terms
     }
 
     fn warn(&mut self, w: impl Into<String>) -> V {
@@ -577,14 +670,14 @@ impl<'f, 'a> Ctx<'f, 'a> {
     /// `e` when it is a string: borrowed from the document when `e` names a text or keyword
     /// field holding one string (a script text is not copied to be measured or searched);
     /// else its value, which is not a string, as the error.
-    fn text_arg(&mut self, e: &Expr) -> Result<std::borrow::Cow<'a, str>, V> {
+    fn text_arg(&mut self, e: &'f Expr) -> Result<Cow<'a, str>, V> {
         if let Expr::Field(f) = e {
             if let Some(s) = self.doc_str(f) {
-                return Ok(std::borrow::Cow::Borrowed(s));
+                return Ok(Cow::Borrowed(s));
             }
         }
         match self.eval(e) {
-            V::Str(s) => Ok(std::borrow::Cow::Owned(s)),
+            V::Str(s) => Ok(Cow::Owned(s)),
             other => Err(other),
         }
     }
@@ -594,7 +687,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
     fn pattern_test(
         &mut self,
         op: &str,
-        value: &Expr,
+        value: &'f Expr,
         negated: bool,
         any: impl Fn(&str) -> bool,
     ) -> V {
@@ -630,7 +723,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
 
     /// `e` as a column left unbuilt, when it is `replace(field, pattern, one plain character)`
     /// over a document field holding one string, in a quick run.
-    fn mask(&self, e: &Expr) -> Option<Masked<'a>> {
+    fn mask(&self, e: &'f Expr) -> Option<Masked<'a>> {
         let Expr::Call(Func::Replace(re), args) = e else {
             return None;
         };
@@ -684,7 +777,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
         i64::try_from(n).ok()
     }
 
-    fn eval(&mut self, e: &Expr) -> V {
+    fn eval(&mut self, e: &'f Expr) -> V {
         match e {
             Expr::Null => V::Null,
             Expr::Bool(b) => V::Bool(*b),
@@ -883,7 +976,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
         }
     }
 
-    fn call(&mut self, f: &Func, args: &[Expr]) -> V {
+    fn call(&mut self, f: &'f Func, args: &'f [Expr]) -> V {
         // `length` of a column left unbuilt is counted, not built.
         if let (Func::Length, Some(n)) = (f, args.first().and_then(|a| self.masked_length(a))) {
             return V::Long(n);
@@ -925,8 +1018,8 @@ impl<'f, 'a> Ctx<'f, 'a> {
             Func::Length | Func::ToLower | Func::ToUpper => match self.text_arg(&args[0]) {
                 Ok(s) => match f {
                     Func::Length => V::Long(match s {
-                        std::borrow::Cow::Borrowed(s) => self.memo.chars(s),
-                        std::borrow::Cow::Owned(s) => s.chars().count(),
+                        Cow::Borrowed(s) => self.memo.chars(s),
+                        Cow::Owned(s) => s.chars().count(),
                     } as i64),
                     Func::ToLower => V::Str(s.to_lowercase()),
                     _ => V::Str(s.to_uppercase()),
@@ -940,6 +1033,10 @@ impl<'f, 'a> Ctx<'f, 'a> {
                 let (Ok(text), V::Str(with)) = (text, with) else {
                     return V::Null;
                 };
+                self.note_replace(&args[0], || match &text {
+                    Cow::Borrowed(t) => Mark::Pending(regex, t),
+                    Cow::Owned(t) => Mark::Found(matched_texts(regex, t)),
+                });
                 if self.detail {
                     if let Expr::Field(name) = &args[0] {
                         if name == ecs::names::SCRIPT_BLOCK_TEXT && !self.row.contains_key(name) {
