@@ -446,7 +446,7 @@ fn run_steps<'q>(ctx: &mut Ctx<'q, '_>, steps: &'q [Step]) -> Ran<'q> {
                             ctx.note_replace(&args[0], || Mark::Pending(regex, m.source));
                         }
                         ctx.row.remove(name);
-                        ctx.masked.insert(name.clone(), m);
+                        ctx.masked.insert(name, m);
                         continue;
                     }
                     ctx.masked.remove(name);
@@ -528,6 +528,29 @@ struct Masked<'a> {
     counts: java_regex::MaskCounts,
 }
 
+/// The columns a quick run left unbuilt, by name: a pipeline has a few, looked up by the
+/// names its query holds (no key is copied per document, as a map's would be).
+struct Unbuilt<'f, 'a>(Vec<(&'f str, Masked<'a>)>);
+
+impl<'f, 'a> Unbuilt<'f, 'a> {
+    fn get(&self, name: &str) -> Option<&Masked<'a>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    fn insert(&mut self, name: &'f str, m: Masked<'a>) {
+        self.remove(name);
+        self.0.push((name, m));
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| *n != name);
+    }
+}
+
 /// What a masked column replaces.
 enum MaskBy {
     /// Every character of a set (a one-character pattern: counted in one pass).
@@ -556,7 +579,7 @@ struct Ctx<'f, 'a> {
     /// Columns computed by `eval`, which shadow the document's fields.
     row: BTreeMap<String, V>,
     /// Columns computed by `eval` and not built (quick runs only).
-    masked: BTreeMap<String, Masked<'a>>,
+    masked: Unbuilt<'f, 'a>,
     warnings: Vec<String>,
     hits: Vec<Hit>,
     detail: bool,
@@ -596,7 +619,7 @@ impl<'f, 'a> Ctx<'f, 'a> {
             memo,
             analyzer,
             row,
-            masked: BTreeMap::new(),
+            masked: Unbuilt(Vec::new()),
             warnings: Vec::new(),
             hits: Vec::new(),
             detail,
@@ -716,8 +739,8 @@ impl<'f, 'a> Ctx<'f, 'a> {
 
     /// Builds the columns a quick run left unbuilt (the row is kept or shown).
     fn materialize(&mut self) {
-        for (name, m) in std::mem::take(&mut self.masked) {
-            self.row.insert(name, m.build());
+        for (name, m) in std::mem::take(&mut self.masked.0) {
+            self.row.insert(name.to_owned(), m.build());
         }
     }
 
