@@ -11,6 +11,7 @@ use crate::ecs::{self, format_millis, Fields};
 use crate::rule::Rule;
 use crate::safe_text;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Output formats of `scan`.
@@ -22,35 +23,52 @@ pub enum Format {
     Csv,
 }
 
+/// The fields of an alert document that come from its rule alone: made once per rule, not
+/// once per alert (the ATT&CK threat list of a rule with thousands of alerts was a quarter of
+/// writing them).
+pub struct RuleFields(Vec<(&'static str, Value)>);
+
+impl RuleFields {
+    pub fn of(rule: &Rule) -> RuleFields {
+        let meta = &rule.meta;
+        RuleFields(vec![
+            ("kibana.alert.rule.name", json!(meta.name)),
+            ("kibana.alert.rule.rule_id", json!(meta.rule_id)),
+            ("kibana.alert.rule.version", json!(meta.version)),
+            ("kibana.alert.rule.type", json!(meta.rule_type)),
+            (
+                "kibana.alert.rule.description",
+                json!(meta.description.trim()),
+            ),
+            (
+                "kibana.alert.rule.threat",
+                serde_json::to_value(&meta.threat).unwrap_or(Value::Null),
+            ),
+            ("kibana.alert.severity", json!(meta.severity)),
+            ("kibana.alert.risk_score", json!(meta.risk_score)),
+        ])
+    }
+}
+
 /// The alert as an Elastic alert document: the source document with `kibana.alert.*` and
-/// `pstriage.*` fields added (dotted keys, as the alerts index stores them).
+/// `pstriage.*` fields added (dotted keys, as the alerts index stores them). `rule` is
+/// `RuleFields::of` the alert's rule.
 pub fn alert_document<'a>(
     alert: &'a Alert,
-    rule: &Rule,
+    rule: &'a RuleFields,
     workflow_status: &str,
 ) -> AlertDocument<'a> {
     let source = alert.event.doc();
     let fields = Fields::of_only(&source, &[ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]);
-    let meta = &rule.meta;
-    let mut added: Vec<(&str, Value)> = Vec::new();
-    let mut put = |k: &'a str, v: Value| match added.iter_mut().find(|(a, _)| *a == k) {
+    let mut added: Vec<(&str, Cow<'a, Value>)> = Vec::new();
+    let mut put = |k: &'a str, v: Cow<'a, Value>| match added.iter_mut().find(|(a, _)| *a == k) {
         Some(slot) => slot.1 = v,
         None => added.push((k, v)),
     };
-    put("kibana.alert.rule.name", json!(meta.name));
-    put("kibana.alert.rule.rule_id", json!(meta.rule_id));
-    put("kibana.alert.rule.version", json!(meta.version));
-    put("kibana.alert.rule.type", json!(meta.rule_type));
-    put(
-        "kibana.alert.rule.description",
-        json!(meta.description.trim()),
-    );
-    put(
-        "kibana.alert.rule.threat",
-        serde_json::to_value(&meta.threat).unwrap_or(Value::Null),
-    );
-    put("kibana.alert.severity", json!(meta.severity));
-    put("kibana.alert.risk_score", json!(meta.risk_score));
+    for (k, v) in &rule.0 {
+        put(k, Cow::Borrowed(v));
+    }
+    let mut put = |k: &'a str, v: Value| put(k, Cow::Owned(v));
     put("kibana.alert.reason", json!(alert.reason));
     put("kibana.alert.workflow_status", json!(workflow_status));
     put(
@@ -112,7 +130,7 @@ pub fn alert_document<'a>(
 pub struct AlertDocument<'a> {
     /// Unpacked for this document only: a list of alerts is written one unpacked event at a time.
     source: Map<String, Value>,
-    added: Vec<(&'a str, Value)>,
+    added: Vec<(&'a str, Cow<'a, Value>)>,
 }
 
 impl serde::Serialize for AlertDocument<'_> {
@@ -150,26 +168,85 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Table => write_table(out, alerts, rules),
-        Format::Ndjson => {
-            for a in alerts {
-                serde_json::to_writer(&mut *out, &alert_document(a, &rules[a.rule], "open"))?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        }
+        Format::Ndjson => write_ndjson(out, alerts, &rule_fields(alerts, rules)),
         Format::Json => {
+            let rule_fields = rule_fields(alerts, rules);
             // An array made one document at a time, as `to_writer_pretty` of them all writes it.
             use serde::Serializer;
             let mut json = serde_json::Serializer::pretty(&mut *out);
             json.collect_seq(
                 alerts
                     .iter()
-                    .map(|a| alert_document(a, &rules[a.rule], "open")),
+                    .map(|a| alert_document(a, fields_of(&rule_fields, a), "open")),
             )?;
             out.write_all(b"\n")
         }
         Format::Csv => write_csv(out, alerts, rules),
     }
+}
+
+/// `RuleFields` of the rules that have alerts, by rule index.
+fn rule_fields(alerts: &[Alert], rules: &[Rule]) -> Vec<Option<RuleFields>> {
+    let mut by_rule: Vec<Option<RuleFields>> = rules.iter().map(|_| None).collect();
+    for a in alerts {
+        if by_rule[a.rule].is_none() {
+            by_rule[a.rule] = Some(RuleFields::of(&rules[a.rule]));
+        }
+    }
+    by_rule
+}
+
+fn fields_of<'r>(by_rule: &'r [Option<RuleFields>], alert: &Alert) -> &'r RuleFields {
+    by_rule[alert.rule]
+        .as_ref()
+        .expect("rule_fields covers every alert's rule")
+}
+
+/// How many alert documents a writing thread serializes at a time.
+const NDJSON_BLOCK: usize = 256;
+
+/// One alert document a line, in order. Each document unpacks its event and serializes it:
+/// the workers (`threads::workers`) make the lines of consecutive blocks of alerts side by
+/// side, and the blocks are written in order, as one thread would write them.
+fn write_ndjson(
+    out: &mut dyn Write,
+    alerts: &[Alert],
+    rule_fields: &[Option<RuleFields>],
+) -> io::Result<()> {
+    let lines = |block: &[Alert]| -> io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        for a in block {
+            serde_json::to_writer(
+                &mut buf,
+                &alert_document(a, fields_of(rule_fields, a), "open"),
+            )?;
+            buf.push(b'\n');
+        }
+        Ok(buf)
+    };
+    let workers = crate::threads::workers();
+    for round in alerts.chunks(NDJSON_BLOCK * workers) {
+        let blocks: Vec<io::Result<Vec<u8>>> = std::thread::scope(|scope| {
+            let made: Vec<_> = round
+                .chunks(NDJSON_BLOCK)
+                .skip(1)
+                .map(|block| scope.spawn(move || lines(block)))
+                .collect();
+            // The first block on this thread, while the others are made.
+            let first = round.chunks(NDJSON_BLOCK).next().map(lines);
+            first
+                .into_iter()
+                .chain(
+                    made.into_iter()
+                        .map(|m| m.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+                )
+                .collect()
+        });
+        for block in blocks {
+            out.write_all(&block?)?;
+        }
+    }
+    Ok(())
 }
 
 fn time_text(a: &Alert) -> String {
