@@ -10,9 +10,11 @@ use crate::alert::Alert;
 use crate::ecs::{self, format_millis, Fields};
 use crate::rule::Rule;
 use crate::safe_text;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::ops::Range;
 
 /// Output formats of `scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -58,8 +60,120 @@ pub fn alert_document<'a>(
     rule: &'a RuleFields,
     workflow_status: &str,
 ) -> AlertDocument<'a> {
-    let source = alert.event.doc();
-    let fields = Fields::of_only(&source, &[ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]);
+    with_source(
+        alert,
+        rule,
+        workflow_status,
+        Source::Parsed(alert.event.doc()),
+    )
+}
+
+/// [`alert_document`] for compact JSON: the source document's top-level values are written as
+/// the JSON text they were packed as, not parsed and written again (most of a document is its
+/// script text, which would be unescaped, copied and escaped once more).
+fn compact_alert_document<'a>(
+    alert: &'a Alert,
+    rule: &'a RuleFields,
+    workflow_status: &str,
+) -> AlertDocument<'a> {
+    let json = alert.event.json();
+    let source = match top_level(&json) {
+        Some(entries) => Source::Raw { json, entries },
+        None => Source::Parsed(alert.event.doc()),
+    };
+    with_source(alert, rule, workflow_status, source)
+}
+
+/// The top-level entries of a JSON object: each key, and where its value's text is.
+fn top_level(json: &str) -> Option<Vec<(String, Range<usize>)>> {
+    struct Entries;
+    impl<'de> serde::de::Visitor<'de> for Entries {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> Result<Self::Value, M::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    use serde::Deserializer;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let entries = de.deserialize_map(Entries).ok()?;
+    de.end().ok()?;
+    let base = json.as_ptr() as usize;
+    Some(
+        entries
+            .into_iter()
+            .map(|(k, raw)| {
+                let at = raw.get().as_ptr() as usize - base;
+                (k, at..at + raw.get().len())
+            })
+            .collect(),
+    )
+}
+
+/// The source document of an alert document.
+enum Source {
+    Parsed(Map<String, Value>),
+    /// Its JSON text (compact, as packed) and its top-level entries (see `top_level`).
+    Raw {
+        json: String,
+        entries: Vec<(String, Range<usize>)>,
+    },
+}
+
+impl Source {
+    fn keys(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            Source::Parsed(map) => Box::new(map.keys().map(String::as_str)),
+            Source::Raw { entries, .. } => Box::new(entries.iter().map(|(k, _)| k.as_str())),
+        }
+    }
+
+    /// The first value of each of `paths` (as `Fields::first` gives it).
+    fn first_of<const N: usize>(&self, paths: [&str; N]) -> [Option<String>; N] {
+        let read = |doc: &Map<String, Value>| {
+            let fields = Fields::of_only(doc, &paths);
+            paths.map(|p| fields.first(p))
+        };
+        match self {
+            Source::Parsed(map) => read(map),
+            Source::Raw { json, entries } => {
+                // Only the entries a path can go through are parsed: `a` or `a.b` for `a.b.c`.
+                let leads_to = |key: &str| {
+                    paths.iter().any(|p| {
+                        p.strip_prefix(key)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                    })
+                };
+                let partial: Map<String, Value> = entries
+                    .iter()
+                    .filter(|(k, _)| leads_to(k))
+                    .filter_map(|(k, at)| {
+                        Some((k.clone(), serde_json::from_str(&json[at.clone()]).ok()?))
+                    })
+                    .collect();
+                read(&partial)
+            }
+        }
+    }
+}
+
+fn with_source<'a>(
+    alert: &'a Alert,
+    rule: &'a RuleFields,
+    workflow_status: &str,
+    source: Source,
+) -> AlertDocument<'a> {
+    let [user_id, script_block_id] =
+        source.first_of([ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]);
     let mut added: Vec<(&str, Cow<'a, Value>)> = Vec::new();
     let mut put = |k: &'a str, v: Cow<'a, Value>| match added.iter_mut().find(|(a, _)| *a == k) {
         Some(slot) => slot.1 = v,
@@ -81,10 +195,10 @@ pub fn alert_document<'a>(
     if let Some(h) = &alert.host {
         put("host.name", json!(h));
     }
-    if let Some(u) = fields.first(ecs::names::USER_ID) {
+    if let Some(u) = user_id {
         put("user.id", json!(u));
     }
-    if let Some(id) = fields.first(ecs::names::SCRIPT_BLOCK_ID) {
+    if let Some(id) = script_block_id {
         put("powershell.file.script_block_id", json!(id));
     }
     put("pstriage.alert_id", json!(alert.id));
@@ -129,8 +243,48 @@ pub fn alert_document<'a>(
 /// the document inserting them into a copy of the source would give.
 pub struct AlertDocument<'a> {
     /// Unpacked for this document only: a list of alerts is written one unpacked event at a time.
-    source: Map<String, Value>,
+    source: Source,
     added: Vec<(&'a str, Cow<'a, Value>)>,
+}
+
+impl AlertDocument<'_> {
+    /// Appends the document as compact JSON (what `serde_json::to_writer` of it writes): a
+    /// source kept as JSON text has its values copied as they are.
+    fn write_compact(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        let Source::Raw { json, entries } = &self.source else {
+            return serde_json::to_writer(out, self).map_err(io::Error::from);
+        };
+        let mut first = true;
+        let mut entry = |out: &mut Vec<u8>, key: &str| -> io::Result<()> {
+            out.push(if first { b'{' } else { b',' });
+            first = false;
+            serde_json::to_writer(&mut *out, key)?;
+            out.push(b':');
+            Ok(())
+        };
+        let mut used = vec![false; self.added.len()];
+        for (k, at) in entries {
+            entry(out, k)?;
+            match self.added.iter().position(|(a, _)| a == k) {
+                Some(i) => {
+                    used[i] = true;
+                    serde_json::to_writer(&mut *out, &self.added[i].1)?;
+                }
+                None => out.extend_from_slice(json[at.clone()].as_bytes()),
+            }
+        }
+        for ((k, v), used) in self.added.iter().zip(used) {
+            if !used {
+                entry(out, k)?;
+                serde_json::to_writer(&mut *out, v)?;
+            }
+        }
+        if first {
+            out.push(b'{');
+        }
+        out.push(b'}');
+        Ok(())
+    }
 }
 
 impl serde::Serialize for AlertDocument<'_> {
@@ -139,15 +293,27 @@ impl serde::Serialize for AlertDocument<'_> {
         let replaces: Vec<Option<usize>> = self
             .source
             .keys()
-            .map(|k| self.added.iter().position(|(a, _)| a == k))
+            .map(|k| self.added.iter().position(|(a, _)| *a == k))
             .collect();
         let replaced = replaces.iter().flatten().count();
         let mut map =
-            serializer.serialize_map(Some(self.source.len() + self.added.len() - replaced))?;
-        for ((k, v), with) in self.source.iter().zip(&replaces) {
-            match with {
-                Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
-                None => map.serialize_entry(k, v)?,
+            serializer.serialize_map(Some(replaces.len() + self.added.len() - replaced))?;
+        match &self.source {
+            Source::Parsed(doc) => {
+                for ((k, v), with) in doc.iter().zip(&replaces) {
+                    match with {
+                        Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
+                        None => map.serialize_entry(k, v)?,
+                    }
+                }
+            }
+            Source::Raw { json, entries } => {
+                for ((k, at), with) in entries.iter().zip(&replaces) {
+                    match with {
+                        Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
+                        None => map.serialize_entry(k, raw(&json[at.clone()]))?,
+                    }
+                }
             }
         }
         for (i, (k, v)) in self.added.iter().enumerate() {
@@ -157,6 +323,12 @@ impl serde::Serialize for AlertDocument<'_> {
         }
         map.end()
     }
+}
+
+/// `text`, known to be one JSON value, to be written as it is.
+fn raw(text: &str) -> &RawValue {
+    // `text` was cut out of a document `top_level` parsed: always one whole JSON value.
+    serde_json::from_str(text).unwrap_or(RawValue::NULL)
 }
 
 /// Writes `alerts` in `format`.
@@ -216,10 +388,7 @@ fn write_ndjson(
     let lines = |block: &[Alert]| -> io::Result<Vec<u8>> {
         let mut buf = Vec::new();
         for a in block {
-            serde_json::to_writer(
-                &mut buf,
-                &alert_document(a, fields_of(rule_fields, a), "open"),
-            )?;
+            compact_alert_document(a, fields_of(rule_fields, a), "open").write_compact(&mut buf)?;
             buf.push(b'\n');
         }
         Ok(buf)
@@ -343,4 +512,63 @@ fn write_csv(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> io::Resul
         writeln!(out, "{}", row.join(","))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Analyzer;
+    use crate::event::{Event, SourceRef};
+
+    fn alert_on(doc: Value) -> (Alert, Vec<Rule>) {
+        let rules = crate::rule::bundled();
+        let event = Event {
+            doc: doc.as_object().cloned().unwrap_or_default(),
+            es_id: None,
+            es_index: None,
+            source: SourceRef::line("a.ndjson", 3),
+        };
+        let alert = crate::alert::check(&rules[0], 0, &event, Analyzer::Pattern)
+            .expect("the bundled injection rule fires");
+        (alert, rules)
+    }
+
+    #[test]
+    fn compact_documents_are_what_writing_the_unpacked_document_gives() {
+        let script = "[K]::OpenProcess(1); [K]::VirtualAllocEx(2); [K]::WriteProcessMemory(3); \
+                      [K]::CreateRemoteThread(4) \"quoted\" \\ \u{1} \u{e9}\u{1F525}";
+        let docs = [
+            serde_json::json!({
+                "event": {"code": "4104", "category": "process"},
+                "host": {"os": {"type": "windows"}},
+                "powershell": {"file": {"script_block_text": script, "script_block_id": "b-1"}},
+            }),
+            // Dotted keys the alert also adds (`host.name`, `user.id`, the script block id),
+            // keys that need escaping, numbers at the edges, nested users.
+            serde_json::json!({
+                "k\"\u{e9}\u{1}": [1.0e300, -0.0, 5e-324, 18446744073709551615u64, -9223372036854775808i64],
+                "host.name": "dotted-host",
+                "event": {"code": "4104", "category": "process"},
+                "host": {"name": "nested-host", "os": {"type": "windows"}},
+                "user": {"id": 5, "name": "u"},
+                "user.id": ["S-1-5-18", "x"],
+                "powershell.file.script_block_id": "dotted-id",
+                "powershell": {"file": {"script_block_text": script, "script_block_id": ["b-2"]}},
+                "pstriage.kind": "from the source",
+            }),
+        ];
+        for doc in docs {
+            let (alert, rules) = alert_on(doc);
+            let fields = RuleFields::of(&rules[alert.rule]);
+            let mut compact = Vec::new();
+            compact_alert_document(&alert, &fields, "open")
+                .write_compact(&mut compact)
+                .unwrap();
+            let written = serde_json::to_vec(&alert_document(&alert, &fields, "open")).unwrap();
+            assert_eq!(
+                String::from_utf8(compact).unwrap(),
+                String::from_utf8(written).unwrap()
+            );
+        }
+    }
 }

@@ -45,6 +45,14 @@ impl PackedEvent {
         doc.unwrap_or_default()
     }
 
+    /// The document as the JSON text it was packed as: compact, as `serde_json` writes it.
+    pub fn json(&self) -> String {
+        let unpacked = lz4_flex::decompress_size_prepended(&self.doc).ok();
+        let text = unpacked.and_then(|json| String::from_utf8(json).ok());
+        debug_assert!(text.is_some(), "a packed event did not unpack");
+        text.unwrap_or_else(|| "{}".to_owned())
+    }
+
     /// The whole event, unpacked.
     pub fn unpack(&self) -> Event {
         Event {
