@@ -139,9 +139,8 @@ impl JavaRegex {
                 .map(|(at, c)| (at, at + c.len_utf8()))
                 .collect());
         }
-        if !self.may_match(text) {
-            return Ok(Vec::new());
-        }
+        // No `may_match` first: each engine's own search below is that test, and a text that
+        // matches would be read twice up to its first match.
         let (regex, quick) = match &self.engines {
             Engines::Linear(quick) => {
                 return Ok(quick
