@@ -19,7 +19,7 @@ mod prefilter;
 mod text_counts;
 
 pub use ast::Query;
-pub use eval::{fire_in, run, run_in, run_table, Fire, Group, Outcome, V};
+pub use eval::{fire_in, run, run_table, Fire, Group, Outcome, V};
 pub use parser::parse;
 pub use text_counts::TextMemo;
 

@@ -81,19 +81,8 @@ pub struct Outcome {
 /// Runs `query` on the document viewed as `fields`. With `detail`, the explanation has a node
 /// per step with its value and the `replace` matches in the script text as hits.
 pub fn run(query: &Query, fields: &Fields, analyzer: Analyzer, detail: bool) -> Outcome {
-    run_in(query, fields, &TextMemo::default(), analyzer, detail)
-}
-
-/// [`run`], with the counts of the document's texts kept in `memo`: the pipelines of several
-/// rules over one document share it, and measure each text once.
-pub fn run_in<'a>(
-    query: &Query,
-    fields: &Fields<'a>,
-    memo: &TextMemo<'a>,
-    analyzer: Analyzer,
-    detail: bool,
-) -> Outcome {
-    let mut ctx = Ctx::new(fields, memo, analyzer, BTreeMap::new(), detail);
+    let memo = TextMemo::default();
+    let mut ctx = Ctx::new(fields, &memo, analyzer, BTreeMap::new(), detail);
     let ran = run_steps(&mut ctx, &query.steps);
     if ran.held {
         ctx.materialize();
@@ -118,9 +107,10 @@ pub struct Fire {
     pub columns: Vec<(String, Json)>,
 }
 
-/// [`run_in`] for an alert: `Some` when the row survives, with what the alert keeps, found
+/// [`run`] for an alert: `Some` when the row survives, with what the alert keeps, found
 /// without building the why (an alert's explanation is made when it is opened). The terms are
-/// the texts [`run`] with `detail` gives as the hits of its steps, in the same order.
+/// the texts [`run`] with `detail` gives as the hits of its steps, in the same order. `memo`
+/// keeps the counts of the document's texts for the other rules' pipelines over it.
 pub fn fire_in<'a>(
     query: &Query,
     fields: &Fields<'a>,
