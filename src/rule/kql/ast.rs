@@ -42,10 +42,15 @@ pub struct Literal {
 /// A value's analyzed terms under each analyzer, made on first use and kept with the value: a
 /// rule's values are matched against every event that fires it, and analyzing each of them
 /// again for every such event cost more than the matching (a rule of a hundred function
-/// names firing on thousands of blocks). Not part of what the value is: equal whatever it
-/// holds.
+/// names firing on thousands of blocks). With them, their ids in the first vocabulary they are
+/// looked up in (`Literal::term_ids`): an alert's clauses are checked against the rule set's
+/// vocabulary, the same for every event of a scan. Not part of what the value is: equal
+/// whatever it holds.
 #[derive(Clone, Default)]
-pub struct AnalyzedTerms([OnceLock<Vec<String>>; 2]);
+pub struct AnalyzedTerms([OnceLock<Vec<String>>; 2], [OnceLock<TermIds>; 2]);
+
+/// A value's term ids in the vocabulary of this serial number (`None`: a term is not in it).
+type TermIds = (u64, Option<Box<[u32]>>);
 
 impl PartialEq for AnalyzedTerms {
     fn eq(&self, _: &Self) -> bool {
@@ -75,6 +80,14 @@ pub enum RangeOp {
     Gte,
 }
 
+/// Where an analyzer's terms are kept in `AnalyzedTerms`.
+fn slot(analyzer: Analyzer) -> usize {
+    match analyzer {
+        Analyzer::Pattern => 0,
+        Analyzer::Standard => 1,
+    }
+}
+
 impl Literal {
     /// An unquoted, wildcard-free value.
     pub fn plain(text: &str) -> Self {
@@ -98,11 +111,24 @@ impl Literal {
 
     /// `text` under `analyzer` (the terms a text field's match looks for).
     pub fn terms(&self, analyzer: Analyzer) -> &[String] {
-        let slot = match analyzer {
-            Analyzer::Pattern => 0,
-            Analyzer::Standard => 1,
-        };
-        self.analyzed.0[slot].get_or_init(|| analyzer.terms(&self.text))
+        self.analyzed.0[slot(analyzer)].get_or_init(|| analyzer.terms(&self.text))
+    }
+
+    /// The ids of [`Literal::terms`] in `vocabulary`, `None` when one of them is not in it:
+    /// kept for the first vocabulary asked about, looked up again for any other.
+    pub fn term_ids(
+        &self,
+        vocabulary: &super::Vocabulary,
+        analyzer: Analyzer,
+    ) -> Option<std::borrow::Cow<'_, [u32]>> {
+        let lookup = || vocabulary.ids_of(self.terms(analyzer));
+        let (serial, ids) = self.analyzed.1[slot(analyzer)]
+            .get_or_init(|| (vocabulary.serial(), lookup().map(Vec::into_boxed_slice)));
+        if *serial == vocabulary.serial() {
+            ids.as_deref().map(std::borrow::Cow::Borrowed)
+        } else {
+            lookup().map(std::borrow::Cow::Owned)
+        }
     }
 
     /// True for the value `*` alone (`field:*` means "the field exists").
@@ -320,6 +346,31 @@ fn join(f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str, level: u8) -> fmt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn term_ids_are_kept_for_one_vocabulary_and_never_taken_for_another() {
+        use crate::rule::kql::Vocabulary;
+        let value = Literal::quoted("Reflection.Emit");
+        let mut first = Vocabulary::default();
+        first.insert("x");
+        first.insert("reflection");
+        first.insert("emit");
+        let ids = |v: &Vocabulary| value.term_ids(v, Analyzer::Pattern).map(|c| c.into_owned());
+        assert_eq!(ids(&first), Some(vec![1, 2]));
+        // Another vocabulary, the same terms at other places: its own ids.
+        let mut second = Vocabulary::default();
+        second.insert("emit");
+        second.insert("reflection");
+        assert_eq!(ids(&second), Some(vec![1, 0]));
+        // The first one grown: looked up again, not taken from what was kept.
+        let mut grown = first.clone();
+        assert_eq!(ids(&grown), Some(vec![1, 2]));
+        grown.insert("opcodes");
+        assert_ne!(grown.serial(), first.serial());
+        assert_eq!(ids(&grown), Some(vec![1, 2]));
+        assert_eq!(ids(&Vocabulary::default()), None);
+        assert_eq!(ids(&first), Some(vec![1, 2]));
+    }
 
     #[test]
     fn glob_matches_like_a_wildcard_query() {

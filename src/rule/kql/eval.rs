@@ -508,13 +508,12 @@ impl<'f, 'a, 'p> Ctx<'f, 'a, 'p> {
             }
             return (!hits.is_empty(), hits);
         }
-        let want = value.terms(analyzer);
-        if want.is_empty() {
+        if value.terms(analyzer).is_empty() {
             return (false, hits);
         }
         // Every value of the query is in the vocabulary (`vocabulary_of`). Should a caller pass
         // the vocabulary of another query, this clause is answered with its own instead.
-        let Some(ids) = self.vocabulary.ids_of(want) else {
+        let Some(ids) = value.term_ids(&self.vocabulary, analyzer) else {
             let mut own = Vocabulary::default();
             add_terms(value, &mut own);
             self.vocabulary = Cow::Owned(own);

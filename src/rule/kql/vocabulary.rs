@@ -28,11 +28,21 @@ pub struct Vocabulary {
     /// tokens away; with Elastic's 35 it lets four tokens in five through (their terms cover
     /// most lengths and letters), and the shapes about one in four, most of them terms.
     shapes: Box<[u64]>,
+    /// Names these terms: a new number whenever a term is added (a clone keeps it, holding the
+    /// same terms), so what was looked up in one vocabulary is never taken for another's.
+    serial: u64,
+}
+
+/// The next `Vocabulary::serial`.
+fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Default for Vocabulary {
     fn default() -> Self {
         Vocabulary {
+            serial: next_serial(),
             ids: FxHashMap::default(),
             terms: Vec::new(),
             first_bytes: [0; LONG + 1],
@@ -62,6 +72,7 @@ impl Vocabulary {
             return id;
         }
         let id = self.terms.len() as u32;
+        self.serial = next_serial();
         self.ids.insert(term.to_owned(), id);
         self.terms.push(term.to_owned());
         if let Some(&first) = term.as_bytes().first() {
@@ -95,6 +106,11 @@ impl Vocabulary {
     /// The ids of all of `terms`, or `None` when one of them is not in the vocabulary.
     pub fn ids_of(&self, terms: &[String]) -> Option<Vec<u32>> {
         terms.iter().map(|t| self.id(t)).collect()
+    }
+
+    /// What names this vocabulary's terms (see the field).
+    pub fn serial(&self) -> u64 {
+        self.serial
     }
 
     /// All terms, by id.
