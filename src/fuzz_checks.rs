@@ -242,7 +242,9 @@ pub fn esql(data: &[u8]) {
             assert_eq!(fire.is_some(), full.held, "{text:?}");
             if let Some(fire) = fire {
                 assert_eq!(fire.columns, full.columns, "{text:?}");
-                let mut marked: Vec<&str> = Vec::new();
+                let mut marked: Vec<&str> = full
+                    .explanation
+                    .positive_terms("powershell.file.script_block_text");
                 for h in full.explanation.positive_hits() {
                     if marked.len() < 8 && !marked.contains(&h.term.as_str()) {
                         marked.push(&h.term);
