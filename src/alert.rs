@@ -39,7 +39,8 @@ pub struct Alert {
     pub reason: String,
     pub kind: AlertKind,
     /// The exception item that suppresses the alert, if one does: Elastic would not raise it.
-    pub suppressed_by: Option<crate::exceptions::Suppression>,
+    /// Boxed: most alerts have none, and the list holds thousands.
+    pub suppressed_by: Option<Box<crate::exceptions::Suppression>>,
     /// For an ES|QL rule, the columns its pipeline computed and kept (`Esql.*`), by name.
     pub columns: Vec<(String, serde_json::Value)>,
 }

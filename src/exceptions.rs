@@ -121,7 +121,7 @@ impl Exceptions {
             // The event is unpacked only for an alert that some item may suppress.
             a.suppressed_by = match items.peek() {
                 None => None,
-                Some(_) => suppressing(items, &read, &a.event.doc(), analyzer),
+                Some(_) => suppressing(items, &read, &a.event.doc(), analyzer).map(Box::new),
             };
         }
     }

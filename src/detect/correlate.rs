@@ -240,11 +240,11 @@ mod tests {
         let before = group(&alerts);
         assert_eq!(before.len(), 1);
         // An exception takes one member out: five rules still, the same alert.
-        alerts[0].suppressed_by = Some(crate::exceptions::Suppression {
+        alerts[0].suppressed_by = Some(Box::new(crate::exceptions::Suppression {
             list_id: "l".into(),
             item_id: "i".into(),
             item_name: "n".into(),
-        });
+        }));
         correlate(&rules, &mut alerts, Analyzer::Pattern);
         let after = group(&alerts);
         assert_eq!(after.len(), 1);
