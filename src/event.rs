@@ -9,12 +9,14 @@ pub use packed::PackedEvent;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::Arc;
 
 /// Where an event came from: the file, and the 1-based line and/or the position in a JSON
 /// array or `_search` response.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceRef {
-    pub path: String,
+    /// Shared by the events of one file (each alert holds one).
+    pub path: Arc<str>,
     /// 1-based line of the record (absent for pretty-printed whole-file documents).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line: Option<u64>,
@@ -32,8 +34,13 @@ pub struct SourceRef {
 
 impl SourceRef {
     pub fn line(path: &str, line: u64) -> Self {
+        SourceRef::at_line(&Arc::from(path), line)
+    }
+
+    /// Line `line` of the file whose shared path is `path`.
+    pub fn at_line(path: &Arc<str>, line: u64) -> Self {
         SourceRef {
-            path: path.to_owned(),
+            path: path.clone(),
             line: Some(line),
             ..SourceRef::default()
         }

@@ -259,7 +259,7 @@ impl Dataset {
             es_id: text(f.es_id),
             es_index: text(f.es_index),
             source: SourceRef {
-                path: text(f.src_path).unwrap_or_default(),
+                path: text(f.src_path).unwrap_or_default().into(),
                 line: num(f.src_line),
                 index: num(f.src_index),
                 record: num(f.src_record),

@@ -28,6 +28,8 @@ pub(super) fn read(
         }
     };
     let mut seen = 0u64;
+    // One path for all the file's events.
+    let shared: std::sync::Arc<str> = path.into();
     for item in parser.records_json_value() {
         if cancel.load(Ordering::Relaxed) {
             break;
@@ -36,7 +38,7 @@ pub(super) fn read(
             Ok(rec) => {
                 seen += 1;
                 let loc = SourceRef {
-                    path: path.to_owned(),
+                    path: shared.clone(),
                     record: Some(rec.event_record_id),
                     ..SourceRef::default()
                 };

@@ -27,7 +27,7 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(value) = seq.next_element_seed(super::strict_json::seed())? {
             let loc = SourceRef {
-                path: self.path.to_owned(),
+                path: self.path.into(),
                 line: None,
                 index: Some(self.count),
                 ..SourceRef::default()

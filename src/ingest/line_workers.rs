@@ -10,7 +10,7 @@ use super::{record, IngestReport};
 use crate::event::{Event, SourceRef};
 use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A batch is sent once it holds this many bytes or lines.
 const BATCH_BYTES: usize = 512 << 10;
@@ -49,7 +49,7 @@ struct Parsed {
 /// What one line holds: zero or more events, or the reason it was skipped. Used for every
 /// line, on a worker or (for a file's first record) on the reading thread.
 pub(super) fn parse_line(
-    path: &str,
+    path: &Arc<str>,
     line_no: u64,
     bytes: &[u8],
     report: &mut IngestReport,
@@ -69,7 +69,7 @@ pub(super) fn parse_line(
     if trimmed.is_empty() {
         return;
     }
-    let loc = SourceRef::line(path, line_no);
+    let loc = SourceRef::at_line(path, line_no);
     match super::strict_json::parse(trimmed) {
         Ok(value) => record::expand(value, loc, report, on_event),
         Err(e) => report.skip(loc.to_string(), format!("invalid JSON: {e}")),
@@ -87,7 +87,7 @@ pub(super) fn too_long(path: &str, line_no: u64, bytes: u64, report: &mut Ingest
     );
 }
 
-fn parse_batch(path: &str, batch: Batch) -> Parsed {
+fn parse_batch(path: &Arc<str>, batch: Batch) -> Parsed {
     let mut parsed = Parsed {
         events: Vec::new(),
         report: IngestReport::default(),
@@ -219,6 +219,9 @@ pub(super) fn run<R>(
 ) -> R {
     let worker_count = crate::threads::workers();
     let in_flight = IN_FLIGHT_PER_WORKER * worker_count;
+    // One path for all the file's events.
+    let shared: Arc<str> = Arc::from(path);
+    let shared = &shared;
     let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Batch)>(in_flight);
     let (done_tx, done_rx) = mpsc::channel::<(u64, Outcome)>();
     let work_rx = Mutex::new(work_rx);
@@ -236,7 +239,7 @@ pub(super) fn run<R>(
                     // A panic goes back to the reading thread, which would otherwise wait for
                     // this batch forever.
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        parse_batch(path, batch)
+                        parse_batch(shared, batch)
                     }));
                     if done_tx.send((seq, outcome)).is_err() {
                         break;

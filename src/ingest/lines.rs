@@ -324,7 +324,7 @@ fn read_lines(
                 Ok(text) => text.trim(),
                 Err(_) => {
                     // Reported by `parse_line` like any other line that is not text.
-                    line_workers::parse_line(path, line_no, &buf, report, on_event);
+                    line_workers::parse_line(&path.into(), line_no, &buf, report, on_event);
                     break;
                 }
             };
@@ -342,7 +342,7 @@ fn read_lines(
                     return;
                 }
             }
-            line_workers::parse_line(path, line_no, &buf, report, on_event);
+            line_workers::parse_line(&path.into(), line_no, &buf, report, on_event);
             break;
         }
     }
@@ -426,9 +426,13 @@ fn first_lines(
                 if std::str::from_utf8(buf).is_ok_and(|t| t.trim().is_empty()) {
                     continue;
                 }
-                line_workers::parse_line(path, *line_no, buf, &mut held_report, &mut |ev| {
-                    held_events.push(ev)
-                });
+                line_workers::parse_line(
+                    &path.into(),
+                    *line_no,
+                    buf,
+                    &mut held_report,
+                    &mut |ev| held_events.push(ev),
+                );
             }
         }
         lines += 1;
@@ -490,7 +494,7 @@ fn read_whole(
     match super::strict_json::parse_slice(bytes) {
         Ok(value) => {
             let loc = SourceRef {
-                path: path.to_owned(),
+                path: path.into(),
                 line: Some(1),
                 index: None,
                 ..SourceRef::default()
