@@ -60,120 +60,29 @@ pub fn alert_document<'a>(
     rule: &'a RuleFields,
     workflow_status: &str,
 ) -> AlertDocument<'a> {
-    with_source(
-        alert,
-        rule,
-        workflow_status,
-        Source::Parsed(alert.event.doc()),
-    )
+    let source = alert.event.doc();
+    let [user_id, script_block_id] = firsts(&source);
+    let added = added_fields(alert, rule, workflow_status, user_id, script_block_id);
+    AlertDocument { source, added }
 }
 
-/// [`alert_document`] for compact JSON: the source document's top-level values are written as
-/// the JSON text they were packed as, not parsed and written again (most of a document is its
-/// script text, which would be unescaped, copied and escaped once more).
-fn compact_alert_document<'a>(
+/// The first `user.id` and script block id of a document, as the alert document adds them.
+fn firsts(doc: &Map<String, Value>) -> [Option<String>; 2] {
+    const READ: [&str; 2] = [ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID];
+    let fields = Fields::of_only(doc, &READ);
+    READ.map(|p| fields.first(p))
+}
+
+/// The fields an alert document adds to its source, in order (a key given twice keeps its
+/// first place and its last value); `user_id` and `script_block_id` are [`firsts`] of the
+/// source.
+fn added_fields<'a>(
     alert: &'a Alert,
     rule: &'a RuleFields,
     workflow_status: &str,
-) -> AlertDocument<'a> {
-    let json = alert.event.json();
-    let source = match top_level(&json) {
-        Some(entries) => Source::Raw { json, entries },
-        None => Source::Parsed(alert.event.doc()),
-    };
-    with_source(alert, rule, workflow_status, source)
-}
-
-/// The top-level entries of a JSON object: each key, and where its value's text is.
-fn top_level(json: &str) -> Option<Vec<(String, Range<usize>)>> {
-    struct Entries;
-    impl<'de> serde::de::Visitor<'de> for Entries {
-        type Value = Vec<(String, &'de RawValue)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<M: serde::de::MapAccess<'de>>(
-            self,
-            mut map: M,
-        ) -> Result<Self::Value, M::Error> {
-            let mut out = Vec::new();
-            while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-                out.push(entry);
-            }
-            Ok(out)
-        }
-    }
-    use serde::Deserializer;
-    let mut de = serde_json::Deserializer::from_str(json);
-    let entries = de.deserialize_map(Entries).ok()?;
-    de.end().ok()?;
-    let base = json.as_ptr() as usize;
-    Some(
-        entries
-            .into_iter()
-            .map(|(k, raw)| {
-                let at = raw.get().as_ptr() as usize - base;
-                (k, at..at + raw.get().len())
-            })
-            .collect(),
-    )
-}
-
-/// The source document of an alert document.
-enum Source {
-    Parsed(Map<String, Value>),
-    /// Its JSON text (compact, as packed) and its top-level entries (see `top_level`).
-    Raw {
-        json: String,
-        entries: Vec<(String, Range<usize>)>,
-    },
-}
-
-impl Source {
-    fn keys(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        match self {
-            Source::Parsed(map) => Box::new(map.keys().map(String::as_str)),
-            Source::Raw { entries, .. } => Box::new(entries.iter().map(|(k, _)| k.as_str())),
-        }
-    }
-
-    /// The first value of each of `paths` (as `Fields::first` gives it).
-    fn first_of<const N: usize>(&self, paths: [&str; N]) -> [Option<String>; N] {
-        let read = |doc: &Map<String, Value>| {
-            let fields = Fields::of_only(doc, &paths);
-            paths.map(|p| fields.first(p))
-        };
-        match self {
-            Source::Parsed(map) => read(map),
-            Source::Raw { json, entries } => {
-                // Only the entries a path can go through are parsed: `a` or `a.b` for `a.b.c`.
-                let leads_to = |key: &str| {
-                    paths.iter().any(|p| {
-                        p.strip_prefix(key)
-                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-                    })
-                };
-                let partial: Map<String, Value> = entries
-                    .iter()
-                    .filter(|(k, _)| leads_to(k))
-                    .filter_map(|(k, at)| {
-                        Some((k.clone(), serde_json::from_str(&json[at.clone()]).ok()?))
-                    })
-                    .collect();
-                read(&partial)
-            }
-        }
-    }
-}
-
-fn with_source<'a>(
-    alert: &'a Alert,
-    rule: &'a RuleFields,
-    workflow_status: &str,
-    source: Source,
-) -> AlertDocument<'a> {
-    let [user_id, script_block_id] =
-        source.first_of([ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]);
+    user_id: Option<String>,
+    script_block_id: Option<String>,
+) -> Vec<(&'a str, Cow<'a, Value>)> {
     let mut added: Vec<(&str, Cow<'a, Value>)> = Vec::new();
     let mut put = |k: &'a str, v: Cow<'a, Value>| match added.iter_mut().find(|(a, _)| *a == k) {
         Some(slot) => slot.1 = v,
@@ -235,89 +144,42 @@ fn with_source<'a>(
     if let Some(i) = alert.event.source.index {
         put("pstriage.source.index", json!(i));
     }
-    AlertDocument { source, added }
+    added
 }
 
-/// An alert document, written without copying its source document: an added field whose key
-/// the source has takes that field's place, the others follow in the order they were added —
-/// the document inserting them into a copy of the source would give.
+/// Where the added fields go among the source's keys: for each source key, the added field
+/// that takes its place (`None`: the source's value stays); the added fields no source key
+/// names follow the source, in their order — the document inserting them into a copy of the
+/// source would give.
+fn placed(
+    keys: impl Iterator<Item = impl AsRef<str>>,
+    added: &[(&str, Cow<Value>)],
+) -> Vec<Option<usize>> {
+    keys.map(|k| added.iter().position(|(a, _)| *a == k.as_ref()))
+        .collect()
+}
+
+/// An alert document, written without copying its source document (see [`placed`]).
 pub struct AlertDocument<'a> {
     /// Unpacked for this document only: a list of alerts is written one unpacked event at a time.
-    source: Source,
+    source: Map<String, Value>,
     added: Vec<(&'a str, Cow<'a, Value>)>,
-}
-
-impl AlertDocument<'_> {
-    /// Appends the document as compact JSON (what `serde_json::to_writer` of it writes): a
-    /// source kept as JSON text has its values copied as they are.
-    fn write_compact(&self, out: &mut Vec<u8>) -> io::Result<()> {
-        let Source::Raw { json, entries } = &self.source else {
-            return serde_json::to_writer(out, self).map_err(io::Error::from);
-        };
-        let mut first = true;
-        let mut entry = |out: &mut Vec<u8>, key: &str| -> io::Result<()> {
-            out.push(if first { b'{' } else { b',' });
-            first = false;
-            serde_json::to_writer(&mut *out, key)?;
-            out.push(b':');
-            Ok(())
-        };
-        let mut used = vec![false; self.added.len()];
-        for (k, at) in entries {
-            entry(out, k)?;
-            match self.added.iter().position(|(a, _)| a == k) {
-                Some(i) => {
-                    used[i] = true;
-                    serde_json::to_writer(&mut *out, &self.added[i].1)?;
-                }
-                None => out.extend_from_slice(json[at.clone()].as_bytes()),
-            }
-        }
-        for ((k, v), used) in self.added.iter().zip(used) {
-            if !used {
-                entry(out, k)?;
-                serde_json::to_writer(&mut *out, v)?;
-            }
-        }
-        if first {
-            out.push(b'{');
-        }
-        out.push(b'}');
-        Ok(())
-    }
 }
 
 impl serde::Serialize for AlertDocument<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let replaces: Vec<Option<usize>> = self
-            .source
-            .keys()
-            .map(|k| self.added.iter().position(|(a, _)| *a == k))
-            .collect();
-        let replaced = replaces.iter().flatten().count();
-        let mut map =
-            serializer.serialize_map(Some(replaces.len() + self.added.len() - replaced))?;
-        match &self.source {
-            Source::Parsed(doc) => {
-                for ((k, v), with) in doc.iter().zip(&replaces) {
-                    match with {
-                        Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
-                        None => map.serialize_entry(k, v)?,
-                    }
-                }
-            }
-            Source::Raw { json, entries } => {
-                for ((k, at), with) in entries.iter().zip(&replaces) {
-                    match with {
-                        Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
-                        None => map.serialize_entry(k, raw(&json[at.clone()]))?,
-                    }
-                }
+        let places = placed(self.source.keys(), &self.added);
+        let replaced = places.iter().flatten().count();
+        let mut map = serializer.serialize_map(Some(places.len() + self.added.len() - replaced))?;
+        for ((k, v), with) in self.source.iter().zip(&places) {
+            match with {
+                Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
+                None => map.serialize_entry(k, v)?,
             }
         }
         for (i, (k, v)) in self.added.iter().enumerate() {
-            if !replaces.contains(&Some(i)) {
+            if !places.contains(&Some(i)) {
                 map.serialize_entry(k, v)?;
             }
         }
@@ -325,10 +187,100 @@ impl serde::Serialize for AlertDocument<'_> {
     }
 }
 
-/// `text`, known to be one JSON value, to be written as it is.
-fn raw(text: &str) -> &RawValue {
-    // `text` was cut out of a document `top_level` parsed: always one whole JSON value.
-    serde_json::from_str(text).unwrap_or(RawValue::NULL)
+/// Appends `alert`'s document as compact JSON, the bytes `serde_json::to_writer` of
+/// [`alert_document`] gives, without parsing its source: the source's top-level values are
+/// copied as the JSON text they were packed as (most of a document is its script text, which
+/// would be unescaped, copied and escaped once more). Only the entries that lead to `user.id`
+/// and the script block id are parsed.
+fn write_compact(
+    alert: &Alert,
+    rule: &RuleFields,
+    workflow_status: &str,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let json = alert.event.json();
+    let Some(entries) = top_level(&json) else {
+        let doc = alert_document(alert, rule, workflow_status);
+        return serde_json::to_writer(out, &doc).map_err(io::Error::from);
+    };
+    // `a` or `a.b` for `a.b.c`: the entries `Fields` reads a dotted path through.
+    let leads_to = |key: &str| {
+        [ecs::names::USER_ID, ecs::names::SCRIPT_BLOCK_ID]
+            .iter()
+            .any(|p| {
+                p.strip_prefix(key)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+    };
+    let partial: Map<String, Value> = entries
+        .iter()
+        .filter(|(k, _)| leads_to(k))
+        .filter_map(|(k, at)| Some((k.clone(), serde_json::from_str(&json[at.clone()]).ok()?)))
+        .collect();
+    let [user_id, script_block_id] = firsts(&partial);
+    let added = added_fields(alert, rule, workflow_status, user_id, script_block_id);
+    let places = placed(entries.iter().map(|(k, _)| k), &added);
+    let mut first = true;
+    let mut key = |out: &mut Vec<u8>, k: &str| -> io::Result<()> {
+        out.push(if first { b'{' } else { b',' });
+        first = false;
+        serde_json::to_writer(&mut *out, k)?;
+        out.push(b':');
+        Ok(())
+    };
+    for ((k, at), with) in entries.iter().zip(&places) {
+        key(out, k)?;
+        match with {
+            Some(i) => serde_json::to_writer(&mut *out, &added[*i].1)?,
+            None => out.extend_from_slice(json[at.clone()].as_bytes()),
+        }
+    }
+    for (i, (k, v)) in added.iter().enumerate() {
+        if !places.contains(&Some(i)) {
+            key(out, k)?;
+            serde_json::to_writer(&mut *out, v)?;
+        }
+    }
+    if first {
+        out.push(b'{');
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// The top-level entries of a JSON object: each key, and where its value's text is.
+fn top_level(json: &str) -> Option<Vec<(String, Range<usize>)>> {
+    struct Entries;
+    impl<'de> serde::de::Visitor<'de> for Entries {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> Result<Self::Value, M::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    use serde::Deserializer;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let entries = de.deserialize_map(Entries).ok()?;
+    de.end().ok()?;
+    let base = json.as_ptr() as usize;
+    Some(
+        entries
+            .into_iter()
+            .map(|(k, raw)| {
+                let at = raw.get().as_ptr() as usize - base;
+                (k, at..at + raw.get().len())
+            })
+            .collect(),
+    )
 }
 
 /// Writes `alerts` in `format`.
@@ -340,16 +292,16 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Table => write_table(out, alerts, rules),
-        Format::Ndjson => write_ndjson(out, alerts, &rule_fields(alerts, rules)),
+        Format::Ndjson => write_ndjson(out, alerts, &RuleFieldsOf::new(rules)),
         Format::Json => {
-            let rule_fields = rule_fields(alerts, rules);
+            let rule_fields = RuleFieldsOf::new(rules);
             // An array made one document at a time, as `to_writer_pretty` of them all writes it.
             use serde::Serializer;
             let mut json = serde_json::Serializer::pretty(&mut *out);
             json.collect_seq(
                 alerts
                     .iter()
-                    .map(|a| alert_document(a, fields_of(&rule_fields, a), "open")),
+                    .map(|a| alert_document(a, rule_fields.of(a), "open")),
             )?;
             out.write_all(b"\n")
         }
@@ -357,21 +309,23 @@ pub fn write(
     }
 }
 
-/// `RuleFields` of the rules that have alerts, by rule index.
-fn rule_fields(alerts: &[Alert], rules: &[Rule]) -> Vec<Option<RuleFields>> {
-    let mut by_rule: Vec<Option<RuleFields>> = rules.iter().map(|_| None).collect();
-    for a in alerts {
-        if by_rule[a.rule].is_none() {
-            by_rule[a.rule] = Some(RuleFields::of(&rules[a.rule]));
-        }
-    }
-    by_rule
+/// The `RuleFields` of each rule, made when an alert of it is first written.
+struct RuleFieldsOf<'r> {
+    rules: &'r [Rule],
+    made: Vec<std::sync::OnceLock<RuleFields>>,
 }
 
-fn fields_of<'r>(by_rule: &'r [Option<RuleFields>], alert: &Alert) -> &'r RuleFields {
-    by_rule[alert.rule]
-        .as_ref()
-        .expect("rule_fields covers every alert's rule")
+impl<'r> RuleFieldsOf<'r> {
+    fn new(rules: &'r [Rule]) -> Self {
+        RuleFieldsOf {
+            rules,
+            made: rules.iter().map(|_| std::sync::OnceLock::new()).collect(),
+        }
+    }
+
+    fn of(&self, alert: &Alert) -> &RuleFields {
+        self.made[alert.rule].get_or_init(|| RuleFields::of(&self.rules[alert.rule]))
+    }
 }
 
 /// How many alert documents a writing thread serializes at a time: enough to pay for starting
@@ -379,18 +333,18 @@ fn fields_of<'r>(by_rule: &'r [Option<RuleFields>], alert: &Alert) -> &'r RuleFi
 /// script; 256 a block added 5 MB to the peak of a 14,000-alert scan).
 const NDJSON_BLOCK: usize = 64;
 
-/// One alert document a line, in order. Each document unpacks its event and serializes it:
-/// the workers (`threads::workers`) make the lines of consecutive blocks of alerts side by
-/// side, and the blocks are written in order, as one thread would write them.
+/// One alert document a line, in order: the workers (`threads::workers`) make the lines of
+/// consecutive blocks of alerts side by side, and the blocks are written in order, as one
+/// thread would write them.
 fn write_ndjson(
     out: &mut dyn Write,
     alerts: &[Alert],
-    rule_fields: &[Option<RuleFields>],
+    rule_fields: &RuleFieldsOf,
 ) -> io::Result<()> {
     let lines = |block: &[Alert]| -> io::Result<Vec<u8>> {
         let mut buf = Vec::new();
         for a in block {
-            compact_alert_document(a, fields_of(rule_fields, a), "open").write_compact(&mut buf)?;
+            write_compact(a, rule_fields.of(a), "open", &mut buf)?;
             buf.push(b'\n');
         }
         Ok(buf)
@@ -563,9 +517,7 @@ mod tests {
             let (alert, rules) = alert_on(doc);
             let fields = RuleFields::of(&rules[alert.rule]);
             let mut compact = Vec::new();
-            compact_alert_document(&alert, &fields, "open")
-                .write_compact(&mut compact)
-                .unwrap();
+            write_compact(&alert, &fields, "open", &mut compact).unwrap();
             let written = serde_json::to_vec(&alert_document(&alert, &fields, "open")).unwrap();
             assert_eq!(
                 String::from_utf8(compact).unwrap(),

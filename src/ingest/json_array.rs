@@ -10,7 +10,8 @@ use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 struct Elements<'a> {
-    path: &'a str,
+    /// Shared by the file's events.
+    path: std::sync::Arc<str>,
     report: &'a mut IngestReport,
     cancel: &'a AtomicBool,
     on_event: &'a mut dyn FnMut(Event),
@@ -27,7 +28,7 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(value) = seq.next_element_seed(super::strict_json::seed())? {
             let loc = SourceRef {
-                path: self.path.into(),
+                path: self.path.clone(),
                 line: None,
                 index: Some(self.count),
                 ..SourceRef::default()
@@ -59,7 +60,7 @@ pub(super) fn read(
     let fixed = std::io::BufReader::new(super::strict_json::SurrogateFix::new(reader));
     let mut de = serde_json::Deserializer::from_reader(fixed);
     let mut elements = Elements {
-        path,
+        path: path.into(),
         report,
         cancel,
         on_event,

@@ -399,6 +399,7 @@ fn first_lines(
 ) -> Verdict {
     let mut held_report = IngestReport::default();
     let mut held_events = Vec::new();
+    let shared: std::sync::Arc<str> = path.into();
     let mut lines = 0u32;
     let mut unreadable = 0u32;
     let mut ended = None;
@@ -426,13 +427,9 @@ fn first_lines(
                 if std::str::from_utf8(buf).is_ok_and(|t| t.trim().is_empty()) {
                     continue;
                 }
-                line_workers::parse_line(
-                    &path.into(),
-                    *line_no,
-                    buf,
-                    &mut held_report,
-                    &mut |ev| held_events.push(ev),
-                );
+                line_workers::parse_line(&shared, *line_no, buf, &mut held_report, &mut |ev| {
+                    held_events.push(ev)
+                });
             }
         }
         lines += 1;

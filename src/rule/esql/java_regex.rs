@@ -135,7 +135,7 @@ impl JavaRegex {
         if let Some(set) = &self.single {
             return Ok(text
                 .char_indices()
-                .filter(|(_, c)| set.iter().any(|&(lo, hi)| lo <= *c && *c <= hi))
+                .filter(|&(_, c)| in_set(set, c))
                 .map(|(at, c)| (at, at + c.len_utf8()))
                 .collect());
         }
@@ -434,6 +434,11 @@ pub(super) fn mask_counts(
     Ok(counts)
 }
 
+/// Whether `c` is in `set` (character ranges, ends included).
+fn in_set(set: &[(char, char)], c: char) -> bool {
+    set.iter().any(|&(lo, hi)| lo <= c && c <= hi)
+}
+
 /// `MaskCounts` without the size check, read off the text's byte counts when `set` holds
 /// every character beyond ASCII or none of them (the classes of Elastic's rules: `[0-9]`,
 /// `[^0-9A-Za-z\s#=-]`); `None` for a set that holds some.
@@ -443,22 +448,17 @@ fn counted_from_bytes(
     bytes: &ByteCounts,
     with: char,
 ) -> Option<MaskCounts> {
-    let in_set = |c: char| set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
     let holds_non_ascii = holds_all_beyond_ascii(set)?;
     let mut unmasked: usize = (0..0x80u8)
         .map(char::from)
-        .filter(|&c| !in_set(c) && c != with)
+        .filter(|&c| !in_set(set, c) && c != with)
         .map(|c| bytes.of_byte(c as u8))
         .sum();
     if !holds_non_ascii {
         unmasked += bytes.non_ascii_chars();
         if !with.is_ascii() {
             // `with` is among them and stays itself: not unmasked.
-            let mut buf = [0u8; 4];
-            let with_bytes = with.encode_utf8(&mut buf).as_bytes();
-            if bytes.of_byte(with_bytes[0]) > 0 {
-                unmasked -= memchr::memmem::find_iter(text.as_bytes(), with_bytes).count();
-            }
+            unmasked -= occurrences(text, with);
         }
     }
     Some(MaskCounts {
@@ -495,12 +495,11 @@ fn holds_all_beyond_ascii(set: &[(char, char)]) -> Option<bool> {
 
 /// `MaskCounts` without the size check: ASCII by a table, the rest decoded.
 fn count_masked(set: &[(char, char)], text: &str, with: char) -> MaskCounts {
-    let in_set = |c: char| set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
     // Per ASCII byte: 1 when it stays and is not `with`, else 0.
     let mut stays = [0usize; 128];
     for (b, slot) in stays.iter_mut().enumerate() {
         let c = char::from(b as u8);
-        *slot = usize::from(!in_set(c) && c != with);
+        *slot = usize::from(!in_set(set, c) && c != with);
     }
     let bytes = text.as_bytes();
     if text.is_ascii() {
@@ -523,7 +522,7 @@ fn count_masked(set: &[(char, char)], text: &str, with: char) -> MaskCounts {
             i += 1;
         } else {
             let c = text[i..].chars().next().unwrap_or_default();
-            unmasked += usize::from(!in_set(c) && c != with);
+            unmasked += usize::from(!in_set(set, c) && c != with);
             i += c.len_utf8();
         }
         chars += 1;
@@ -544,7 +543,7 @@ fn walk_set(
     let mut ascii = [false; 128];
     for (b, member) in ascii.iter_mut().enumerate() {
         let c = char::from(b as u8);
-        *member = set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+        *member = in_set(set, c);
     }
     let bytes = text.as_bytes();
     // UTF-16 units: built up to the end of the last replacement, and read of `text`; `run`
@@ -556,7 +555,7 @@ fn walk_set(
             (ascii[usize::from(bytes[i])], 1, 1)
         } else {
             let c = text[i..].chars().next().unwrap_or_default();
-            let hit = set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+            let hit = in_set(set, c);
             (hit, c.len_utf8(), c.len_utf16() as i64)
         };
         consumed += units;
