@@ -101,15 +101,18 @@ pub struct Streamed {
 /// which takes them back in reading order, decodes each script as soon as its last fragment is
 /// in and lets its fragments go. The links between layers and logged blocks are made once the
 /// input ends (a payload may be logged before or after its loader).
+///
+/// With a `spill`, the alerts hold their documents in that scratch file instead of in memory.
 pub fn stream(
     inputs: &[crate::ingest::InputFile],
     rules: &[Rule],
     analyzer: crate::analysis::Analyzer,
     decode: Option<&Decoder>,
+    spill: Option<&std::sync::Arc<crate::event::Spill>>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<Streamed, crate::ingest::IngestError> {
     let (evaluated, result) = std::thread::scope(|scope| {
-        let mut evaluator = Evaluator::start(scope, rules, analyzer, decode, None);
+        let mut evaluator = Evaluator::start(scope, rules, analyzer, decode, None, spill);
         let result =
             crate::ingest::ingest(inputs, &mut |ev| evaluator.push(ev), &mut |_| {}, cancel);
         (evaluator.finish(), result)

@@ -1,13 +1,16 @@
 //! `Event`: one source document as loaded, plus where it came from and a stable identity.
 //!
 //! Holds the document exactly as read (nested objects and dotted keys both allowed); field
-//! access goes through [`crate::ecs::Fields`]. Knows nothing about files, indexes or rules.
+//! access goes through [`crate::ecs::Fields`]. Knows nothing about indexes or rules, and reads
+//! no file but the scratch file a streaming scan spills packed documents to (`Spill`).
 
 mod packed;
+mod spill;
 
 pub use packed::PackedEvent;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+pub use spill::Spill;
 use std::fmt;
 use std::sync::Arc;
 

@@ -303,7 +303,8 @@ pub fn open_and_detect(
     }
     let decoder = Decoder::new(rules, opts.analyzer, crate::decode::Limits::default());
     std::thread::scope(|scope| {
-        let mut evaluator = Evaluator::start(scope, rules, opts.analyzer, Some(&decoder), found);
+        let mut evaluator =
+            Evaluator::start(scope, rules, opts.analyzer, Some(&decoder), found, None);
         let ds = open_tapped(opts, progress, &mut evaluator, cancel)?;
         if ds.reused() {
             drop(evaluator);

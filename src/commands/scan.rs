@@ -11,6 +11,7 @@ use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
@@ -89,11 +90,23 @@ fn scan_stream(
     let decoder = decoded.then(|| {
         crate::detect::Decoder::new(&set.rules, opts.analyzer, crate::decode::Limits::default())
     });
+    // Alerts are written in time order once all are in: until then their documents wait in a
+    // scratch file rather than in memory.
+    let spill = match crate::event::Spill::new() {
+        Ok(spill) => Some(Arc::new(spill)),
+        Err(e) => {
+            say(format_args!(
+                "no scratch file for the alerts' documents ({e}): they are kept in memory"
+            ));
+            None
+        }
+    };
     let streamed = crate::detect::stream(
         &inputs,
         &set.rules,
         opts.analyzer,
         decoder.as_ref(),
+        spill.as_ref(),
         &AtomicBool::new(false),
     )?;
     report

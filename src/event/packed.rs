@@ -5,8 +5,10 @@
 //! A parsed document is a tree of small allocations several times the size of its JSON; with
 //! Elastic's whole PowerShell rule set an export raises an alert for one event in three, and
 //! each alert held such a tree. Where an event came from stays unpacked: sorting and listing
-//! alerts never unpack. Must not read files: the bytes are all it has.
+//! alerts never unpack. A streaming scan moves the packed bytes out to its scratch file
+//! ([`PackedEvent::spill_to`]); they are then read back from there, and from nowhere else.
 
+use super::spill::Spill;
 use super::{Event, SourceRef};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -19,7 +21,31 @@ pub struct PackedEvent {
     pub es_id: Option<String>,
     /// Elasticsearch `_index`, when the export carried one.
     pub es_index: Option<String>,
-    doc: Arc<[u8]>,
+    doc: Packed,
+}
+
+/// Where the packed bytes are.
+#[derive(Clone, Debug)]
+enum Packed {
+    /// In memory, shared by the clones.
+    Here(Arc<[u8]>),
+    /// `len` bytes at `at` in a scratch file.
+    Spilled {
+        spill: Arc<Spill>,
+        at: u64,
+        len: usize,
+    },
+}
+
+#[cfg(test)]
+impl Packed {
+    /// How many packed bytes there are, wherever they are.
+    fn len(&self) -> usize {
+        match self {
+            Packed::Here(bytes) => bytes.len(),
+            Packed::Spilled { len, .. } => *len,
+        }
+    }
 }
 
 impl PackedEvent {
@@ -31,26 +57,78 @@ impl PackedEvent {
             source: event.source.clone(),
             es_id: event.es_id.clone(),
             es_index: event.es_index.clone(),
-            doc: lz4_flex::compress_prepend_size(&json).into(),
+            doc: Packed::Here(lz4_flex::compress_prepend_size(&json).into()),
         }
     }
 
     /// The document, unpacked: equal to the one packed (key order and numbers included).
     pub fn doc(&self) -> Map<String, Value> {
-        // The bytes are ours and never change, so neither step can fail; should one ever,
-        // an empty document shows no fields rather than ending the program.
-        let unpacked = lz4_flex::decompress_size_prepended(&self.doc).ok();
-        let doc = unpacked.and_then(|json| serde_json::from_slice(&json).ok());
+        // The bytes are ours and never change, so no step can fail; should one ever (the
+        // scratch file's disk failing under it), an empty document shows no fields rather
+        // than ending the program.
+        let doc = self
+            .unpacked()
+            .and_then(|json| serde_json::from_slice(&json).ok());
         debug_assert!(doc.is_some(), "a packed event did not unpack");
         doc.unwrap_or_default()
     }
 
     /// The document as the JSON text it was packed as: compact, as `serde_json` writes it.
     pub fn json(&self) -> String {
-        let unpacked = lz4_flex::decompress_size_prepended(&self.doc).ok();
-        let text = unpacked.and_then(|json| String::from_utf8(json).ok());
+        let text = self
+            .unpacked()
+            .and_then(|json| String::from_utf8(json).ok());
         debug_assert!(text.is_some(), "a packed event did not unpack");
         text.unwrap_or_else(|| "{}".to_owned())
+    }
+
+    /// The document's JSON bytes, decompressed from wherever they are.
+    fn unpacked(&self) -> Option<Vec<u8>> {
+        match &self.doc {
+            Packed::Here(bytes) => lz4_flex::decompress_size_prepended(bytes).ok(),
+            Packed::Spilled { spill, at, len } => {
+                let bytes = spill.get(*at, *len).ok()?;
+                lz4_flex::decompress_size_prepended(&bytes).ok()
+            }
+        }
+    }
+
+    /// Moves the packed bytes of `events` out to `spill`, each shared set once (clones of one
+    /// packed event are usually next to each other, as the alerts of one event are): the
+    /// events then hold only where their bytes are. All are written at once; should that
+    /// fail, they stay in memory, as they were.
+    pub fn spill_to<'a>(events: impl IntoIterator<Item = &'a mut PackedEvent>, spill: &Arc<Spill>) {
+        let mut batch: Vec<u8> = Vec::new();
+        let mut moved: Vec<(&'a mut PackedEvent, usize, usize)> = Vec::new();
+        let mut last: Option<(Arc<[u8]>, usize)> = None;
+        for ev in events {
+            let Packed::Here(bytes) = &ev.doc else {
+                continue;
+            };
+            let start = match &last {
+                Some((prev, start)) if Arc::ptr_eq(prev, bytes) => *start,
+                _ => {
+                    let start = batch.len();
+                    batch.extend_from_slice(bytes);
+                    last = Some((bytes.clone(), start));
+                    start
+                }
+            };
+            let len = bytes.len();
+            moved.push((ev, start, len));
+        }
+        drop(last);
+        if moved.is_empty() {
+            return;
+        }
+        let Ok(base) = spill.put(&batch) else { return };
+        for (ev, start, len) in moved {
+            ev.doc = Packed::Spilled {
+                spill: spill.clone(),
+                at: base + start as u64,
+                len,
+            };
+        }
     }
 
     /// The whole event, unpacked.
@@ -119,6 +197,33 @@ mod tests {
     fn clones_share_the_packed_bytes() {
         let packed = PackedEvent::pack(&event(json!({"a": "b"})));
         let copy = packed.clone();
-        assert!(Arc::ptr_eq(&packed.doc, &copy.doc));
+        let (Packed::Here(a), Packed::Here(b)) = (&packed.doc, &copy.doc) else {
+            panic!("packed in memory");
+        };
+        assert!(Arc::ptr_eq(a, b));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn spilled_events_unpack_to_what_was_packed_and_shared_bytes_are_written_once() {
+        let spill = Arc::new(Spill::new().unwrap());
+        let first = PackedEvent::pack(&event(json!({"n": 1, "text": "a".repeat(300)})));
+        let second = PackedEvent::pack(&event(json!({"n": 2, "s": "\u{1F525}é"})));
+        let originals = [first.clone(), first.clone(), second.clone(), first.clone()];
+        let mut events = originals.clone();
+        PackedEvent::spill_to(events.iter_mut(), &spill);
+        for (spilled, original) in events.iter().zip(&originals) {
+            assert!(matches!(spilled.doc, Packed::Spilled { .. }));
+            assert_eq!(spilled.json(), original.json());
+            assert_eq!(spilled.unpack().doc, original.unpack().doc);
+            assert_eq!(spilled.source, original.source);
+        }
+        // The first two share their bytes; the fourth is the first's again but not next to
+        // it, so it is written a second time.
+        let size = |p: &PackedEvent| p.doc.len() as u64;
+        assert_eq!(spill.len(), 2 * size(&first) + size(&second));
+        // Spilling again writes nothing more.
+        PackedEvent::spill_to(events.iter_mut(), &spill);
+        assert_eq!(spill.len(), 2 * size(&first) + size(&second));
     }
 }

@@ -76,7 +76,14 @@ fn three_ways(
     );
     let mut report = Default::default();
     let inputs = pstriage::ingest::collect_inputs(&opts.paths, &mut report);
-    let streamed = pstriage::detect::stream(&inputs, &rules, opts.analyzer, None, &no).unwrap();
+    // Streamed with the documents spilled to a scratch file, as `scan --stream` does.
+    let spill = std::sync::Arc::new(pstriage::event::Spill::new().expect("a scratch file"));
+    let streamed =
+        pstriage::detect::stream(&inputs, &rules, opts.analyzer, None, Some(&spill), &no).unwrap();
+    assert!(
+        streamed.alerts.is_empty() || !spill.is_empty(),
+        "alert documents spilled"
+    );
     (
         ndjson(&cold.alerts, &rules),
         ndjson(&warm.alerts, &rules),
@@ -217,7 +224,7 @@ fn a_cancelled_load_leaves_no_index_a_later_run_trusts() {
     let streamed = {
         let mut report = Default::default();
         let inputs = pstriage::ingest::collect_inputs(&opts.paths, &mut report);
-        pstriage::detect::stream(&inputs, &rules, opts.analyzer, None, &no).unwrap()
+        pstriage::detect::stream(&inputs, &rules, opts.analyzer, None, None, &no).unwrap()
     };
     assert_eq!(ndjson(&alerts, &rules), ndjson(&streamed.alerts, &rules));
 }
