@@ -113,7 +113,8 @@ pub struct TextMatch {
     pub field: String,
     /// `field:text` as the KQL evaluator runs an unquoted value (the same `match` query).
     pub leaf: crate::rule::kql::Expr,
-    pub prepared: crate::rule::kql::Prepared,
+    /// `leaf` planned: its terms looked up among the field's tokens.
+    pub plan: crate::rule::kql::Plan,
     /// The query's tokens under either analyzer, found case-insensitively: an ASCII value
     /// holding none of them cannot match (`None` when the query has no token).
     pub prefilter: Option<regex::bytes::Regex>,

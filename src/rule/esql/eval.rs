@@ -862,9 +862,9 @@ impl<'f, 'a> Ctx<'f, 'a> {
             Expr::Match(m) => {
                 let TextMatch {
                     field,
-                    leaf,
-                    prepared,
+                    plan,
                     prefilter,
+                    ..
                 } = &**m;
                 // A token is the lowercased text between separators: an ASCII value holding
                 // none of the query's tokens, in any case, cannot match. (Outside ASCII,
@@ -879,7 +879,10 @@ impl<'f, 'a> Ctx<'f, 'a> {
                         return V::Bool(false);
                     }
                 }
-                V::Bool(kql::explain(leaf, prepared, self.fields, self.analyzer).held)
+                // Tokenized against the query's few terms only: no explanation is built, and
+                // tokens that are none of them are turned away by their shape.
+                let mut doc = kql::DocTokens::new(self.fields, self.analyzer, plan.vocabulary());
+                V::Bool(kql::matches(plan, &mut doc))
             }
             Expr::Neg(inner) => match self.eval(inner) {
                 V::Long(n) => n

@@ -350,7 +350,7 @@ impl<'a> Parser<'a> {
             };
             return Ok(Expr::Match(Box::new(TextMatch {
                 field,
-                prepared: crate::rule::kql::Prepared::new(&leaf),
+                plan: crate::rule::kql::Plan::new(&leaf),
                 leaf,
                 prefilter: match_prefilter(query),
             })));
