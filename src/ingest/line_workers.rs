@@ -37,6 +37,17 @@ struct Batch {
     items: Vec<Item>,
 }
 
+impl Batch {
+    /// An empty batch with room for the bytes and lines of a full one (a line over the bytes
+    /// left still fits: the vector grows).
+    fn with_room() -> Batch {
+        Batch {
+            data: Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)),
+            items: Vec::with_capacity(BATCH_LINES),
+        }
+    }
+}
+
 /// What a worker made of a batch, or the panic it died of.
 type Outcome = std::thread::Result<Parsed>;
 
@@ -156,7 +167,9 @@ impl Feeder<'_> {
                 return;
             }
         }
-        let batch = std::mem::take(&mut self.batch);
+        // The next batch starts with room for a full one: grown from nothing, its bytes were
+        // copied again at every doubling on the one reading thread.
+        let batch = std::mem::replace(&mut self.batch, Batch::with_room());
         if let Some(work) = &self.work {
             let _ = work.send((self.next_seq, batch));
         }
@@ -249,7 +262,7 @@ pub(super) fn run<R>(
             .collect();
         drop(done_tx);
         let mut feeder = Feeder {
-            batch: Batch::default(),
+            batch: Batch::with_room(),
             next_seq: 0,
             next_replay: 0,
             work: Some(work_tx),
