@@ -136,10 +136,14 @@ pub(super) struct Feeder<'a> {
 }
 
 impl Feeder<'_> {
-    /// Adds a line (its bytes are copied into the current batch).
-    pub(super) fn line(&mut self, line_no: u64, bytes: &[u8]) {
-        let start = self.batch.data.len();
-        self.batch.data.extend_from_slice(bytes);
+    /// The current batch's bytes, for the reader to append the next line to (then
+    /// [`Feeder::appended`]). Appending nothing else keeps the batch as it was.
+    pub(super) fn bytes(&mut self) -> &mut Vec<u8> {
+        &mut self.batch.data
+    }
+
+    /// Adds the line appended to [`Feeder::bytes`] since they were `start` long.
+    pub(super) fn appended(&mut self, line_no: u64, start: usize) {
         let range = start..self.batch.data.len();
         self.batch.items.push(Item::Line { line_no, range });
         self.send_if_full();

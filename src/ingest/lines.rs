@@ -218,6 +218,17 @@ fn read_line_limited(
     limit: usize,
 ) -> io::Result<Line> {
     buf.clear();
+    append_line_limited(reader, buf, limit)
+}
+
+/// [`read_line_limited`], appending the line after what `buf` holds (left as it was when the
+/// line is refused or the input ends), so that a line can be read straight into a batch.
+fn append_line_limited(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<Line> {
+    let start = buf.len();
     let mut total: u64 = 0;
     let mut too_long = false;
     loop {
@@ -235,9 +246,9 @@ fn read_line_limited(
         };
         total += take as u64;
         if !too_long {
-            if buf.len() + take > limit {
+            if buf.len() - start + take > limit {
                 too_long = true;
-                buf.clear();
+                buf.truncate(start);
             } else {
                 buf.extend_from_slice(&chunk[..take]);
             }
@@ -247,10 +258,10 @@ fn read_line_limited(
             if too_long {
                 return Ok(Line::TooLong(total));
             }
-            if buf.last() == Some(&b'\n') {
+            if buf.len() > start && buf.last() == Some(&b'\n') {
                 buf.pop();
             }
-            if buf.last() == Some(&b'\r') {
+            if buf.len() > start && buf.last() == Some(&b'\r') {
                 buf.pop();
             }
             return Ok(Line::Ok);
@@ -350,7 +361,9 @@ fn read_lines(
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
-        match read_line_limited(reader.as_mut(), &mut buf, MAX_RECORD_BYTES) {
+        // Read straight into the batch the line goes to: one copy of the export's bytes.
+        let start = feeder.bytes().len();
+        match append_line_limited(reader.as_mut(), feeder.bytes(), MAX_RECORD_BYTES) {
             Err(e) => return Some((format!("{path}:{}", line_no + 1), read_error(&e))),
             Ok(Line::Eof) => return None,
             Ok(Line::TooLong(n)) => {
@@ -359,7 +372,7 @@ fn read_lines(
             }
             Ok(Line::Ok) => {
                 line_no += 1;
-                feeder.line(line_no, &buf);
+                feeder.appended(line_no, start);
             }
         }
     });
