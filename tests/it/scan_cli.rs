@@ -262,6 +262,41 @@ fn streaming_gives_the_same_alerts_byte_for_byte() {
     assert!(!tmp.path().join("b").exists(), "--stream builds no index");
 }
 
+/// The streaming scan keeps its alerts' events in a scratch file in the temporary directory;
+/// without one it keeps them in memory, says so, and prints the same alerts.
+#[test]
+fn streaming_without_a_scratch_file_says_so_and_gives_the_same_alerts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "scan",
+        "--stream",
+        "--format",
+        "ndjson",
+        "sample-data",
+        "tests/data/fragments",
+    ];
+    let with = pstriage(&args, &tmp.path().join("a"));
+    let without = crate::support::pstriage()
+        .args(args)
+        .env("TMPDIR", tmp.path().join("no-such-directory"))
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    assert!(with.status.success() && without.status.success());
+    assert!(!with.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&with.stdout),
+        String::from_utf8_lossy(&without.stdout)
+    );
+    let said = String::from_utf8_lossy(&without.stderr);
+    assert!(
+        said.contains("no scratch file for the alerts' documents")
+            && said.contains("kept in memory"),
+        "{said}"
+    );
+    assert!(!String::from_utf8_lossy(&with.stderr).contains("no scratch file"));
+}
+
 #[test]
 fn a_burst_over_max_signals_is_flagged_but_fully_listed() {
     let tmp = tempfile::tempdir().unwrap();
