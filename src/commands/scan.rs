@@ -96,7 +96,8 @@ fn scan_stream(
         Ok(spill) => Some(Arc::new(spill)),
         Err(e) => {
             say(format_args!(
-                "no scratch file for the alerts' documents ({e}): they are kept in memory"
+                "no scratch file for the alerts' documents in {} ({e}): they are kept in memory",
+                std::env::temp_dir().display()
             ));
             None
         }
