@@ -88,7 +88,8 @@ pub fn ecs_mapping(data: &[u8]) {
     }
 }
 
-/// Analyzers: tokens non-empty, in order, on character boundaries inside the text.
+/// Analyzers: tokens non-empty, in order, on character boundaries inside the text; the pattern
+/// analyzer's are the maximal runs of its token bytes, lowercased.
 pub fn analyzers(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -102,6 +103,18 @@ pub fn analyzers(data: &[u8]) {
             last_end = t.end;
         }
     }
+    // The pattern analyzer by its definition: tokens are the maximal runs of ASCII
+    // `[A-Za-z0-9_-]`, lowercased; every byte outside them separates.
+    let token_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    let bytes = text.as_bytes();
+    let mut last_end = 0;
+    for t in Analyzer::Pattern.tokens(text) {
+        assert!(bytes[last_end..t.start].iter().all(|b| !token_byte(b)));
+        assert!(bytes[t.start..t.end].iter().all(token_byte));
+        assert_eq!(t.text, text[t.start..t.end].to_ascii_lowercase());
+        last_end = t.end;
+    }
+    assert!(bytes[last_end..].iter().all(|b| !token_byte(b)));
 }
 
 /// The rule loader: a rule, a skip or an error, never a panic.
