@@ -222,7 +222,8 @@ fn read_line_limited(
 }
 
 /// [`read_line_limited`], appending the line after what `buf` holds (left as it was when the
-/// line is refused or the input ends), so that a line can be read straight into a batch.
+/// line is refused, no line is left or reading fails), so that a line can be read straight
+/// into a batch.
 fn append_line_limited(
     reader: &mut dyn BufRead,
     buf: &mut Vec<u8>,
@@ -232,7 +233,13 @@ fn append_line_limited(
     let mut total: u64 = 0;
     let mut too_long = false;
     loop {
-        let chunk = reader.fill_buf()?;
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        };
         if chunk.is_empty() {
             return Ok(match (total, too_long) {
                 (0, _) => Line::Eof,
@@ -526,5 +533,61 @@ fn read_whole(
                 Start::Lines,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufReader, Read};
+
+    /// Yields its bytes, then fails.
+    struct FailsAfter(&'static [u8]);
+
+    impl Read for FailsAfter {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("the disk went away"));
+            }
+            let n = out.len().min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_are_appended_after_what_the_buffer_holds() {
+        let mut reader = BufReader::with_capacity(3, &b"one\r\ntwo\nlast"[..]);
+        let mut buf = b"kept|".to_vec();
+        let mut next = |buf: &mut Vec<u8>| append_line_limited(&mut reader, buf, 100).unwrap();
+        assert!(matches!(next(&mut buf), Line::Ok));
+        assert_eq!(buf, b"kept|one");
+        assert!(matches!(next(&mut buf), Line::Ok));
+        assert_eq!(buf, b"kept|onetwo");
+        // The last line has no newline: it is a line all the same.
+        assert!(matches!(next(&mut buf), Line::Ok));
+        assert_eq!(buf, b"kept|onetwolast");
+        assert!(matches!(next(&mut buf), Line::Eof));
+        assert_eq!(buf, b"kept|onetwolast");
+    }
+
+    #[test]
+    fn a_refused_or_unreadable_line_leaves_the_buffer_as_it_was() {
+        let mut reader = BufReader::with_capacity(4, &b"0123456789\nok\n"[..]);
+        let mut buf = b"kept".to_vec();
+        let got = append_line_limited(&mut reader, &mut buf, 5).unwrap();
+        assert!(matches!(got, Line::TooLong(11)));
+        assert_eq!(buf, b"kept");
+        assert!(matches!(
+            append_line_limited(&mut reader, &mut buf, 5).unwrap(),
+            Line::Ok
+        ));
+        assert_eq!(buf, b"keptok");
+
+        let mut failing = BufReader::with_capacity(2, FailsAfter(b"half a li"));
+        let mut buf = b"kept".to_vec();
+        assert!(append_line_limited(&mut failing, &mut buf, 100).is_err());
+        assert_eq!(buf, b"kept");
     }
 }
