@@ -59,8 +59,8 @@ pub(super) fn for_each_token(text: &str, mut emit: impl FnMut(&str, usize, usize
 }
 
 /// Bit `i` set when `block[i]` is a token byte, ASCII `[A-Za-z0-9_-]`: compares without a
-/// table into one flag byte each (which the compiler does 16 or 32 bytes at a time), then
-/// each eight flags gathered into a byte by one multiplication.
+/// table into one flag byte each (a loop over a fixed array, which the compiler can do many
+/// bytes at a time), then each eight flags gathered into a byte by one multiplication.
 #[inline]
 fn token_bits(block: &[u8; 64]) -> u64 {
     let mut flags = [0u8; 64];
