@@ -1,6 +1,7 @@
 //! pstriage library.
 pub mod alert;
 pub mod analysis;
+pub mod byte_mask;
 pub mod commands;
 pub mod decode;
 pub mod decoded;

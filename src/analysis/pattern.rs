@@ -1,7 +1,7 @@
 //! The pattern analyzer `[\W&&[^-]]+` + lowercase: a token is a maximal run of ASCII
 //! `[A-Za-z0-9_-]`; every other character (all of non-ASCII included) separates tokens.
 
-/// `TOKEN_BYTE[b]`: `b` is ASCII `[A-Za-z0-9_-]` (what `token_bits` computes; the tests
+/// `TOKEN_BYTE[b]`: `b` is ASCII `[A-Za-z0-9_-]` (what `is_token_byte` computes; the tests
 /// hold it to this table).
 #[cfg(test)]
 static TOKEN_BYTE: [bool; 256] = {
@@ -20,17 +20,14 @@ static TOKEN_BYTE: [bool; 256] = {
 /// length before lowercasing it.
 ///
 /// Every script byte passes here (for the rules, and again for the index), so the text is
-/// taken 64 bytes at a time: a mask of its token bytes, then the places where that mask
-/// changes, found by counting zeros, instead of a test and a branch on every byte.
+/// taken 64 bytes at a time: a mask of its token bytes (`byte_mask`), then the places where
+/// that mask changes, found by counting zeros, instead of a test and a branch on every byte.
 pub(super) fn for_each_span(text: &str, mut emit: impl FnMut(usize, usize)) {
     let bytes = text.as_bytes();
     let mut open: Option<usize> = None;
     for (k, block) in bytes.chunks(64).enumerate() {
         let base = k * 64;
-        let bits = match <&[u8; 64]>::try_from(block) {
-            Ok(full) => token_bits(full),
-            Err(_) => token_bits_of_tail(block),
-        };
+        let bits = crate::byte_mask::of_chunk(block, is_token_byte);
         // A set bit where a byte differs in kind from the byte before it.
         let mut changes = bits ^ (bits << 1 | u64::from(open.is_some()));
         while changes != 0 {
@@ -58,34 +55,12 @@ pub(super) fn for_each_token(text: &str, mut emit: impl FnMut(&str, usize, usize
     });
 }
 
-/// Bit `i` set when `block[i]` is a token byte, ASCII `[A-Za-z0-9_-]`: compares without a
-/// table into one flag byte each (a loop over a fixed array, which the compiler can do many
-/// bytes at a time), then each eight flags gathered into a byte by one multiplication.
-#[inline]
-fn token_bits(block: &[u8; 64]) -> u64 {
-    let mut flags = [0u8; 64];
-    for (flag, &b) in flags.iter_mut().zip(block) {
-        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
-        let digit = b.wrapping_sub(b'0') < 10;
-        *flag = u8::from(letter | digit | (b == b'_') | (b == b'-'));
-    }
-    let mut bits = 0u64;
-    for (k, eight) in flags.chunks_exact(8).enumerate() {
-        // Flag i (0 or 1, in byte i) times 2^(56 - 7i) lands on bit 56 + i; the other
-        // products fall below bit 56 without carrying, or above bit 63.
-        let word = u64::from_le_bytes([
-            eight[0], eight[1], eight[2], eight[3], eight[4], eight[5], eight[6], eight[7],
-        ]);
-        bits |= (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
-    }
-    bits
-}
-
-/// [`token_bits`] of the last, shorter block (the missing bytes are no token bytes).
-fn token_bits_of_tail(tail: &[u8]) -> u64 {
-    let mut block = [0u8; 64];
-    block[..tail.len()].copy_from_slice(tail);
-    token_bits(&block)
+/// ASCII `[A-Za-z0-9_-]`, by comparisons only (see `byte_mask`).
+#[inline(always)]
+fn is_token_byte(b: u8) -> bool {
+    let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+    let digit = b.wrapping_sub(b'0') < 10;
+    letter | digit | (b == b'_') | (b == b'-')
 }
 
 #[cfg(test)]
@@ -117,15 +92,9 @@ mod tests {
     }
 
     #[test]
-    fn the_mask_is_the_table() {
+    fn the_comparisons_are_the_table() {
         for b in 0..=255u8 {
-            // At every place of a block, among bytes of both kinds.
-            for at in [0, 7, 8, 31, 56, 63] {
-                let mut block = [if at % 2 == 0 { b'a' } else { b' ' }; 64];
-                block[at] = b;
-                let bit = token_bits(&block) >> at & 1 == 1;
-                assert_eq!(bit, TOKEN_BYTE[b as usize], "byte {b:#04x} at {at}");
-            }
+            assert_eq!(is_token_byte(b), TOKEN_BYTE[b as usize], "byte {b:#04x}");
         }
     }
 

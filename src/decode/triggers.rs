@@ -51,66 +51,85 @@ impl Triggers {
     }
 
     /// The triggers found in `text`; `min_bare` is the shortest bare base64 literal decoded.
-    /// A few SIMD byte scans, each for bytes that are rare in scripts, with the words checked
-    /// around each hit: lexing is what costs, and most texts never get that far.
+    /// One walk over the text, 64 bytes at a time: the bytes a trigger can start at (dashes
+    /// and slashes, backticks, `+`, `[`, quotes) found as the bits of a mask, the words around
+    /// each checked. Lexing is what costs, and most texts never get that far.
     pub fn of(text: &str, min_bare: usize) -> Self {
         let b = text.as_bytes();
         let mut t = Triggers {
             // `frombase` is 8 bytes before the `64`, `string` 6 after it.
             convert: memmem::find_iter(b, b"64")
                 .any(|i| i >= 8 && ends_with_ci(text, i + 8, "frombase64string")),
-            encoded_command: memchr::memchr3_iter(b'-', b'/', 0xE2, b)
-                .any(|i| encoded_command_flag(text, i)),
             ..Triggers::default()
         };
-        t.rare_symbols(text);
-        t.quotes(text, min_bare.max(4));
+        let min_bare = min_bare.max(4);
+        for (k, chunk) in b.chunks(64).enumerate() {
+            let mut starts = crate::byte_mask::of_chunk(chunk, may_start_trigger);
+            while starts != 0 {
+                let i = k * 64 + starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                t.look_at(text, i, min_bare);
+            }
+            if t.all_but_convert() {
+                break;
+            }
+        }
         t
     }
 
-    /// Backticks, `+` and `[`: ignored backticks, concatenations, backwards ranges, char casts
-    /// and `[Array]::Reverse`. A flag once set is not checked again (`+` and `[` are common).
-    fn rare_symbols(&mut self, text: &str) {
+    /// Checks the trigger that may start at byte `i` (one [`may_start_trigger`] is true of).
+    /// A flag once set is not checked again (`-`, `+`, `[` and quotes are common).
+    fn look_at(&mut self, text: &str, i: usize, min_bare: usize) {
         let b = text.as_bytes();
-        for i in memchr::memchr3_iter(b'`', b'+', b'[', b) {
-            if self.backtick && self.concat && self.reverse && self.charcodes {
-                break;
+        match b[i] {
+            b'-' | b'/' | 0xE2 => {
+                self.encoded_command = self.encoded_command || encoded_command_flag(text, i);
             }
-            match b[i] {
-                b'`' => self.backtick = self.backtick || ignored_backtick(b, i),
-                b'+' => self.concat = self.concat || plus_between_literals(b, i),
-                _ if self.reverse && self.charcodes => {}
-                _ => {
-                    let after = i + 1;
-                    self.reverse |= negative_range(text, after)
-                        || eat_ci(text, after, "array]::reverse").is_some()
-                        || eat_ci(text, after, "system.array]::reverse").is_some();
-                    self.charcodes |= eat_ci(text, after, "char]").is_some()
-                        || (ends_with_ci(text, i, "char") && eat(text, after, "]]").is_some());
-                }
+            b'`' => self.backtick = self.backtick || ignored_backtick(b, i),
+            b'+' => self.concat = self.concat || plus_between_literals(b, i),
+            b'[' if self.reverse && self.charcodes => {}
+            b'[' => {
+                // Backwards ranges, char casts and `[Array]::Reverse`.
+                let after = i + 1;
+                self.reverse |= negative_range(text, after)
+                    || eat_ci(text, after, "array]::reverse").is_some()
+                    || eat_ci(text, after, "system.array]::reverse").is_some();
+                self.charcodes |= eat_ci(text, after, "char]").is_some()
+                    || (ends_with_ci(text, i, "char") && eat(text, after, "]]").is_some());
+            }
+            _ if self.bare && self.format && self.replace => {}
+            _ => {
+                // A quote, where every literal opens and closes: a long base64 value after
+                // one, and `-f` or a `.Replace` / `-replace` step after one.
+                self.bare = self.bare || literal_opening_with_base64(b, i, min_bare);
+                // Past the quote, and the `@` when it closes a here-string.
+                let end = if b.get(i + 1) == Some(&b'@') {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                self.format = self.format || format_operator(b, skip_ws(text, end));
+                self.replace = self.replace || replace_step(text, end);
             }
         }
     }
 
-    /// Quotes, where every literal opens and closes: a long base64 value after one, and `-f` or
-    /// a `.Replace` / `-replace` step after one.
-    fn quotes(&mut self, text: &str, min_bare: usize) {
-        let b = text.as_bytes();
-        for q in memchr::memchr2_iter(b'\'', b'"', b) {
-            if self.bare && self.format && self.replace {
-                break;
-            }
-            self.bare = self.bare || literal_opening_with_base64(b, q, min_bare);
-            // Past the quote, and the `@` when it closes a here-string.
-            let end = if b.get(q + 1) == Some(&b'@') {
-                q + 2
-            } else {
-                q + 1
-            };
-            self.format = self.format || format_operator(b, skip_ws(text, end));
-            self.replace = self.replace || replace_step(text, end);
-        }
+    /// Whether every flag the walk sets is set: nothing left to look for.
+    fn all_but_convert(&self) -> bool {
+        let Triggers {
+            backtick,
+            concat,
+            format,
+            replace,
+            encoded_command,
+            convert: _,
+            bare,
+            charcodes,
+            reverse,
+        } = *self;
+        backtick && concat && format && replace && encoded_command && bare && charcodes && reverse
     }
+
     /// Whether a mask pass may rewrite the text.
     pub fn any_mask(&self) -> bool {
         self.backtick || self.concat || self.format || self.replace
@@ -120,6 +139,20 @@ impl Triggers {
     pub fn any_payload(&self) -> bool {
         self.encoded_command || self.convert || self.bare || self.charcodes || self.reverse
     }
+}
+
+/// A byte some trigger starts at: the dash of a `-EncodedCommand` flag (`-`, `/`, the first
+/// byte of an en dash), a backtick, a `+`, a `[`, a quote. Comparisons only (see `byte_mask`).
+#[inline(always)]
+fn may_start_trigger(c: u8) -> bool {
+    (c == b'-')
+        | (c == b'/')
+        | (c == 0xE2)
+        | (c == b'`')
+        | (c == b'+')
+        | (c == b'[')
+        | (c == b'\'')
+        | (c == b'"')
 }
 
 /// A backtick at `i` before a letter or digit that is no escape of a double-quoted string.
@@ -231,6 +264,69 @@ fn literal_opening_with_base64(b: &[u8], q: usize, min: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick look as four separate scans (one per group of bytes, each stopping once its
+    /// flags are set): what the single walk replaced, kept as the reference.
+    fn of_by_four_scans(text: &str, min_bare: usize) -> Triggers {
+        let b = text.as_bytes();
+        let mut t = Triggers {
+            convert: memmem::find_iter(b, b"64")
+                .any(|i| i >= 8 && ends_with_ci(text, i + 8, "frombase64string")),
+            encoded_command: memchr::memchr3_iter(b'-', b'/', 0xE2, b)
+                .any(|i| encoded_command_flag(text, i)),
+            ..Triggers::default()
+        };
+        for i in memchr::memchr3_iter(b'`', b'+', b'[', b) {
+            t.look_at(text, i, min_bare.max(4));
+        }
+        for q in memchr::memchr2_iter(b'\'', b'"', b) {
+            t.look_at(text, q, min_bare.max(4));
+        }
+        t
+    }
+
+    #[test]
+    fn one_walk_finds_what_the_four_scans_found() {
+        let pieces = [
+            "I`EX",
+            "'a'",
+            " + ",
+            "\"b\"",
+            " -f ",
+            "-enc ",
+            "/e ",
+            "\u{2013}ec ",
+            "[char]72",
+            "char[]]",
+            "[Array]::Reverse",
+            "[ -1 ..",
+            "'QUJDREVGR0hJSktMTU5PUFFSU1RV'",
+            ".Replace(",
+            "-creplace",
+            "FromBase64String",
+            "@'\n",
+            "é",
+            "🔥",
+            "$x",
+            "\n",
+            "(",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(round % 61) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(
+                Triggers::of(&text, 16),
+                of_by_four_scans(&text, 16),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn plain_administration_triggers_nothing() {
