@@ -17,6 +17,8 @@ pub mod i18n;
 pub mod index;
 pub mod ingest;
 pub mod labels;
+#[cfg(test)]
+mod mixed_texts;
 pub mod nearmiss;
 pub mod output;
 pub mod plural;

@@ -132,15 +132,7 @@ mod tests {
             "\u{0}",
             "VirtualAlloc",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for round in 0..500 {
-            let mut text = String::new();
-            for _ in 0..(round % 97) * 3 {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
-            }
+        for text in crate::mixed_texts::mixed_texts(&pieces, 500, 97 * 3, 0x2545_f491_4f6c_dd1d) {
             assert_eq!(spans(&text), spans_bytewise(&text), "{text:?}");
         }
     }

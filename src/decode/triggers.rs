@@ -311,15 +311,7 @@ mod tests {
             "\n",
             "(",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for round in 0..2000 {
-            let mut text = String::new();
-            for _ in 0..(round % 61) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
-            }
+        for text in crate::mixed_texts::mixed_texts(&pieces, 2000, 61, 0x9e37_79b9_7f4a_7c15) {
             assert_eq!(
                 Triggers::of(&text, 16),
                 of_by_four_scans(&text, 16),
