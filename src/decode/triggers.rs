@@ -265,8 +265,8 @@ fn literal_opening_with_base64(b: &[u8], q: usize, min: usize) -> bool {
 mod tests {
     use super::*;
 
-    /// The quick look as four separate scans (one per group of bytes, each stopping once its
-    /// flags are set): what the single walk replaced, kept as the reference.
+    /// The quick look as four separate scans (`64`; dashes; backticks, `+` and `[`; quotes),
+    /// as it was before the single walk: kept as the reference.
     fn of_by_four_scans(text: &str, min_bare: usize) -> Triggers {
         let b = text.as_bytes();
         let mut t = Triggers {
