@@ -14,7 +14,6 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 use std::io::{self, Write};
-use std::ops::Range;
 
 /// Output formats of `scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -168,23 +167,38 @@ pub struct AlertDocument<'a> {
 
 impl serde::Serialize for AlertDocument<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let places = placed(self.source.keys(), &self.added);
-        let replaced = places.iter().flatten().count();
-        let mut map = serializer.serialize_map(Some(places.len() + self.added.len() - replaced))?;
-        for ((k, v), with) in self.source.iter().zip(&places) {
-            match with {
-                Some(i) => map.serialize_entry(k, &self.added[*i].1)?,
-                None => map.serialize_entry(k, v)?,
-            }
-        }
-        for (i, (k, v)) in self.added.iter().enumerate() {
-            if !places.contains(&Some(i)) {
-                map.serialize_entry(k, v)?;
-            }
-        }
-        map.end()
+        serialize_placed(serializer, self.source.iter(), &self.added)
     }
+}
+
+/// The source's entries with the added fields placed among them (see [`placed`]), as one
+/// map: the source parsed (`Value`s) or as the JSON text it was packed as (`RawValue`s).
+fn serialize_placed<'s, S, K, V>(
+    serializer: S,
+    source: impl Iterator<Item = (K, &'s V)> + Clone,
+    added: &[(&str, Cow<Value>)],
+) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    K: AsRef<str>,
+    V: serde::Serialize + ?Sized + 's,
+{
+    use serde::ser::SerializeMap;
+    let places = placed(source.clone().map(|(k, _)| k), added);
+    let replaced = places.iter().flatten().count();
+    let mut map = serializer.serialize_map(Some(places.len() + added.len() - replaced))?;
+    for ((k, v), with) in source.zip(&places) {
+        match with {
+            Some(i) => map.serialize_entry(k.as_ref(), &added[*i].1)?,
+            None => map.serialize_entry(k.as_ref(), v)?,
+        }
+    }
+    for (i, (k, v)) in added.iter().enumerate() {
+        if !places.contains(&Some(i)) {
+            map.serialize_entry(k, v)?;
+        }
+    }
+    map.end()
 }
 
 /// Appends `alert`'s document as compact JSON, the bytes `serde_json::to_writer` of
@@ -215,41 +229,16 @@ fn write_compact(
     let partial: Map<String, Value> = entries
         .iter()
         .filter(|(k, _)| leads_to(k))
-        .filter_map(|(k, at)| Some((k.clone(), serde_json::from_str(&json[at.clone()]).ok()?)))
+        .filter_map(|(k, raw)| Some((k.clone(), serde_json::from_str(raw.get()).ok()?)))
         .collect();
     let [user_id, script_block_id] = firsts(&partial);
     let added = added_fields(alert, rule, workflow_status, user_id, script_block_id);
-    let places = placed(entries.iter().map(|(k, _)| k), &added);
-    let mut first = true;
-    let mut key = |out: &mut Vec<u8>, k: &str| -> io::Result<()> {
-        out.push(if first { b'{' } else { b',' });
-        first = false;
-        serde_json::to_writer(&mut *out, k)?;
-        out.push(b':');
-        Ok(())
-    };
-    for ((k, at), with) in entries.iter().zip(&places) {
-        key(out, k)?;
-        match with {
-            Some(i) => serde_json::to_writer(&mut *out, &added[*i].1)?,
-            None => out.extend_from_slice(json[at.clone()].as_bytes()),
-        }
-    }
-    for (i, (k, v)) in added.iter().enumerate() {
-        if !places.contains(&Some(i)) {
-            key(out, k)?;
-            serde_json::to_writer(&mut *out, v)?;
-        }
-    }
-    if first {
-        out.push(b'{');
-    }
-    out.push(b'}');
-    Ok(())
+    let source = entries.iter().map(|(k, raw)| (k, *raw));
+    serialize_placed(&mut serde_json::Serializer::new(out), source, &added).map_err(io::Error::from)
 }
 
-/// The top-level entries of a JSON object: each key, and where its value's text is.
-fn top_level(json: &str) -> Option<Vec<(String, Range<usize>)>> {
+/// The top-level entries of a JSON object: each key, and its value's text.
+fn top_level(json: &str) -> Option<Vec<(String, &RawValue)>> {
     struct Entries;
     impl<'de> serde::de::Visitor<'de> for Entries {
         type Value = Vec<(String, &'de RawValue)>;
@@ -271,16 +260,7 @@ fn top_level(json: &str) -> Option<Vec<(String, Range<usize>)>> {
     let mut de = serde_json::Deserializer::from_str(json);
     let entries = de.deserialize_map(Entries).ok()?;
     de.end().ok()?;
-    let base = json.as_ptr() as usize;
-    Some(
-        entries
-            .into_iter()
-            .map(|(k, raw)| {
-                let at = raw.get().as_ptr() as usize - base;
-                (k, at..at + raw.get().len())
-            })
-            .collect(),
-    )
+    Some(entries)
 }
 
 /// Writes `alerts` in `format`.
