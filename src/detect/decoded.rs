@@ -17,6 +17,7 @@ use crate::index::{self, Dataset};
 use crate::reassembly::{self, Script};
 use crate::rule::kql::PlanSet;
 use crate::rule::Rule;
+use rustc_hash::FxHashSet;
 use std::collections::HashMap;
 
 /// A logged block that a loader's decoded layer equals.
@@ -210,24 +211,41 @@ pub fn decoded_pass(
 }
 
 /// The pass once every logged block and every reassembled script is decoded (in any order):
-/// fragments give way to their script, each block is recorded as logged (blocks in time
-/// order, then scripts by host and id), the layers are linked to the blocks they were logged
-/// as, and the findings collected.
-pub fn finish_pass(mut blocks: Vec<DecodedBlock>, mut scripts: Vec<DecodedBlock>) -> DecodedPass {
-    blocks.retain(|b| !b.in_script);
-    // In time order: when several loaders decode to one logged block, the earliest is named.
-    // By cached key: the (key, place) pairs are sorted and each block moved once, where a
-    // comparison sort moved the blocks (a few hundred bytes each) at every step, after every
-    // worker has finished.
-    blocks.sort_by_cached_key(|b| b.order);
+/// fragments give way to their script, the blocks logged with a text that some decoded layer
+/// equals are recorded as logged (blocks in time order, then scripts by host and id: the
+/// first of a text wins), the layers are linked to the blocks they were logged as, and the
+/// findings collected.
+///
+/// Only those blocks are recorded: a lookup only ever asks for a decoded layer's text (the
+/// links here, `link_logged`, the Decoded tab, which decodes with the same limits), and of tens
+/// of thousands of blocks a handful are such a text. Recording every block cost a serial 11 ms
+/// on the benchmark's 100 MB after the workers were done.
+pub fn finish_pass(blocks: Vec<DecodedBlock>, mut scripts: Vec<DecodedBlock>) -> DecodedPass {
     scripts.sort_by(|a, b| (&a.host, &a.id).cmp(&(&b.host, &b.id)));
-    blocks.extend(scripts);
+    let layer_keys: FxHashSet<u64> = blocks
+        .iter()
+        .chain(&scripts)
+        .filter_map(|b| b.tree.as_ref())
+        .flat_map(Tree::texts)
+        .map(|(_, text)| decoded::text_key(text))
+        .collect();
     let mut pass = DecodedPass::default();
-    for b in &blocks {
+    let matters = |b: &DecodedBlock| b.tree.is_some() || layer_keys.contains(&b.text_key);
+    let mut kept: Vec<DecodedBlock> = Vec::new();
+    for b in blocks.into_iter().filter(|b| !b.in_script) {
+        pass.texts += 1;
+        if matters(&b) {
+            kept.push(b);
+        }
+    }
+    // In time order: when several loaders decode to one logged block, the earliest is named.
+    kept.sort_by_key(|b| b.order);
+    pass.texts += scripts.len();
+    kept.extend(scripts.into_iter().filter(matters));
+    for b in kept.iter().filter(|b| layer_keys.contains(&b.text_key)) {
         pass.logged.add_key(&b.host, b.text_key, &b.id);
     }
-    pass.texts = blocks.len();
-    for b in blocks {
+    for b in kept {
         let Some(tree) = b.tree else { continue };
         pass.with_layers += 1;
         for (layer, text) in tree.texts() {
@@ -247,4 +265,63 @@ pub fn finish_pass(mut blocks: Vec<DecodedBlock>, mut scripts: Vec<DecodedBlock>
     }
     decoded::link_logged(&mut pass.findings, &pass.logged);
     pass
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Content, Layer, LayerKind};
+
+    fn block(order: (i64, u64), id: &str, text: &str, layer: Option<&str>) -> DecodedBlock {
+        DecodedBlock {
+            order: (Some(order.0), order.1),
+            host: "WS1".to_owned(),
+            id: id.to_owned(),
+            text_key: decoded::text_key(text),
+            in_script: false,
+            tree: layer.map(|t| Tree {
+                layers: vec![Layer {
+                    kind: LayerKind::EncodedCommand,
+                    parent: None,
+                    span: 0..text.len(),
+                    content: Content::Text(t.to_owned()),
+                }],
+                stopped: Vec::new(),
+            }),
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_layer_links_to_the_earliest_block_logged_with_its_text() {
+        let fragment = DecodedBlock {
+            in_script: true,
+            ..block((1, 0), "F", "Write-Host payload", None)
+        };
+        // Reading order is not time order: the earlier copy of the payload is read last.
+        let blocks = vec![
+            block(
+                (100, 1),
+                "loader",
+                "powershell -enc …",
+                Some("Write-Host payload"),
+            ),
+            block((50, 2), "late copy", "  Write-Host payload\n", None),
+            block((60, 3), "other", "Get-Process", None),
+            fragment,
+            block((10, 4), "early copy", "Write-Host payload", None),
+        ];
+        let pass = finish_pass(blocks, Vec::new());
+        assert_eq!(
+            pass.logged.find("WS1", "Write-Host payload", None),
+            Some("early copy")
+        );
+        assert_eq!(pass.logged.find("WS2", "Write-Host payload", None), None);
+        let from = &pass.decoded_from[&("WS1".to_owned(), "early copy".to_owned())];
+        assert_eq!(from.loader, "loader");
+        assert_eq!(from.layers, ["encoded-command"]);
+        assert_eq!(pass.decoded_from.len(), 1);
+        // The fragment gives way to its script; every other block counts as decoded.
+        assert_eq!((pass.texts, pass.with_layers), (4, 1));
+    }
 }
