@@ -421,7 +421,11 @@ fn run_steps<'q>(ctx: &mut Ctx<'q, '_>, steps: &'q [Step]) -> Ran<'q> {
             StepKind::Where(cond) => {
                 let v = ctx.eval(cond);
                 let ok = v == V::Bool(true);
+                // Built only for an explanation: a scan runs every step of every rule on
+                // every event, and a string each time was a third of a million allocations
+                // per 10,000 events with Elastic's 13 per-event ES|QL rules.
                 let note = match v {
+                    _ if !ctx.detail => String::new(),
                     V::Bool(true) => "true".to_owned(),
                     V::Bool(false) => "false: the row is dropped".to_owned(),
                     _ => "null: the row is dropped".to_owned(),
