@@ -8,7 +8,7 @@
 //! reorder what it returns: alerts come back sorted (`detect::sort`), whichever thread found
 //! them.
 
-use super::decoded::{self, DecodedBlock, DecodedPass, Decoder};
+use super::decoded::{self, Blocks, DecodedPass, Decoder};
 use crate::alert::{self, Alert};
 use crate::analysis::Analyzer;
 use crate::ecs::Fields;
@@ -37,7 +37,7 @@ pub type OnFound<'a> = &'a (dyn Fn(&[Alert]) + Sync);
 #[derive(Default)]
 struct WorkerFinds {
     alerts: Vec<Alert>,
-    blocks: Vec<DecodedBlock>,
+    blocks: Blocks,
 }
 
 /// Everything the pool found.
@@ -56,7 +56,7 @@ pub struct Evaluator<'scope> {
     batch: Vec<Event>,
     number: u64,
     workers: Vec<ScopedJoinHandle<'scope, WorkerFinds>>,
-    reassembly: Option<ScopedJoinHandle<'scope, Vec<DecodedBlock>>>,
+    reassembly: Option<ScopedJoinHandle<'scope, Blocks>>,
 }
 
 impl<'scope> Evaluator<'scope> {
@@ -177,7 +177,7 @@ impl<'scope> Evaluator<'scope> {
         for w in workers {
             let finds = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             all.alerts.extend(finds.alerts);
-            all.blocks.extend(finds.blocks);
+            all.blocks.append(finds.blocks);
         }
         let decoded = reassembly.map(|r| {
             let scripts = r.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -193,15 +193,18 @@ impl<'scope> Evaluator<'scope> {
 
 /// The reassembly thread of a decoding pool: fragments put back in reading order by batch
 /// number, each script decoded as soon as it is complete, the incomplete ones at the end.
-fn reassemble_in_order(decoder: &Decoder, batches: Receiver<Batch>) -> Vec<DecodedBlock> {
+fn reassemble_in_order(decoder: &Decoder, batches: Receiver<Batch>) -> Blocks {
     let mut reassembler = reassembly::Reassembler::default();
     let mut waiting: BTreeMap<u64, Vec<Event>> = BTreeMap::new();
     let mut next = 0;
-    let mut scripts = Vec::new();
-    let mut take = |events: Vec<Event>, scripts: &mut Vec<DecodedBlock>| {
+    let mut scripts = Blocks::default();
+    let mut take = |events: Vec<Event>, scripts: &mut Blocks| {
         for ev in events {
-            if let Some(s) = reassembler.push(ev) {
-                scripts.extend(decoded::owned_script_block(decoder, s));
+            if let Some(block) = reassembler
+                .push(ev)
+                .and_then(|s| decoded::owned_script_block(decoder, s))
+            {
+                scripts.push(block);
             }
         }
     };
@@ -216,12 +219,11 @@ fn reassemble_in_order(decoder: &Decoder, batches: Receiver<Batch>) -> Vec<Decod
     for (_, events) in std::mem::take(&mut waiting) {
         take(events, &mut scripts);
     }
-    scripts.extend(
-        reassembler
-            .finish()
-            .into_iter()
-            .filter_map(|s| decoded::owned_script_block(decoder, s)),
-    );
+    for s in reassembler.finish() {
+        if let Some(block) = decoded::owned_script_block(decoder, s) {
+            scripts.push(block);
+        }
+    }
     scripts
 }
 
