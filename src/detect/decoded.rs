@@ -165,13 +165,13 @@ pub struct Blocks {
     kept: Vec<KeptBlock>,
 }
 
-/// A [`DecodedBlock`] whose host and id are ranges of [`Blocks::names`].
+/// A [`DecodedBlock`] whose host and id are ranges of [`Blocks::names`] (never a fragment:
+/// it gives way to its script).
 struct KeptBlock {
     order: (Option<i64>, u64),
     host: Range<usize>,
     id: Range<usize>,
     text_key: u64,
-    in_script: bool,
     tree: Option<Tree>,
     findings: Vec<Alert>,
 }
@@ -185,8 +185,12 @@ struct Named {
 
 impl Blocks {
     /// Keeps `b`, its host and id copied into the shared buffer (its own strings are freed
-    /// at once, with the event they came from).
+    /// at once, with the event they came from); a fragment that reassembly takes is dropped:
+    /// its script stands for it.
     pub fn push(&mut self, b: DecodedBlock) {
+        if b.in_script {
+            return;
+        }
         let host = self.name(&b.host);
         let id = self.name(&b.id);
         self.kept.push(KeptBlock {
@@ -194,27 +198,22 @@ impl Blocks {
             host,
             id,
             text_key: b.text_key,
-            in_script: b.in_script,
             tree: b.tree,
             findings: b.findings,
         });
     }
 
-    /// The blocks `keep` takes, fragments left out, each with its host and id; and how many
-    /// blocks there were besides the fragments.
-    fn take_named(self, keep: impl Fn(&KeptBlock) -> bool) -> (usize, Vec<Named>) {
+    /// The blocks `keep` takes, each with its host and id.
+    fn take_named(self, keep: impl Fn(&KeptBlock) -> bool) -> Vec<Named> {
         let Blocks { names, kept } = self;
         let name = |r: &Range<usize>| names.get(r.clone()).unwrap_or_default().to_owned();
-        let mut count = 0;
-        let mut taken = Vec::new();
-        for block in kept.into_iter().filter(|b| !b.in_script) {
-            count += 1;
-            if keep(&block) {
+        kept.into_iter()
+            .filter(|b| keep(b))
+            .map(|block| {
                 let (host, id) = (name(&block.host), name(&block.id));
-                taken.push(Named { block, host, id });
-            }
-        }
-        (count, taken)
+                Named { block, host, id }
+            })
+            .collect()
     }
 
     fn name(&mut self, name: &str) -> Range<usize> {
@@ -325,17 +324,17 @@ pub fn finish_pass(blocks: Blocks, scripts: Blocks) -> DecodedPass {
         .flat_map(Tree::texts)
         .map(|(_, text)| decoded::text_key(text))
         .collect();
-    let matters = |b: &KeptBlock| b.tree.is_some() || layer_keys.contains(&b.text_key);
-    let (logged_count, mut kept) = blocks.take_named(matters);
-    // In time order: when several loaders decode to one logged block, the earliest is named.
-    kept.sort_by_key(|n| n.block.order);
-    let (script_count, mut scripts) = scripts.take_named(matters);
-    scripts.sort_by(|a, b| (&a.host, &a.id).cmp(&(&b.host, &b.id)));
-    kept.extend(scripts);
     let mut pass = DecodedPass {
-        texts: logged_count + script_count,
+        texts: blocks.kept.len() + scripts.kept.len(),
         ..DecodedPass::default()
     };
+    let matters = |b: &KeptBlock| b.tree.is_some() || layer_keys.contains(&b.text_key);
+    let mut kept = blocks.take_named(matters);
+    // In time order: when several loaders decode to one logged block, the earliest is named.
+    kept.sort_by_key(|n| n.block.order);
+    let mut scripts = scripts.take_named(matters);
+    scripts.sort_by(|a, b| (&a.host, &a.id).cmp(&(&b.host, &b.id)));
+    kept.extend(scripts);
     for n in kept
         .iter()
         .filter(|n| layer_keys.contains(&n.block.text_key))
